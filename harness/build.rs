@@ -1,0 +1,46 @@
+//! Locates the zksync_multivm package that cargo downloaded, so that the library can embed the
+//! real VM dump it ships (tests/vm_dumps/) without copying it into this repository.
+
+use std::{env, path::PathBuf, process::Command};
+
+const PACKAGE: &str = "zksync_multivm";
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = env::var("TARGET").expect("set by cargo");
+    // Only this target's packages. Resolving them may download dev-dependencies that the build
+    // itself has not needed yet, unless cargo runs offline.
+    let mut command = Command::new(cargo);
+    command.args(["metadata", "--format-version", "1", "--filter-platform"]).arg(target);
+    if env::var("CARGO_NET_OFFLINE").is_ok_and(|value| value == "true") {
+        command.arg("--offline");
+    }
+    let output = command
+        .arg("--manifest-path")
+        .arg(manifest_dir.join("Cargo.toml"))
+        .output()
+        .expect("failed to run `cargo metadata`");
+    if !output.status.success() {
+        panic!(
+            "`cargo metadata` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("`cargo metadata` printed invalid JSON");
+    let packages = metadata["packages"].as_array().expect("metadata lists packages");
+    let manifest_path = packages
+        .iter()
+        .find(|package| package["name"] == PACKAGE)
+        .and_then(|package| package["manifest_path"].as_str())
+        .unwrap_or_else(|| panic!("`cargo metadata` does not list the {PACKAGE} package"));
+    let package_dir = PathBuf::from(manifest_path)
+        .parent()
+        .expect("a manifest path has a parent")
+        .to_path_buf();
+    let dumps = package_dir.join("tests").join("vm_dumps");
+    println!("cargo:rerun-if-changed={}", dumps.display());
+    println!("cargo:rustc-env=ERAVM_DIFF_VM_DUMPS={}", dumps.display());
+}

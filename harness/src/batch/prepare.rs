@@ -1,0 +1,236 @@
+//! Turning a batch file into a world with the batch's set-up and a VM-level batch: contracts
+//! assembled and deployed, balances and storage written, transactions signed.
+
+use std::{collections::HashMap, path::Path};
+
+use zksync_multivm::utils::get_batch_base_fee;
+use zksync_system_constants::REQUIRED_L1_TO_L2_GAS_PER_PUBDATA_BYTE;
+use zksync_types::{
+    abi, fee::Fee, l1::L1Tx, l2::L2Tx, transaction_request::PaymasterParams, AccountTreeId,
+    Address, Execute, L1TxCommonData, Nonce, PriorityOpId, StorageKey, Transaction, H256, U256,
+};
+
+use super::{
+    keys::test_key, Batch, BatchFile, Block, L1TxSpec, L2TxSpec, Party, TxSpec,
+};
+use crate::{
+    assembly::assemble,
+    error::{read_file, InputError},
+    world::World,
+};
+
+/// Default `gas_per_pubdata_limit` of L2 transactions.
+const L2_GAS_PER_PUBDATA_LIMIT: u64 = 50_000;
+
+/// A batch file made ready to run: the world with its set-up, and the transactions.
+#[derive(Debug, Clone)]
+pub struct PreparedBatch {
+    pub world: World,
+    pub batch: Batch,
+}
+
+/// Reads and parses a YAML batch file.
+pub fn load_batch_file(path: &Path) -> Result<BatchFile, InputError> {
+    let bytes = read_file(path)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|err| InputError::at(path, format!("not UTF-8 text: {err}")))?;
+    parse_batch_file(&path.display().to_string(), text)
+}
+
+/// Parses YAML batch text; `origin` names it in errors.
+pub fn parse_batch_file(origin: &str, text: &str) -> Result<BatchFile, InputError> {
+    let file: BatchFile = serde_yaml::from_str(text)
+        .map_err(|err| InputError::new(origin, format!("not a valid batch: {err}")))?;
+    if file.blocks.is_empty() {
+        return Err(InputError::new(origin, "a batch needs at least one block"));
+    }
+    Ok(file)
+}
+
+impl BatchFile {
+    /// Applies the set-up to `world` and builds the transactions. Errors name the offending part
+    /// of the file (the caller adds the file name).
+    pub fn prepare(&self, world: &World) -> Result<PreparedBatch, InputError> {
+        let mut setup = world.setup();
+        for (i, balance) in self.balances.iter().enumerate() {
+            let address = resolve(balance.account, &format!("balances[{i}].account"))?;
+            setup.set_balance(address, balance.amount.0);
+        }
+        for entry in &self.storage {
+            let key = StorageKey::new(AccountTreeId::new(entry.address), entry.key.to_word());
+            setup.set_storage(key, entry.value.to_word());
+        }
+        for (i, contract) in self.contracts.iter().enumerate() {
+            let origin = format!("contracts[{i}] ({:?})", contract.address);
+            let bytecode = match (&contract.assembly, &contract.bytecode) {
+                (Some(text), None) => {
+                    assemble(text).map_err(|problem| InputError::new(&origin, problem))?
+                }
+                (None, Some(code)) => code.0.clone(),
+                _ => {
+                    return Err(InputError::new(
+                        origin,
+                        "give exactly one of `assembly` and `bytecode`",
+                    ))
+                }
+            };
+            setup
+                .deploy(contract.address, bytecode)
+                .map_err(|err| InputError::new(origin, err.problem))?;
+        }
+        let world = world.with_setup(setup);
+
+        let mut builder = TxBuilder::new(&world);
+        let mut blocks = Vec::with_capacity(self.blocks.len());
+        let mut timestamp = world.l1_batch_env.first_l2_block.timestamp;
+        for (b, block) in self.blocks.iter().enumerate() {
+            if b > 0 {
+                timestamp += block.timestamp_delta;
+            }
+            let transactions = block
+                .transactions
+                .iter()
+                .enumerate()
+                .map(|(t, tx)| {
+                    let origin = format!("blocks[{b}].transactions[{t}]");
+                    builder.build(tx).map_err(|problem| InputError::new(origin, problem))
+                })
+                .collect::<Result<_, _>>()?;
+            blocks.push(Block {
+                timestamp,
+                virtual_blocks: block.virtual_blocks,
+                prev_block_hash: None,
+                transactions,
+            });
+        }
+        Ok(PreparedBatch {
+            world,
+            batch: Batch { blocks },
+        })
+    }
+}
+
+fn resolve(party: Party, what: &str) -> Result<Address, InputError> {
+    match party {
+        Party::Address(address) => Ok(address),
+        Party::Key(index) => test_key(index)
+            .map(|key| key.address())
+            .ok_or_else(|| InputError::new(what, format!("{index} is not a valid test key number (1 or more)"))),
+    }
+}
+
+/// Builds transactions in batch order, tracking nonces and priority operation ids.
+struct TxBuilder<'a> {
+    world: &'a World,
+    base_fee: u64,
+    next_nonce: HashMap<Address, U256>,
+    next_priority_id: u64,
+}
+
+impl<'a> TxBuilder<'a> {
+    fn new(world: &'a World) -> Self {
+        let base_fee = get_batch_base_fee(&world.l1_batch_env, world.system_env.version.into());
+        Self {
+            world,
+            base_fee,
+            next_nonce: HashMap::new(),
+            next_priority_id: 0,
+        }
+    }
+
+    fn build(&mut self, tx: &TxSpec) -> Result<Transaction, String> {
+        match tx {
+            TxSpec::L2(spec) => self.l2(spec),
+            TxSpec::L1(spec) => self.l1(spec),
+        }
+    }
+
+    fn address(&self, party: Party) -> Result<Address, String> {
+        resolve(party, "").map_err(|err| err.problem)
+    }
+
+    fn l2(&mut self, spec: &L2TxSpec) -> Result<Transaction, String> {
+        let key = test_key(spec.from)
+            .ok_or_else(|| format!("from: {} is not a valid test key number", spec.from))?;
+        let sender = key.address();
+        let world_nonce = self.world.tx_nonce(sender);
+        let next = self.next_nonce.entry(sender).or_insert(world_nonce);
+        let nonce = match spec.nonce {
+            Some(nonce) => U256::from(nonce),
+            None => *next,
+        };
+        *next = nonce + 1;
+        let nonce = u32::try_from(nonce).map_err(|_| "nonce does not fit in 32 bits".to_owned())?;
+        let fee = Fee {
+            gas_limit: spec.gas_limit.into(),
+            max_fee_per_gas: spec.max_fee_per_gas.map_or(self.base_fee.into(), |fee| fee.0),
+            max_priority_fee_per_gas: U256::zero(),
+            gas_per_pubdata_limit: spec
+                .gas_per_pubdata_limit
+                .unwrap_or(L2_GAS_PER_PUBDATA_LIMIT)
+                .into(),
+        };
+        let tx = L2Tx::new_signed(
+            Some(self.address(spec.to)?),
+            spec.calldata.0.clone(),
+            Nonce(nonce),
+            fee,
+            spec.value.0,
+            self.world.system_env.chain_id,
+            &key,
+            vec![],
+            PaymasterParams::default(),
+        )
+        .map_err(|err| format!("cannot sign: {err}"))?;
+        Ok(tx.into())
+    }
+
+    fn l1(&mut self, spec: &L1TxSpec) -> Result<Transaction, String> {
+        let sender = self.address(spec.from)?;
+        let max_fee_per_gas = spec.max_fee_per_gas.map_or(self.base_fee.into(), |fee| fee.0);
+        let gas_limit = U256::from(spec.gas_limit);
+        let to_mint = match spec.mint {
+            Some(mint) => mint.0,
+            None => gas_limit
+                .checked_mul(max_fee_per_gas)
+                .and_then(|fee| fee.checked_add(spec.value.0))
+                .ok_or("gas_limit * max_fee_per_gas + value overflows 256 bits")?,
+        };
+        let refund_recipient = match spec.refund_recipient {
+            Some(party) => self.address(party)?,
+            None => sender,
+        };
+        let serial_id = PriorityOpId(self.next_priority_id);
+        self.next_priority_id += 1;
+        let mut tx = L1Tx {
+            execute: Execute {
+                contract_address: Some(self.address(spec.to)?),
+                calldata: spec.calldata.0.clone(),
+                value: spec.value.0,
+                factory_deps: vec![],
+            },
+            common_data: L1TxCommonData {
+                sender,
+                serial_id,
+                layer_2_tip_fee: U256::zero(),
+                full_fee: U256::zero(),
+                max_fee_per_gas,
+                gas_limit,
+                gas_per_pubdata_limit: spec
+                    .gas_per_pubdata_limit
+                    .unwrap_or(REQUIRED_L1_TO_L2_GAS_PER_PUBDATA_BYTE)
+                    .into(),
+                op_processing_type: Default::default(),
+                priority_queue_type: Default::default(),
+                canonical_tx_hash: H256::zero(),
+                to_mint,
+                refund_recipient,
+                eth_block: 0,
+            },
+            received_timestamp_ms: 0,
+        };
+        let request = abi::NewPriorityRequest::from(tx.clone());
+        tx.common_data.canonical_tx_hash = request.transaction.hash();
+        Ok(tx.into())
+    }
+}

@@ -1,0 +1,215 @@
+//! The YAML batch format. Every field but `blocks` is optional; unknown fields are errors, so a
+//! typo never silently changes what runs.
+//!
+//! ```yaml
+//! description: one storage write, then a revert
+//! expect: equal                 # or: {divergence: <fingerprint>, why: <one line>}
+//! balances:
+//!   - {account: 1, amount: "1000000000000000000"}      # test key 1, or an address
+//! contracts:
+//!   - address: "0x000000000000000000000000000000000000c0de"
+//!     assembly: |
+//!       ...EraVM assembly...        # or `bytecode: 0x...`
+//! storage:
+//!   - {address: "0x...c0de", key: 1, value: 2}
+//! blocks:
+//!   - transactions:
+//!       - l2: {from: 1, to: "0x...c0de", calldata: "0x", gas_limit: 2000000}
+//!       - l1: {from: "0x...", to: "0x...c0de", gas_limit: 2000000}
+//!   - timestamp_delta: 2
+//!     transactions: []
+//! ```
+
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use zksync_types::Address;
+
+use super::values::{HexBytes, Quantity};
+
+/// A whole batch file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expectation>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub balances: Vec<BalanceSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contracts: Vec<ContractSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub storage: Vec<StorageSpec>,
+    pub blocks: Vec<BlockSpec>,
+}
+
+/// What running the batch on both VMs should show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expectation {
+    /// Byte-identical outcomes.
+    Equal,
+    /// A known divergence: its fingerprint and a one-line explanation.
+    Divergence { fingerprint: String, why: String },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum RawExpectation {
+    Word(String),
+    Divergence { divergence: String, why: String },
+}
+
+impl Serialize for Expectation {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Equal => RawExpectation::Word("equal".into()),
+            Self::Divergence { fingerprint, why } => RawExpectation::Divergence {
+                divergence: fingerprint.clone(),
+                why: why.clone(),
+            },
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Expectation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const EXPECTED: &str = "`expect` must be `equal` or `{divergence: <fingerprint>, why: <text>}`";
+        match RawExpectation::deserialize(deserializer).map_err(|_| de::Error::custom(EXPECTED))? {
+            RawExpectation::Word(word) if word == "equal" => Ok(Self::Equal),
+            RawExpectation::Word(_) => Err(de::Error::custom(EXPECTED)),
+            RawExpectation::Divergence { divergence, why } => Ok(Self::Divergence {
+                fingerprint: divergence,
+                why,
+            }),
+        }
+    }
+}
+
+/// An account: a test key number (signs L2 transactions) or a plain address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Party {
+    Key(u32),
+    Address(Address),
+}
+
+/// A base-token balance in the pre-state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceSpec {
+    pub account: Party,
+    pub amount: Quantity,
+}
+
+/// A contract deployed in the pre-state at a chosen address (below 2^16 for kernel mode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractSpec {
+    pub address: Address,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// EraVM assembly text (zkevm-assembly syntax).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assembly: Option<String>,
+    /// Compiled EraVM bytecode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytecode: Option<HexBytes>,
+}
+
+/// A storage slot in the pre-state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSpec {
+    pub address: Address,
+    pub key: Quantity,
+    pub value: Quantity,
+}
+
+/// An L2 block of the batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockSpec {
+    /// Seconds after the previous block (ignored for the first block, whose time is the batch's).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub timestamp_delta: u64,
+    #[serde(default = "one_u32", skip_serializing_if = "is_one_u32")]
+    pub virtual_blocks: u32,
+    #[serde(default)]
+    pub transactions: Vec<TxSpec>,
+}
+
+/// A transaction: an L2 transaction signed by a test key, or an L1 priority transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TxSpec {
+    L2(L2TxSpec),
+    L1(L1TxSpec),
+}
+
+/// An EIP-1559 L2 transaction, executed in `VerifyExecute` mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L2TxSpec {
+    /// Test key that signs the transaction.
+    pub from: u32,
+    pub to: Party,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub calldata: HexBytes,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub value: Quantity,
+    pub gas_limit: u64,
+    /// Defaults to the sender's nonce in the world plus its earlier transactions in this batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<u32>,
+    /// Defaults to the batch's base fee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_gas: Option<Quantity>,
+    /// Defaults to 50000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gas_per_pubdata_limit: Option<u64>,
+}
+
+/// An L1->L2 priority transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L1TxSpec {
+    pub from: Party,
+    pub to: Party,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub calldata: HexBytes,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub value: Quantity,
+    pub gas_limit: u64,
+    /// Base token minted to the sender; defaults to `value + gas_limit * max_fee_per_gas`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mint: Option<Quantity>,
+    /// Defaults to the sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_recipient: Option<Party>,
+    /// Defaults to the batch's base fee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_gas: Option<Quantity>,
+    /// Defaults to 800 (the L1->L2 requirement).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gas_per_pubdata_limit: Option<u64>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(value: &u64) -> bool {
+    *value == 1
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+fn is_one_u32(value: &u32) -> bool {
+    *value == 1
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}

@@ -1,0 +1,136 @@
+//! Drives any `VmInterface` implementation through a batch the way a sequencer does: a
+//! snapshot before each transaction, bytecode compression with a retry without it, halted
+//! transactions rolled back, then `finish_batch`.
+
+use std::rc::Rc;
+
+use zksync_multivm::pubdata_builders::pubdata_params_to_builder;
+use zksync_types::{block::L2BlockHasher, L2BlockNumber, ProtocolVersionId, Transaction, H256};
+use zksync_vm_interface::{
+    storage::StorageView, ExecutionResult, L2BlockEnv, VmFactory, VmInterfaceExt,
+    VmInterfaceHistoryEnabled,
+};
+
+use crate::{
+    batch::Batch,
+    outcome::{Capture, Compression, Outcome, Stage, TxOutcome, VmPanic, Word},
+    panic_guard,
+    world::{World, WorldStorage},
+};
+
+/// The storage every engine's VM is created over.
+pub type VmStorage = StorageView<WorldStorage>;
+
+/// Runs `batch` in `world` on VM type `V`, catching panics into the outcome.
+pub fn run_vm<V>(world: &World, batch: &Batch) -> Outcome
+where
+    V: VmFactory<VmStorage> + VmInterfaceHistoryEnabled,
+{
+    let mut outcome = Outcome::default();
+    let mut stage = Stage::NewVm;
+    let run = panic_guard::catch(|| drive::<V>(world, batch, &mut outcome, &mut stage));
+    if let Err(message) = run {
+        outcome.panic = Some(VmPanic { stage, message });
+    }
+    outcome
+}
+
+fn drive<V>(world: &World, batch: &Batch, outcome: &mut Outcome, stage: &mut Stage)
+where
+    V: VmFactory<VmStorage> + VmInterfaceHistoryEnabled,
+{
+    let storage = StorageView::new(world.storage.clone()).to_rc_ptr();
+    let system_env = (*world.system_env).clone();
+    let protocol_version = system_env.version;
+    let mut vm = V::new(world.l1_batch_env.clone(), system_env, storage);
+
+    let first = &world.l1_batch_env.first_l2_block;
+    let mut block = OpenBlock {
+        number: first.number,
+        timestamp: first.timestamp,
+        prev_block_hash: first.prev_block_hash,
+        tx_hashes: vec![],
+    };
+    for (b, spec) in batch.blocks.iter().enumerate() {
+        if b > 0 {
+            block = OpenBlock {
+                number: block.number + 1,
+                timestamp: spec.timestamp,
+                prev_block_hash: spec
+                    .prev_block_hash
+                    .unwrap_or_else(|| block.hash(protocol_version)),
+                tx_hashes: vec![],
+            };
+            vm.start_new_l2_block(L2BlockEnv {
+                number: block.number,
+                timestamp: block.timestamp,
+                prev_block_hash: block.prev_block_hash,
+                max_virtual_blocks_to_create: spec.virtual_blocks,
+                interop_roots: vec![],
+            });
+        }
+        for tx in &spec.transactions {
+            *stage = Stage::Transaction(outcome.transactions.len());
+            let tx_outcome = execute_transaction(&mut vm, tx);
+            if tx_outcome.included {
+                block.tx_hashes.push(tx.hash());
+            }
+            outcome.transactions.push(tx_outcome);
+        }
+    }
+
+    *stage = Stage::FinishBatch;
+    let pubdata_builder = pubdata_params_to_builder(world.pubdata_params, protocol_version);
+    let finished = vm.finish_batch(Rc::clone(&pubdata_builder));
+    outcome.batch = Some(finished.capture());
+}
+
+/// The L2 block being filled, to derive the next block's `prev_block_hash`.
+struct OpenBlock {
+    number: u32,
+    timestamp: u64,
+    prev_block_hash: H256,
+    tx_hashes: Vec<H256>,
+}
+
+impl OpenBlock {
+    fn hash(&self, protocol_version: ProtocolVersionId) -> H256 {
+        let mut hasher =
+            L2BlockHasher::new(L2BlockNumber(self.number), self.timestamp, self.prev_block_hash);
+        for &tx_hash in &self.tx_hashes {
+            hasher.push_tx_hash(tx_hash);
+        }
+        hasher.finalize(protocol_version)
+    }
+}
+
+fn execute_transaction<V: VmInterfaceHistoryEnabled>(vm: &mut V, tx: &Transaction) -> TxOutcome {
+    vm.make_snapshot();
+    let (compression, result) = {
+        let (compressed, result) = vm.execute_transaction_with_bytecode_compression(tx.clone(), true);
+        (compressed.map(|bytecodes| bytecodes.capture()), result)
+    };
+    let (compression, result) = match compression {
+        Ok(compression) => (compression, result),
+        Err(err) => {
+            // As a sequencer does: the compressed bytecodes were not published, so run the
+            // transaction again without compression.
+            vm.rollback_to_the_latest_snapshot();
+            vm.make_snapshot();
+            let (_, result) = vm.execute_transaction_with_bytecode_compression(tx.clone(), false);
+            (Compression::Failed(err.to_string()), result)
+        }
+    };
+    let included = !matches!(result.result, ExecutionResult::Halt { .. });
+    if included {
+        vm.pop_snapshot_no_rollback();
+    } else {
+        vm.rollback_to_the_latest_snapshot();
+    }
+    TxOutcome {
+        hash: Word::from(tx.hash()),
+        included,
+        compression,
+        execution: result.capture(),
+    }
+}

@@ -1,0 +1,206 @@
+//! Fault injection: the new VM with one class of its reported outputs perturbed, to check that
+//! the harness reports each class under the right field path with its own fingerprint.
+
+use std::rc::Rc;
+
+use zksync_multivm::vm_fast;
+use zksync_types::{
+    l2_to_l1_log::{L2ToL1Log, UserL2ToL1Log},
+    Transaction, U256,
+};
+use zksync_vm_interface::{
+    pubdata::PubdataBuilder,
+    storage::{ImmutableStorageView, StoragePtr},
+    BytecodeCompressionResult, ExecutionResult, FinishedL1Batch, InspectExecutionMode,
+    L1BatchEnv, L2BlockEnv, PushTransactionResult, SystemEnv, VmEvent, VmExecutionResultAndLogs,
+    VmFactory, VmInterface, VmInterfaceHistoryEnabled,
+};
+
+use super::{run_vm, Engine, VmStorage};
+use crate::{batch::Batch, outcome::Outcome, world::{World, WorldStorage}};
+
+/// One class of VM output to perturb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// Every transaction's execution result (output gains a byte, or a failure becomes success).
+    Result,
+    /// The first storage write of every transaction (value low bit flipped).
+    StorageWrite,
+    /// The first event of every transaction (data gains a byte; one is added if there is none).
+    Event,
+    /// The first user L2->L1 log of every transaction (value low bit flipped; added if none).
+    L2ToL1Log,
+    /// Every transaction's `gas_refunded`, plus one.
+    Refund,
+    /// The last byte of the batch's pubdata input.
+    PubdataBytes,
+    /// The first state diff's final value, plus one.
+    StateDiff,
+    /// The first non-zero word of the final bootloader memory (low bit flipped).
+    BootloaderMemory,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 8] = [
+        Fault::Result,
+        Fault::StorageWrite,
+        Fault::Event,
+        Fault::L2ToL1Log,
+        Fault::Refund,
+        Fault::PubdataBytes,
+        Fault::StateDiff,
+        Fault::BootloaderMemory,
+    ];
+
+    fn perturb_transaction(self, result: &mut VmExecutionResultAndLogs) {
+        match self {
+            Fault::Result => match &mut result.result {
+                ExecutionResult::Success { output } => output.push(0xff),
+                other => *other = ExecutionResult::Success { output: vec![] },
+            },
+            Fault::StorageWrite => {
+                if let Some(log) = result.logs.storage_logs.iter_mut().find(|log| log.log.is_write()) {
+                    log.log.value.0[31] ^= 1;
+                }
+            }
+            Fault::Event => match result.logs.events.first_mut() {
+                Some(event) => event.value.push(0xff),
+                None => result.logs.events.push(VmEvent::default()),
+            },
+            Fault::L2ToL1Log => match result.logs.user_l2_to_l1_logs.first_mut() {
+                Some(log) => log.0.value.0[31] ^= 1,
+                None => result
+                    .logs
+                    .user_l2_to_l1_logs
+                    .push(UserL2ToL1Log(L2ToL1Log::default())),
+            },
+            Fault::Refund => result.refunds.gas_refunded += 1,
+            Fault::PubdataBytes | Fault::StateDiff | Fault::BootloaderMemory => {}
+        }
+    }
+
+    fn perturb_batch(self, batch: &mut FinishedL1Batch) {
+        match self {
+            Fault::PubdataBytes => {
+                if let Some(byte) = batch.pubdata_input.as_mut().and_then(|input| input.last_mut()) {
+                    *byte ^= 1;
+                }
+            }
+            Fault::StateDiff => {
+                if let Some(diff) = batch.state_diffs.as_mut().and_then(|diffs| diffs.first_mut()) {
+                    diff.final_value = diff.final_value.overflowing_add(U256::one()).0;
+                }
+            }
+            Fault::BootloaderMemory => {
+                let memory = batch.final_bootloader_memory.iter_mut().flatten();
+                if let Some((_, word)) = memory.into_iter().find(|(_, word)| !word.is_zero()) {
+                    *word ^= U256::one();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A VM wrapper that perturbs the outputs of the VM it wraps. `FAULT` indexes [`Fault::ALL`].
+#[derive(Debug)]
+pub struct FaultyVm<V, const FAULT: usize> {
+    inner: V,
+}
+
+impl<V, const FAULT: usize> FaultyVm<V, FAULT> {
+    const FAULT: Fault = Fault::ALL[FAULT];
+}
+
+impl<V: VmFactory<VmStorage>, const FAULT: usize> VmFactory<VmStorage> for FaultyVm<V, FAULT> {
+    fn new(batch_env: L1BatchEnv, system_env: SystemEnv, storage: StoragePtr<VmStorage>) -> Self {
+        Self {
+            inner: V::new(batch_env, system_env, storage),
+        }
+    }
+}
+
+impl<V: VmInterface, const FAULT: usize> VmInterface for FaultyVm<V, FAULT> {
+    type TracerDispatcher = V::TracerDispatcher;
+
+    fn push_transaction(&mut self, tx: Transaction) -> PushTransactionResult<'_> {
+        self.inner.push_transaction(tx)
+    }
+
+    fn inspect(
+        &mut self,
+        dispatcher: &mut Self::TracerDispatcher,
+        execution_mode: InspectExecutionMode,
+    ) -> VmExecutionResultAndLogs {
+        let mut result = self.inner.inspect(dispatcher, execution_mode);
+        Self::FAULT.perturb_transaction(&mut result);
+        result
+    }
+
+    fn start_new_l2_block(&mut self, l2_block_env: L2BlockEnv) {
+        self.inner.start_new_l2_block(l2_block_env);
+    }
+
+    fn inspect_transaction_with_bytecode_compression(
+        &mut self,
+        tracer: &mut Self::TracerDispatcher,
+        tx: Transaction,
+        with_compression: bool,
+    ) -> (BytecodeCompressionResult<'_>, VmExecutionResultAndLogs) {
+        let (compression, mut result) =
+            self.inner
+                .inspect_transaction_with_bytecode_compression(tracer, tx, with_compression);
+        Self::FAULT.perturb_transaction(&mut result);
+        (compression, result)
+    }
+
+    fn finish_batch(&mut self, pubdata_builder: Rc<dyn PubdataBuilder>) -> FinishedL1Batch {
+        let mut batch = self.inner.finish_batch(pubdata_builder);
+        Self::FAULT.perturb_batch(&mut batch);
+        batch
+    }
+}
+
+impl<V: VmInterfaceHistoryEnabled, const FAULT: usize> VmInterfaceHistoryEnabled
+    for FaultyVm<V, FAULT>
+{
+    fn make_snapshot(&mut self) {
+        self.inner.make_snapshot();
+    }
+
+    fn rollback_to_the_latest_snapshot(&mut self) {
+        self.inner.rollback_to_the_latest_snapshot();
+    }
+
+    fn pop_snapshot_no_rollback(&mut self) {
+        self.inner.pop_snapshot_no_rollback();
+    }
+
+    fn pop_front_snapshot_no_rollback(&mut self) {
+        self.inner.pop_front_snapshot_no_rollback();
+    }
+}
+
+type Fast = vm_fast::Vm<ImmutableStorageView<WorldStorage>>;
+
+/// `vm_fast` with one injected fault.
+pub struct FaultyVmFast(pub Fault);
+
+impl Engine for FaultyVmFast {
+    fn name(&self) -> &str {
+        "vm_fast+fault"
+    }
+
+    fn run(&self, world: &World, batch: &Batch) -> Outcome {
+        match self.0 {
+            Fault::Result => run_vm::<FaultyVm<Fast, 0>>(world, batch),
+            Fault::StorageWrite => run_vm::<FaultyVm<Fast, 1>>(world, batch),
+            Fault::Event => run_vm::<FaultyVm<Fast, 2>>(world, batch),
+            Fault::L2ToL1Log => run_vm::<FaultyVm<Fast, 3>>(world, batch),
+            Fault::Refund => run_vm::<FaultyVm<Fast, 4>>(world, batch),
+            Fault::PubdataBytes => run_vm::<FaultyVm<Fast, 5>>(world, batch),
+            Fault::StateDiff => run_vm::<FaultyVm<Fast, 6>>(world, batch),
+            Fault::BootloaderMemory => run_vm::<FaultyVm<Fast, 7>>(world, batch),
+        }
+    }
+}

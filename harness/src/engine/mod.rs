@@ -1,0 +1,41 @@
+//! Engines: EraVM implementations behind one small trait. Each engine runs a batch on its own
+//! fresh view of the world and reports an [`Outcome`].
+//!
+//! Any VM implementing zksync_vm_interface's `VmFactory` + `VmInterfaceHistoryEnabled` becomes an
+//! engine with one file like `vm_fast.rs`: a unit struct whose `run` calls [`run_vm`] with the
+//! VM type, plus a line in [`by_name`].
+
+mod driver;
+mod fault;
+mod vm_fast;
+mod vm_latest;
+
+pub use self::{
+    driver::{run_vm, VmStorage},
+    fault::{Fault, FaultyVmFast},
+    vm_fast::VmFast,
+    vm_latest::VmLatest,
+};
+use crate::{batch::Batch, outcome::Outcome, world::World};
+
+/// An EraVM implementation under test.
+pub trait Engine: Send + Sync {
+    /// Short stable name, used in reports (e.g. `vm_latest`).
+    fn name(&self) -> &str;
+
+    /// Runs `batch` in `world` and finishes the batch. Never panics: a panic inside the VM is
+    /// part of the returned outcome.
+    fn run(&self, world: &World, batch: &Batch) -> Outcome;
+}
+
+/// Names accepted by [`by_name`].
+pub const ENGINE_NAMES: &[&str] = &["vm_latest", "vm_fast"];
+
+/// The engine called `name`, if there is one.
+pub fn by_name(name: &str) -> Option<Box<dyn Engine>> {
+    match name {
+        "vm_latest" => Some(Box::new(VmLatest)),
+        "vm_fast" => Some(Box::new(VmFast)),
+        _ => None,
+    }
+}

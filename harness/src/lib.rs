@@ -1,0 +1,15 @@
+//! eravm-diff: differential testing of EraVM implementations.
+//!
+//! A [`world::World`] and a [`batch::Batch`] go to every [`engine::Engine`]; each returns an
+//! [`outcome::Outcome`]; [`divergence::compare`] says whether they agree and, if not, where.
+
+pub mod assembly;
+pub mod batch;
+pub mod divergence;
+pub mod engine;
+pub mod error;
+pub mod outcome;
+pub mod panic_guard;
+pub mod report;
+pub mod runner;
+pub mod world;

@@ -1,0 +1,192 @@
+//! Reports of differential runs: a text form for terminals and a JSON form for tools.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::{
+    batch::Expectation,
+    divergence::{Difference, Divergence},
+    outcome::{ExecResult, Outcome, VmPanic},
+    runner::{Comparison, EngineRun},
+};
+
+/// Longest value shown in text reports; JSON reports carry values in full.
+const TEXT_VALUE_LIMIT: usize = 160;
+/// Most differences listed in text reports.
+const TEXT_DIFFERENCE_LIMIT: usize = 40;
+
+/// The report of one differential run, as JSON shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The batch (a file path, or a description).
+    pub batch: String,
+    pub world: String,
+    pub transactions: usize,
+    pub reference: EngineSummary,
+    pub candidate: EngineSummary,
+    /// `equal` or `divergence`.
+    pub verdict: &'static str,
+    pub expected: Option<ExpectationSummary>,
+    /// Whether the verdict matches the expectation (equality when none is given).
+    pub as_expected: bool,
+    pub divergence: Option<Divergence>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineSummary {
+    pub engine: String,
+    pub digest: String,
+    pub seconds: f64,
+    pub included_transactions: usize,
+    pub block_tip: Option<String>,
+    pub pubdata_bytes: Option<usize>,
+    pub panic: Option<VmPanic>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectationSummary {
+    Equal,
+    Divergence { fingerprint: String, why: String },
+}
+
+impl Report {
+    pub fn new(
+        batch: String,
+        world: String,
+        comparison: &Comparison,
+        expected: Option<&Expectation>,
+    ) -> Self {
+        let divergence = comparison.divergence.clone();
+        let as_expected = match (expected, &divergence) {
+            (None | Some(Expectation::Equal), None) => true,
+            (Some(Expectation::Divergence { fingerprint, .. }), Some(found)) => {
+                *fingerprint == found.fingerprint
+            }
+            _ => false,
+        };
+        Self {
+            batch,
+            world,
+            transactions: comparison.reference.outcome.transactions.len(),
+            reference: EngineSummary::new(&comparison.reference),
+            candidate: EngineSummary::new(&comparison.candidate),
+            verdict: if divergence.is_some() { "divergence" } else { "equal" },
+            expected: expected.map(|expected| match expected {
+                Expectation::Equal => ExpectationSummary::Equal,
+                Expectation::Divergence { fingerprint, why } => ExpectationSummary::Divergence {
+                    fingerprint: fingerprint.clone(),
+                    why: why.clone(),
+                },
+            }),
+            as_expected,
+            divergence,
+        }
+    }
+
+    /// The report for people: verdict, where the outcomes part ways, each differing field.
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        let status = match (self.verdict, self.as_expected) {
+            ("equal", true) => "EQUAL",
+            ("equal", false) => "EQUAL (a divergence was expected)",
+            (_, true) => "DIVERGENCE (expected)",
+            _ => "DIVERGENCE",
+        };
+        let (reference, candidate) = (&self.reference, &self.candidate);
+        let _ = writeln!(text, "{status}  {}", self.batch);
+        let _ = writeln!(text, "  world:        {}", self.world);
+        for summary in [reference, candidate] {
+            let _ = writeln!(
+                text,
+                "  {:<13} {} transactions included of {}, block tip {}, pubdata {} bytes, {:.1} ms, digest {}",
+                format!("{}:", summary.engine),
+                summary.included_transactions,
+                self.transactions,
+                summary.block_tip.as_deref().unwrap_or("not reached"),
+                summary.pubdata_bytes.map_or_else(|| "-".to_owned(), |bytes| bytes.to_string()),
+                summary.seconds * 1e3,
+                &summary.digest[..16],
+            );
+            if let Some(panic) = &summary.panic {
+                let _ = writeln!(text, "    panicked in {:?}: {}", panic.stage, panic.message);
+            }
+        }
+        if let Some(ExpectationSummary::Divergence { fingerprint, why }) = &self.expected {
+            let _ = writeln!(text, "  expected:     {fingerprint}: {why}");
+        }
+        if let Some(divergence) = &self.divergence {
+            let _ = writeln!(text, "  fingerprint:  {}", divergence.fingerprint);
+            let _ = writeln!(text, "  first:        {:?}", divergence.first);
+            for line in &divergence.signature {
+                let _ = writeln!(text, "                {line}");
+            }
+            let _ = writeln!(text, "  {} differing fields:", divergence.differences.len());
+            for difference in divergence.differences.iter().take(TEXT_DIFFERENCE_LIMIT) {
+                write_difference(&mut text, difference, &reference.engine, &candidate.engine);
+            }
+            if divergence.differences.len() > TEXT_DIFFERENCE_LIMIT {
+                let _ = writeln!(
+                    text,
+                    "    … and {} more (use --json for all)",
+                    divergence.differences.len() - TEXT_DIFFERENCE_LIMIT
+                );
+            }
+        }
+        text
+    }
+}
+
+fn write_difference(text: &mut String, difference: &Difference, reference: &str, candidate: &str) {
+    let _ = writeln!(text, "    {}  ({})", difference.path, difference.kind);
+    let width = reference.len().max(candidate.len()) + 1;
+    for (engine, value) in [(reference, &difference.reference), (candidate, &difference.candidate)] {
+        let shown = if value.is_empty() { "(absent)".to_owned() } else { shorten(value) };
+        let _ = writeln!(text, "      {:<width$} {shown}", format!("{engine}:"));
+    }
+    if let Some(offset) = first_differing_byte(&difference.reference, &difference.candidate) {
+        let _ = writeln!(text, "      first differing byte: {offset}");
+    }
+}
+
+fn shorten(value: &str) -> String {
+    if value.len() <= TEXT_VALUE_LIMIT {
+        value.to_owned()
+    } else {
+        format!("{}… ({} characters)", &value[..TEXT_VALUE_LIMIT], value.len())
+    }
+}
+
+/// For two hex byte strings of which at least one is long, the offset of the first differing byte.
+fn first_differing_byte(a: &str, b: &str) -> Option<usize> {
+    let (a, b) = (a.strip_prefix("0x")?, b.strip_prefix("0x")?);
+    if a.len().max(b.len()) <= TEXT_VALUE_LIMIT {
+        return None;
+    }
+    let common = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    Some(common / 2)
+}
+
+impl EngineSummary {
+    fn new(run: &EngineRun) -> Self {
+        let outcome: &Outcome = &run.outcome;
+        Self {
+            engine: run.engine.clone(),
+            digest: outcome.digest(),
+            seconds: run.elapsed.as_secs_f64(),
+            included_transactions: outcome.transactions.iter().filter(|tx| tx.included).count(),
+            block_tip: outcome.batch.as_ref().map(|batch| match &batch.block_tip.result {
+                ExecResult::Success { .. } => "success".to_owned(),
+                ExecResult::Revert { reason, .. } => format!("revert ({reason})"),
+                ExecResult::Halt { reason } => format!("halt ({reason})"),
+            }),
+            pubdata_bytes: outcome
+                .batch
+                .as_ref()
+                .and_then(|batch| batch.pubdata_input.as_ref())
+                .map(|input| input.0.len()),
+            panic: outcome.panic.clone(),
+        }
+    }
+}

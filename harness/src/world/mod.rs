@@ -1,0 +1,191 @@
+//! The world a batch runs in: system env (bootloader, default account, protocol version, chain
+//! id, execution mode), L1 batch env, pre-state storage and factory deps.
+//!
+//! A world is built once (from the embedded default, a VM dump, or a zksync-era checkout) and
+//! then cloned for every run; a clone shares all of its data.
+
+mod dump;
+mod embedded;
+mod standins;
+mod storage;
+mod zksync_home;
+
+use std::{path::PathBuf, str::FromStr, sync::Arc};
+
+use zksync_types::{
+    bytecode::{validate_bytecode, BytecodeHash},
+    commitment::PubdataParams,
+    get_code_key, get_known_code_key, get_nonce_key,
+    utils::{decompose_full_nonce, storage_key_for_eth_balance},
+    Address, L2ChainId, ProtocolVersionId, StorageKey, H256, U256,
+};
+use zksync_vm_interface::{L1BatchEnv, SystemEnv, TxExecutionMode};
+
+pub use self::{
+    dump::{load_dump, parse_dump, Dump},
+    embedded::{default_world, embedded_dump_path, EMBEDDED_DUMP},
+    standins::{StandIn, STAND_INS},
+    storage::{Slot, StorageLayer, WorldStorage},
+    zksync_home::load_zksync_home,
+};
+use crate::error::InputError;
+
+/// Everything a VM needs before the first transaction.
+#[derive(Clone, Debug)]
+pub struct World {
+    /// Where the world came from, for reports.
+    pub origin: String,
+    pub system_env: Arc<SystemEnv>,
+    pub l1_batch_env: L1BatchEnv,
+    pub pubdata_params: PubdataParams,
+    pub storage: WorldStorage,
+}
+
+impl World {
+    /// A world over `base` storage with no batch set-up applied yet.
+    pub fn new(
+        origin: String,
+        system_env: SystemEnv,
+        l1_batch_env: L1BatchEnv,
+        pubdata_params: PubdataParams,
+        base: StorageLayer,
+    ) -> Self {
+        Self {
+            origin,
+            system_env: Arc::new(system_env),
+            l1_batch_env,
+            pubdata_params,
+            storage: WorldStorage::new(Arc::new(base), Arc::default()),
+        }
+    }
+
+    /// This world in another execution mode.
+    pub fn with_execution_mode(&self, mode: TxExecutionMode) -> Self {
+        let mut world = self.clone();
+        if world.system_env.execution_mode != mode {
+            Arc::make_mut(&mut world.system_env).execution_mode = mode;
+        }
+        world
+    }
+
+    /// This world with a batch's set-up applied on top (replacing any earlier set-up).
+    pub fn with_setup(&self, setup: Setup) -> Self {
+        let mut world = self.clone();
+        world.storage = WorldStorage::new(self.storage.base().clone(), Arc::new(setup.overlay));
+        world
+    }
+
+    /// Starts a set-up over this world's base storage.
+    pub fn setup(&self) -> Setup {
+        Setup {
+            base: self.storage.base().clone(),
+            overlay: StorageLayer::default(),
+        }
+    }
+
+    /// Base-token balance of `address` in the pre-state.
+    pub fn balance(&self, address: Address) -> U256 {
+        let value = self.storage.value(&storage_key_for_eth_balance(&address));
+        U256::from_big_endian(value.as_bytes())
+    }
+
+    /// Transaction nonce of `address` in the pre-state.
+    pub fn tx_nonce(&self, address: Address) -> U256 {
+        let full = self.storage.value(&get_nonce_key(&address));
+        decompose_full_nonce(U256::from_big_endian(full.as_bytes())).0
+    }
+
+    /// Whether an EraVM contract is deployed at `address` in the pre-state.
+    pub fn has_code(&self, address: Address) -> bool {
+        !self.storage.value(&get_code_key(&address)).is_zero()
+    }
+}
+
+/// A batch's changes to the pre-state, built before any VM runs.
+#[derive(Debug)]
+pub struct Setup {
+    base: Arc<StorageLayer>,
+    overlay: StorageLayer,
+}
+
+impl Setup {
+    pub fn set_storage(&mut self, key: StorageKey, value: H256) {
+        self.overlay.set(&key, value, Some(&self.base));
+    }
+
+    pub fn set_balance(&mut self, address: Address, amount: U256) {
+        let mut value = [0_u8; 32];
+        amount.to_big_endian(&mut value);
+        self.set_storage(storage_key_for_eth_balance(&address), H256(value));
+    }
+
+    /// Deploys EraVM `bytecode` at `address`: code hash, known-code marker and factory dep.
+    pub fn deploy(&mut self, address: Address, bytecode: Vec<u8>) -> Result<H256, InputError> {
+        let hash = deploy_into(&mut self.overlay, Some(&self.base), address, bytecode)?;
+        Ok(hash)
+    }
+}
+
+/// Writes `bytecode` into `layer` as the code of `address`, the way genesis deploys contracts.
+fn deploy_into(
+    layer: &mut StorageLayer,
+    below: Option<&StorageLayer>,
+    address: Address,
+    bytecode: Vec<u8>,
+) -> Result<H256, InputError> {
+    validate_bytecode(&bytecode).map_err(|err| {
+        InputError::new(format!("bytecode for {address:?}"), format!("invalid EraVM bytecode: {err}"))
+    })?;
+    let hash = BytecodeHash::for_bytecode(&bytecode).value();
+    layer.set(&get_code_key(&address), hash, below);
+    layer.set(&get_known_code_key(&hash), H256::from_low_u64_be(1), below);
+    layer.store_factory_dep(hash, bytecode);
+    Ok(hash)
+}
+
+/// Where a world comes from, as the command line names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorldSource {
+    /// The embedded default (`default`).
+    Default,
+    /// The world a VM dump was taken in (a path to a dump file).
+    Dump(PathBuf),
+    /// Genesis of a zksync-era checkout (`zksync-home:DIR`, or `zksync-home` for $ZKSYNC_HOME),
+    /// at the latest protocol version.
+    ZksyncHome(Option<PathBuf>),
+}
+
+impl FromStr for WorldSource {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Ok(match text {
+            "default" => Self::Default,
+            "zksync-home" => Self::ZksyncHome(None),
+            _ => match text.strip_prefix("zksync-home:") {
+                Some(dir) => Self::ZksyncHome(Some(dir.into())),
+                None => Self::Dump(text.into()),
+            },
+        })
+    }
+}
+
+impl WorldSource {
+    /// Builds the world, in `VerifyExecute` mode.
+    pub fn load(&self) -> Result<World, InputError> {
+        let world = match self {
+            Self::Default => default_world(),
+            Self::Dump(path) => load_dump(path)?.world,
+            Self::ZksyncHome(dir) => {
+                let dir = match dir {
+                    Some(dir) => dir.clone(),
+                    None => std::env::var_os("ZKSYNC_HOME").map(PathBuf::from).ok_or_else(|| {
+                        InputError::new("zksync-home", "ZKSYNC_HOME is not set; give zksync-home:DIR")
+                    })?,
+                };
+                load_zksync_home(&dir, ProtocolVersionId::latest(), L2ChainId::default())?
+            }
+        };
+        Ok(world.with_execution_mode(TxExecutionMode::VerifyExecute))
+    }
+}

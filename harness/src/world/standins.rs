@@ -1,0 +1,83 @@
+//! Stand-ins for system contracts that a world lacks but the bootloader needs to finish a batch.
+//! They are written for this project in EraVM assembly (harness/standins/*.zasm); each file's
+//! header says what the stand-in does and what it does not check. They are installed only at
+//! addresses without code, so a world with the real contracts keeps them.
+
+use std::sync::OnceLock;
+
+use zksync_system_constants::{KNOWN_CODES_STORAGE_ADDRESS, L1_MESSENGER_ADDRESS};
+use zksync_types::{get_code_key, Address};
+
+use super::{deploy_into, StorageLayer};
+use crate::{assembly::assemble, error::InputError};
+
+/// A system contract stand-in.
+#[derive(Debug)]
+pub struct StandIn {
+    pub name: &'static str,
+    pub address: Address,
+    pub source: &'static str,
+}
+
+/// Every stand-in, in installation order.
+pub static STAND_INS: [StandIn; 2] = [
+    StandIn {
+        name: "L1Messenger",
+        address: L1_MESSENGER_ADDRESS,
+        source: include_str!("../../standins/l1_messenger.zasm"),
+    },
+    StandIn {
+        name: "KnownCodesStorage",
+        address: KNOWN_CODES_STORAGE_ADDRESS,
+        source: include_str!("../../standins/known_codes_storage.zasm"),
+    },
+];
+
+impl StandIn {
+    /// The stand-in's bytecode, assembled once per process.
+    pub fn bytecode(&self) -> &'static [u8] {
+        static CODE: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+        let all = CODE.get_or_init(|| {
+            STAND_INS
+                .iter()
+                .map(|stand_in| {
+                    assemble(stand_in.source).unwrap_or_else(|err| {
+                        panic!("stand-in {} does not assemble: {err}", stand_in.name)
+                    })
+                })
+                .collect()
+        });
+        let index = STAND_INS
+            .iter()
+            .position(|stand_in| stand_in.address == self.address)
+            .expect("stand-ins are the entries of STAND_INS");
+        &all[index]
+    }
+}
+
+/// Deploys every stand-in whose address has no code in `layer`; returns their names.
+pub(super) fn install_missing(layer: &mut StorageLayer) -> Result<Vec<&'static str>, InputError> {
+    let mut installed = vec![];
+    for stand_in in &STAND_INS {
+        let has_code = layer
+            .slot(&get_code_key(&stand_in.address))
+            .is_some_and(|slot| !slot.value.is_zero());
+        if !has_code {
+            deploy_into(layer, None, stand_in.address, stand_in.bytecode().to_vec())?;
+            installed.push(stand_in.name);
+        }
+    }
+    Ok(installed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stand_ins_assemble() {
+        for stand_in in &STAND_INS {
+            assert!(!stand_in.bytecode().is_empty(), "{}", stand_in.name);
+        }
+    }
+}

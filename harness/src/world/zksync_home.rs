@@ -1,0 +1,110 @@
+//! Worlds from a zksync-era checkout with compiled contracts (ZKSYNC_HOME): the full real
+//! genesis — every system contract at its address, the proved-batch bootloader, the default
+//! account, and the system context's initial storage.
+//!
+//! Artifacts are found where zksync-era's own loaders look for them
+//! (`contracts/system-contracts/zkout/…`, or the older `artifacts-zk/…` layout).
+
+use std::path::Path;
+
+use zksync_contracts::{BaseSystemContracts, ContractLanguage, SystemContractCode, SystemContractsRepo};
+use zksync_types::{
+    block::L2BlockHasher, bytecode::BytecodeHash, commitment::PubdataParams,
+    fee_model::{BatchFeeInput, PubdataIndependentBatchFeeModelInput},
+    get_system_context_init_logs, system_contracts::get_system_smart_contracts_from_dir, Address,
+    L1BatchNumber, L2BlockNumber, L2ChainId, ProtocolVersionId,
+};
+use zksync_vm_interface::{L1BatchEnv, L2BlockEnv, SystemEnv, TxExecutionMode};
+
+use super::{deploy_into, StorageLayer, World};
+use crate::{error::InputError, panic_guard};
+
+/// Batch timestamp of genesis worlds (fixed, so runs are reproducible).
+const GENESIS_TIMESTAMP: u64 = 1_700_000_000;
+
+/// Builds the genesis world of the checkout at `home` for `protocol_version` and `chain_id`.
+pub fn load_zksync_home(
+    home: &Path,
+    protocol_version: ProtocolVersionId,
+    chain_id: L2ChainId,
+) -> Result<World, InputError> {
+    let root = home.join("contracts/system-contracts");
+    if !root.is_dir() {
+        return Err(InputError::at(
+            home,
+            "not a zksync-era checkout: contracts/system-contracts does not exist",
+        ));
+    }
+    // zksync_contracts' loaders panic on missing or malformed artifacts; report those as input errors.
+    let read = |what: &str, load: &dyn Fn() -> Vec<u8>| {
+        panic_guard::catch(load)
+            .map_err(|panic| InputError::at(home, format!("cannot load {what}: {panic}")))
+    };
+    let repo = SystemContractsRepo { root: root.clone() };
+    let bootloader = read("the proved_batch bootloader", &|| {
+        repo.read_sys_contract_bytecode("bootloader", "proved_batch", Some("Bootloader"), ContractLanguage::Yul)
+    })?;
+    let default_aa = read("DefaultAccount", &|| {
+        repo.read_sys_contract_bytecode("", "DefaultAccount", None, ContractLanguage::Sol)
+    })?;
+    let contracts = panic_guard::catch(|| get_system_smart_contracts_from_dir(root.clone()))
+        .map_err(|panic| InputError::at(home, format!("cannot load the system contracts: {panic}")))?;
+
+    let mut base = StorageLayer::default();
+    for contract in contracts {
+        let address = *contract.account_id.address();
+        deploy_into(&mut base, None, address, contract.bytecode)
+            .map_err(|err| InputError::at(home, err))?;
+    }
+    for log in get_system_context_init_logs(chain_id) {
+        base.set(&log.key, log.value, None);
+    }
+
+    let code = |bytes: Vec<u8>| SystemContractCode {
+        hash: BytecodeHash::for_bytecode(&bytes).value(),
+        code: bytes,
+    };
+    for (what, bytes) in [("bootloader", &bootloader), ("DefaultAccount", &default_aa)] {
+        zksync_types::bytecode::validate_bytecode(bytes)
+            .map_err(|err| InputError::at(home, format!("{what} is not valid EraVM bytecode: {err}")))?;
+    }
+    let system_env = SystemEnv {
+        zk_porter_available: false,
+        version: protocol_version,
+        base_system_smart_contracts: BaseSystemContracts {
+            bootloader: code(bootloader),
+            default_aa: code(default_aa),
+            evm_emulator: None,
+        },
+        bootloader_gas_limit: u32::MAX,
+        execution_mode: TxExecutionMode::VerifyExecute,
+        default_validation_computational_gas_limit: u32::MAX,
+        chain_id,
+    };
+    let l1_batch_env = L1BatchEnv {
+        previous_batch_hash: None,
+        number: L1BatchNumber(1),
+        timestamp: GENESIS_TIMESTAMP,
+        fee_input: BatchFeeInput::PubdataIndependent(PubdataIndependentBatchFeeModelInput {
+            fair_l2_gas_price: 100_000_000,
+            fair_pubdata_price: 1_280_000_001,
+            l1_gas_price: 800_000_000,
+        }),
+        fee_account: Address::repeat_byte(0xfe),
+        enforced_base_fee: None,
+        first_l2_block: L2BlockEnv {
+            number: 1,
+            timestamp: GENESIS_TIMESTAMP,
+            prev_block_hash: L2BlockHasher::legacy_hash(L2BlockNumber(0)),
+            max_virtual_blocks_to_create: 1,
+            interop_roots: vec![],
+        },
+    };
+    Ok(World::new(
+        format!("genesis of {}", home.display()),
+        system_env,
+        l1_batch_env,
+        PubdataParams::default(),
+        base,
+    ))
+}
