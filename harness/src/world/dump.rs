@@ -5,7 +5,9 @@ use std::{collections::HashMap, path::Path};
 
 use serde::Deserialize;
 use zksync_types::{
-    block::L2BlockExecutionData, commitment::PubdataParams, web3::Bytes, H256,
+    block::L2BlockExecutionData, commitment::PubdataParams, l2::L2Tx,
+    transaction_request::TransactionRequest, web3::Bytes, ExecuteTransactionCommon, L2ChainId,
+    Transaction, H256,
 };
 use zksync_vm_interface::{L1BatchEnv, SystemEnv};
 
@@ -82,18 +84,30 @@ pub fn parse_dump(origin: &str, json: &[u8]) -> Result<Dump, InputError> {
     }
     standins::install_missing(&mut base).map_err(|err| err.within(origin))?;
 
-    let batch = Batch {
-        blocks: file
-            .l2_blocks
-            .into_iter()
-            .map(|block| Block {
-                timestamp: block.timestamp,
-                virtual_blocks: block.virtual_blocks,
-                prev_block_hash: Some(block.prev_block_hash),
-                transactions: block.txs,
-            })
-            .collect(),
-    };
+    let chain_id = file.system_env.chain_id;
+    let mut blocks = Vec::with_capacity(file.l2_blocks.len());
+    for (b, block) in file.l2_blocks.into_iter().enumerate() {
+        let expected_number = file.l1_batch_env.first_l2_block.number + b as u32;
+        if block.number.0 != expected_number {
+            return Err(InputError::new(
+                origin,
+                format!("L2 block {b} is numbered {}, expected {expected_number}", block.number),
+            ));
+        }
+        let mut transactions = block.txs;
+        for (t, tx) in transactions.iter_mut().enumerate() {
+            restore_input(tx, chain_id).map_err(|problem| {
+                InputError::new(origin, format!("L2 block {b}, transaction {t}: {problem}"))
+            })?;
+        }
+        blocks.push(Block {
+            timestamp: block.timestamp,
+            virtual_blocks: block.virtual_blocks,
+            prev_block_hash: Some(block.prev_block_hash),
+            transactions,
+        });
+    }
+    let batch = Batch { blocks };
     let world = World::new(
         origin.to_owned(),
         file.system_env,
@@ -102,4 +116,28 @@ pub fn parse_dump(origin: &str, json: &[u8]) -> Result<Dump, InputError> {
         base,
     );
     Ok(Dump { world, batch })
+}
+
+/// Dumps leave out the raw bytes of L2 transactions; the hash (which block hashes and reports
+/// need) is recomputed from the signed fields, as the VMs do.
+fn restore_input(tx: &mut Transaction, chain_id: L2ChainId) -> Result<(), String> {
+    if !matches!(&tx.common_data, ExecuteTransactionCommon::L2(data) if data.input.is_none()) {
+        return Ok(());
+    }
+    let l2_tx = L2Tx::try_from(tx.clone()).map_err(|err| err.to_string())?;
+    let mut request = TransactionRequest::from(l2_tx);
+    request.chain_id = Some(chain_id.as_u64());
+    let signature = request
+        .get_packed_signature()
+        .map_err(|err| format!("bad signature: {err}"))?;
+    let raw = request
+        .get_signed_bytes(&signature)
+        .map_err(|err| format!("cannot encode: {err}"))?;
+    let hash = request
+        .get_tx_hash()
+        .map_err(|err| format!("cannot hash: {err}"))?;
+    if let ExecuteTransactionCommon::L2(data) = &mut tx.common_data {
+        data.set_input(raw, hash);
+    }
+    Ok(())
 }
