@@ -13,7 +13,9 @@ fn main() {
     // Only this target's packages. Resolving them may download dev-dependencies that the build
     // itself has not needed yet, unless cargo runs offline.
     let mut command = Command::new(cargo);
-    command.args(["metadata", "--format-version", "1", "--filter-platform"]).arg(target);
+    command
+        .args(["metadata", "--format-version", "1", "--filter-platform"])
+        .arg(target);
     if env::var("CARGO_NET_OFFLINE").is_ok_and(|value| value == "true") {
         command.arg("--offline");
     }
@@ -30,7 +32,9 @@ fn main() {
     }
     let metadata: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("`cargo metadata` printed invalid JSON");
-    let packages = metadata["packages"].as_array().expect("metadata lists packages");
+    let packages = metadata["packages"]
+        .as_array()
+        .expect("metadata lists packages");
     let manifest_path = packages
         .iter()
         .find(|package| package["name"] == PACKAGE)

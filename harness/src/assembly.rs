@@ -53,7 +53,9 @@ fn check_line(code: &str) -> Result<(), String> {
     if let Some(value) = trimmed.strip_prefix(".cell") {
         let value = value.trim();
         let decimal = value.strip_prefix(['-', '+']).unwrap_or(value);
-        if !value.starts_with('@') && !(decimal.bytes().all(|b| b.is_ascii_digit()) && !decimal.is_empty()) {
+        if !value.starts_with('@')
+            && !(decimal.bytes().all(|b| b.is_ascii_digit()) && !decimal.is_empty())
+        {
             return Err("`.cell` takes a decimal number or `@label`".into());
         }
         return Ok(());
@@ -75,12 +77,15 @@ fn check_line(code: &str) -> Result<(), String> {
 
 fn check_operand(operand: &str) -> Result<(), String> {
     if operand.starts_with('-') {
-        return Err(format!("negative immediate `{operand}` (the assembler drops the sign)"));
+        return Err(format!(
+            "negative immediate `{operand}` (the assembler drops the sign)"
+        ));
     }
     for token in operand.split(|c: char| !c.is_ascii_alphanumeric() && c != '#' && c != '_') {
-        if let Some(index) = token.strip_prefix('r').filter(|digits| {
-            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-        }) {
+        if let Some(index) = token
+            .strip_prefix('r')
+            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        {
             if index.parse::<u32>().map_or(true, |index| index > 15) {
                 return Err(format!("no register `{token}` (r0..r15)"));
             }
@@ -126,14 +131,26 @@ mod tests {
     fn traps_become_errors() {
         let cases = [
             ("    .text\n    ret.ok r0\n", "no code"),
-            ("    .text\nmain:\n    frobnicate r1, r2\n", "does not assemble"),
+            (
+                "    .text\nmain:\n    frobnicate r1, r2\n",
+                "does not assemble",
+            ),
             ("    .text\nmain:\n    add 70000, r0, r1\n", "16 bits"),
             ("    .text\nmain:\n    add -1, r0, r1\n", "negative"),
-            ("    .text\nmain:\n    add r16, r0, r1\n", "no register `r16`"),
-            ("    .text\nmain:\n    add..eq r1, r0, r1\n", "malformed mnemonic"),
+            (
+                "    .text\nmain:\n    add r16, r0, r1\n",
+                "no register `r16`",
+            ),
+            (
+                "    .text\nmain:\n    add..eq r1, r0, r1\n",
+                "malformed mnemonic",
+            ),
             ("    .rodata\nC:\n    .cell 0x10\n", "decimal"),
             ("    .text\nmain:\n    add r1, r0, r\u{e9}\n", "non-ASCII"),
-            ("    .text\nmain:\n    log.sread.first r1, r0, r2\n", "assembler failed"),
+            (
+                "    .text\nmain:\n    log.sread.first r1, r0, r2\n",
+                "assembler failed",
+            ),
         ];
         for (text, expected) in cases {
             let err = assemble(text).unwrap_err();

@@ -136,7 +136,10 @@ fn first_divergence(
         .filter_map(|difference| transaction_index(&difference.path))
         .min();
     let (first, prefix) = match first_tx {
-        Some(index) => (FirstDivergence::Transaction(index), format!("transactions[{index}]")),
+        Some(index) => (
+            FirstDivergence::Transaction(index),
+            format!("transactions[{index}]"),
+        ),
         None => (FirstDivergence::FinishBatch, "batch".to_owned()),
     };
     let signature: BTreeSet<String> = differences
@@ -226,7 +229,12 @@ impl Diff {
     /// Compares a leaf value.
     fn value<T: Render + ?Sized>(&mut self, name: &str, reference: &T, candidate: &T) {
         if !reference.same(candidate) {
-            self.record(name, DiffKind::Value, reference.render(), candidate.render());
+            self.record(
+                name,
+                DiffKind::Value,
+                reference.render(),
+                candidate.render(),
+            );
         }
     }
 
@@ -280,14 +288,27 @@ impl Diff {
             match order {
                 std::cmp::Ordering::Less => {
                     let a = references.next().expect("peeked");
-                    self.record(&format!("{name}[{}]", key(a)), DiffKind::Missing, a.summary(), String::new());
+                    self.record(
+                        &format!("{name}[{}]", key(a)),
+                        DiffKind::Missing,
+                        a.summary(),
+                        String::new(),
+                    );
                 }
                 std::cmp::Ordering::Greater => {
                     let b = candidates.next().expect("peeked");
-                    self.record(&format!("{name}[{}]", key(b)), DiffKind::Extra, String::new(), b.summary());
+                    self.record(
+                        &format!("{name}[{}]", key(b)),
+                        DiffKind::Extra,
+                        String::new(),
+                        b.summary(),
+                    );
                 }
                 std::cmp::Ordering::Equal => {
-                    let (a, b) = (references.next().expect("peeked"), candidates.next().expect("peeked"));
+                    let (a, b) = (
+                        references.next().expect("peeked"),
+                        candidates.next().expect("peeked"),
+                    );
                     self.nested(&format!("{name}[{}]", key(a)), a, b);
                 }
             }
@@ -395,7 +416,11 @@ impl Compare for Outcome {
 
 impl Compare for VmPanic {
     fn compare(&self, other: &Self, d: &mut Diff) {
-        d.value("stage", &format!("{:?}", self.stage), &format!("{:?}", other.stage));
+        d.value(
+            "stage",
+            &format!("{:?}", self.stage),
+            &format!("{:?}", other.stage),
+        );
         d.value("message", &self.message, &other.message);
     }
 
@@ -437,13 +462,28 @@ impl Compare for Compression {
 impl Compare for Execution {
     fn compare(&self, other: &Self, d: &mut Diff) {
         d.nested("result", &self.result, &other.result);
-        d.keyed("storage_writes", &self.storage_writes, &other.storage_writes, |w| {
-            SlotKey(w.address, w.key)
-        });
+        d.keyed(
+            "storage_writes",
+            &self.storage_writes,
+            &other.storage_writes,
+            |w| SlotKey(w.address, w.key),
+        );
         d.list("events", &self.events, &other.events);
-        d.list("user_l2_to_l1_logs", &self.user_l2_to_l1_logs, &other.user_l2_to_l1_logs);
-        d.list("system_l2_to_l1_logs", &self.system_l2_to_l1_logs, &other.system_l2_to_l1_logs);
-        d.value("refunds.gas_refunded", &self.refunds.gas_refunded, &other.refunds.gas_refunded);
+        d.list(
+            "user_l2_to_l1_logs",
+            &self.user_l2_to_l1_logs,
+            &other.user_l2_to_l1_logs,
+        );
+        d.list(
+            "system_l2_to_l1_logs",
+            &self.system_l2_to_l1_logs,
+            &other.system_l2_to_l1_logs,
+        );
+        d.value(
+            "refunds.gas_refunded",
+            &self.refunds.gas_refunded,
+            &other.refunds.gas_refunded,
+        );
         d.value(
             "refunds.operator_suggested_refund",
             &self.refunds.operator_suggested_refund,
@@ -451,10 +491,27 @@ impl Compare for Execution {
         );
         d.value("gas_used", &self.gas_used, &other.gas_used);
         d.value("gas_remaining", &self.gas_remaining, &other.gas_remaining);
-        d.value("computational_gas_used", &self.computational_gas_used, &other.computational_gas_used);
-        d.value("pubdata_published", &self.pubdata_published, &other.pubdata_published);
-        d.nested("circuit_statistic", &self.circuit_statistic, &other.circuit_statistic);
-        d.keyed("dynamic_factory_deps", &self.dynamic_factory_deps, &other.dynamic_factory_deps, |dep| dep.0);
+        d.value(
+            "computational_gas_used",
+            &self.computational_gas_used,
+            &other.computational_gas_used,
+        );
+        d.value(
+            "pubdata_published",
+            &self.pubdata_published,
+            &other.pubdata_published,
+        );
+        d.nested(
+            "circuit_statistic",
+            &self.circuit_statistic,
+            &other.circuit_statistic,
+        );
+        d.keyed(
+            "dynamic_factory_deps",
+            &self.dynamic_factory_deps,
+            &other.dynamic_factory_deps,
+            |dep| dep.0,
+        );
     }
 
     fn summary(&self) -> String {
@@ -466,7 +523,16 @@ impl Compare for ExecResult {
     fn compare(&self, other: &Self, d: &mut Diff) {
         match (self, other) {
             (Self::Success { output: a }, Self::Success { output: b }) => d.value("output", a, b),
-            (Self::Revert { reason: ra, data: da }, Self::Revert { reason: rb, data: db }) => {
+            (
+                Self::Revert {
+                    reason: ra,
+                    data: da,
+                },
+                Self::Revert {
+                    reason: rb,
+                    data: db,
+                },
+            ) => {
                 d.value("reason", ra, rb);
                 d.value("data", da, db);
             }
@@ -514,7 +580,11 @@ impl Compare for Event {
     }
 
     fn summary(&self) -> String {
-        format!("event from {:?} with {} topics", self.address, self.topics.len())
+        format!(
+            "event from {:?} with {} topics",
+            self.address,
+            self.topics.len()
+        )
     }
 }
 
@@ -522,7 +592,11 @@ impl Compare for L2ToL1Log {
     fn compare(&self, other: &Self, d: &mut Diff) {
         d.value("shard_id", &self.shard_id, &other.shard_id);
         d.value("is_service", &self.is_service, &other.is_service);
-        d.value("tx_number_in_block", &self.tx_number_in_block, &other.tx_number_in_block);
+        d.value(
+            "tx_number_in_block",
+            &self.tx_number_in_block,
+            &other.tx_number_in_block,
+        );
         d.value("sender", &self.sender, &other.sender);
         d.value("key", &self.key, &other.key);
         d.value("value", &self.value, &other.value);
@@ -536,10 +610,26 @@ impl Compare for L2ToL1Log {
 impl Compare for CircuitStatistic {
     fn compare(&self, other: &Self, d: &mut Diff) {
         d.value("main_vm", &self.main_vm, &other.main_vm);
-        d.value("ram_permutation", &self.ram_permutation, &other.ram_permutation);
-        d.value("storage_application", &self.storage_application, &other.storage_application);
-        d.value("storage_sorter", &self.storage_sorter, &other.storage_sorter);
-        d.value("code_decommitter", &self.code_decommitter, &other.code_decommitter);
+        d.value(
+            "ram_permutation",
+            &self.ram_permutation,
+            &other.ram_permutation,
+        );
+        d.value(
+            "storage_application",
+            &self.storage_application,
+            &other.storage_application,
+        );
+        d.value(
+            "storage_sorter",
+            &self.storage_sorter,
+            &other.storage_sorter,
+        );
+        d.value(
+            "code_decommitter",
+            &self.code_decommitter,
+            &other.code_decommitter,
+        );
         d.value(
             "code_decommitter_sorter",
             &self.code_decommitter_sorter,
@@ -550,7 +640,11 @@ impl Compare for CircuitStatistic {
         d.value("keccak256", &self.keccak256, &other.keccak256);
         d.value("ecrecover", &self.ecrecover, &other.ecrecover);
         d.value("sha256", &self.sha256, &other.sha256);
-        d.value("secp256k1_verify", &self.secp256k1_verify, &other.secp256k1_verify);
+        d.value(
+            "secp256k1_verify",
+            &self.secp256k1_verify,
+            &other.secp256k1_verify,
+        );
         d.value(
             "transient_storage_checker",
             &self.transient_storage_checker,
@@ -591,13 +685,22 @@ impl Compare for BatchOutcome {
         }
         d.option("pubdata_input", &self.pubdata_input, &other.pubdata_input);
         match (&self.state_diffs, &other.state_diffs) {
-            (Some(a), Some(b)) => d.keyed("state_diffs", a, b, |diff| SlotKey(diff.address, diff.key)),
-            (a, b) => d.value("state_diffs", &a.is_some().to_string(), &b.is_some().to_string()),
+            (Some(a), Some(b)) => {
+                d.keyed("state_diffs", a, b, |diff| SlotKey(diff.address, diff.key))
+            }
+            (a, b) => d.value(
+                "state_diffs",
+                &a.is_some().to_string(),
+                &b.is_some().to_string(),
+            ),
         }
     }
 
     fn summary(&self) -> String {
-        format!("batch sealed, block tip {}", self.block_tip.result.summary())
+        format!(
+            "batch sealed, block tip {}",
+            self.block_tip.result.summary()
+        )
     }
 }
 
@@ -614,12 +717,29 @@ impl Compare for (u64, Word) {
 impl Compare for FinalState {
     fn compare(&self, other: &Self, d: &mut Diff) {
         d.list("events", &self.events, &other.events);
-        d.keyed("storage_writes", &self.storage_writes, &other.storage_writes, |w| SlotKey(w.0, w.1));
-        d.list("user_l2_to_l1_logs", &self.user_l2_to_l1_logs, &other.user_l2_to_l1_logs);
+        d.keyed(
+            "storage_writes",
+            &self.storage_writes,
+            &other.storage_writes,
+            |w| SlotKey(w.0, w.1),
+        );
+        d.list(
+            "user_l2_to_l1_logs",
+            &self.user_l2_to_l1_logs,
+            &other.user_l2_to_l1_logs,
+        );
         d.list("system_logs", &self.system_logs, &other.system_logs);
-        d.list("storage_refunds", &self.storage_refunds, &other.storage_refunds);
+        d.list(
+            "storage_refunds",
+            &self.storage_refunds,
+            &other.storage_refunds,
+        );
         d.list("pubdata_costs", &self.pubdata_costs, &other.pubdata_costs);
-        d.list("used_contract_hashes", &self.used_contract_hashes, &other.used_contract_hashes);
+        d.list(
+            "used_contract_hashes",
+            &self.used_contract_hashes,
+            &other.used_contract_hashes,
+        );
     }
 
     fn summary(&self) -> String {
@@ -640,7 +760,11 @@ impl Compare for (Address, Word, Word) {
 impl Compare for StateDiff {
     fn compare(&self, other: &Self, d: &mut Diff) {
         d.value("derived_key", &self.derived_key, &other.derived_key);
-        d.value("enumeration_index", &self.enumeration_index, &other.enumeration_index);
+        d.value(
+            "enumeration_index",
+            &self.enumeration_index,
+            &other.enumeration_index,
+        );
         d.value("initial_value", &self.initial_value, &other.initial_value);
         d.value("final_value", &self.final_value, &other.final_value);
     }

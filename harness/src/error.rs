@@ -25,7 +25,10 @@ impl InputError {
 
     /// The same problem, attributed to a larger input (e.g. a contract inside a batch file).
     pub fn within(self, origin: impl fmt::Display) -> Self {
-        Self::new(origin.to_string(), format!("{}: {}", self.origin, self.problem))
+        Self::new(
+            origin.to_string(),
+            format!("{}: {}", self.origin, self.problem),
+        )
     }
 }
 

@@ -13,7 +13,11 @@ use eravm_diff::{
 };
 
 #[derive(Parser)]
-#[command(name = "eravm-diff", version, about = "Differential testing of EraVM implementations")]
+#[command(
+    name = "eravm-diff",
+    version,
+    about = "Differential testing of EraVM implementations"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -49,6 +53,14 @@ enum Command {
         #[command(flatten)]
         engines: EngineArgs,
     },
+    /// Print one engine's canonical outcome for a batch file, as YAML.
+    Outcome {
+        path: PathBuf,
+        #[arg(long, default_value = "default")]
+        world: WorldSource,
+        #[arg(long, default_value = "vm_latest", value_parser = engine_name)]
+        engine: String,
+    },
     /// Replay VM dumps (zksync-era's shadow VM format) on both engines and compare.
     ///
     /// Exits 0 when outcomes are equal, 1 on a divergence, 2 on bad input.
@@ -63,13 +75,27 @@ enum Command {
 fn engine_name(name: &str) -> Result<String, String> {
     engine::by_name(name)
         .map(|_| name.to_owned())
-        .ok_or_else(|| format!("unknown engine `{name}` (known: {})", ENGINE_NAMES.join(", ")))
+        .ok_or_else(|| {
+            format!(
+                "unknown engine `{name}` (known: {})",
+                ENGINE_NAMES.join(", ")
+            )
+        })
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let reports = match cli.command {
-        Command::Run { paths, world, engines } => run(&paths, &world, &engines),
+        Command::Outcome {
+            path,
+            world,
+            engine,
+        } => return print_outcome(&path, &world, &engine),
+        Command::Run {
+            paths,
+            world,
+            engines,
+        } => run(&paths, &world, &engines),
         Command::Replay { dumps, engines } => replay(&dumps, &engines),
     };
     match reports {
@@ -90,6 +116,29 @@ fn main() -> ExitCode {
 
 type Reports = (Vec<Report>, bool);
 
+fn print_outcome(path: &std::path::Path, world: &WorldSource, engine: &str) -> ExitCode {
+    let prepared = world.load().and_then(|world| {
+        load_batch_file(path)?
+            .prepare(&world)
+            .map_err(|err| err.within(path.display()))
+    });
+    match prepared {
+        Ok(prepared) => {
+            let engine = engine::by_name(engine).expect("engine names are validated by clap");
+            let outcome = engine.run(&prepared.world, &prepared.batch);
+            print!(
+                "{}",
+                serde_yaml::to_string(&outcome).expect("outcomes serialize to YAML")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn run(paths: &[PathBuf], world: &WorldSource, args: &EngineArgs) -> Result<Reports, InputError> {
     let world = world.load()?;
     let files = expand(paths)?;
@@ -98,7 +147,9 @@ fn run(paths: &[PathBuf], world: &WorldSource, args: &EngineArgs) -> Result<Repo
         .iter()
         .map(|path| {
             let file = load_batch_file(path)?;
-            let batch = file.prepare(&world).map_err(|err| err.within(path.display()))?;
+            let batch = file
+                .prepare(&world)
+                .map_err(|err| err.within(path.display()))?;
             Ok((path, file.expect, batch))
         })
         .collect::<Result<Vec<_>, InputError>>()?;
@@ -128,7 +179,12 @@ fn replay(dumps: &[PathBuf], args: &EngineArgs) -> Result<Reports, InputError> {
         .into_iter()
         .map(|(path, dump)| {
             let comparison = run_both(&*reference, &*candidate, &dump.world, &dump.batch);
-            Report::new(path.display().to_string(), dump.world.origin.clone(), &comparison, None)
+            Report::new(
+                path.display().to_string(),
+                dump.world.origin.clone(),
+                &comparison,
+                None,
+            )
         })
         .collect();
     Ok((reports, args.json))
@@ -151,7 +207,10 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
                 .filter(|file| file.extension().is_some_and(|ext| ext == "yaml"))
                 .collect();
             if yaml.is_empty() {
-                return Err(InputError::at(path, "directory holds no *.yaml batch files"));
+                return Err(InputError::at(
+                    path,
+                    "directory holds no *.yaml batch files",
+                ));
             }
             yaml.sort();
             files.extend(yaml);
@@ -174,7 +233,10 @@ fn print_reports(reports: &[Report], json: bool) {
         for report in reports {
             print!("{}", report.to_text());
         }
-        let diverged = reports.iter().filter(|report| report.verdict != "equal").count();
+        let diverged = reports
+            .iter()
+            .filter(|report| report.verdict != "equal")
+            .count();
         let unexpected = reports.iter().filter(|report| !report.as_expected).count();
         println!(
             "{} batches: {} equal, {} diverged ({} not as expected)",

@@ -77,7 +77,9 @@ mod tests {
     #[test]
     fn registry_paths_are_trimmed() {
         assert_eq!(
-            crate_relative("/root/.cargo/registry/src/index.crates.io-1949/zk_evm-0.153.8/src/a.rs"),
+            crate_relative(
+                "/root/.cargo/registry/src/index.crates.io-1949/zk_evm-0.153.8/src/a.rs"
+            ),
             "zk_evm-0.153.8/src/a.rs"
         );
         assert_eq!(crate_relative("src/lib.rs"), "src/lib.rs");

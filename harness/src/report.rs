@@ -72,7 +72,11 @@ impl Report {
             transactions: comparison.reference.outcome.transactions.len(),
             reference: EngineSummary::new(&comparison.reference),
             candidate: EngineSummary::new(&comparison.candidate),
-            verdict: if divergence.is_some() { "divergence" } else { "equal" },
+            verdict: if divergence.is_some() {
+                "divergence"
+            } else {
+                "equal"
+            },
             expected: expected.map(|expected| match expected {
                 Expectation::Equal => ExpectationSummary::Equal,
                 Expectation::Divergence { fingerprint, why } => ExpectationSummary::Divergence {
@@ -141,8 +145,15 @@ impl Report {
 fn write_difference(text: &mut String, difference: &Difference, reference: &str, candidate: &str) {
     let _ = writeln!(text, "    {}  ({})", difference.path, difference.kind);
     let width = reference.len().max(candidate.len()) + 1;
-    for (engine, value) in [(reference, &difference.reference), (candidate, &difference.candidate)] {
-        let shown = if value.is_empty() { "(absent)".to_owned() } else { shorten(value) };
+    for (engine, value) in [
+        (reference, &difference.reference),
+        (candidate, &difference.candidate),
+    ] {
+        let shown = if value.is_empty() {
+            "(absent)".to_owned()
+        } else {
+            shorten(value)
+        };
         let _ = writeln!(text, "      {:<width$} {shown}", format!("{engine}:"));
     }
     if let Some(offset) = first_differing_byte(&difference.reference, &difference.candidate) {
@@ -154,7 +165,11 @@ fn shorten(value: &str) -> String {
     if value.len() <= TEXT_VALUE_LIMIT {
         value.to_owned()
     } else {
-        format!("{}… ({} characters)", &value[..TEXT_VALUE_LIMIT], value.len())
+        format!(
+            "{}… ({} characters)",
+            &value[..TEXT_VALUE_LIMIT],
+            value.len()
+        )
     }
 }
 
@@ -176,11 +191,14 @@ impl EngineSummary {
             digest: outcome.digest(),
             seconds: run.elapsed.as_secs_f64(),
             included_transactions: outcome.transactions.iter().filter(|tx| tx.included).count(),
-            block_tip: outcome.batch.as_ref().map(|batch| match &batch.block_tip.result {
-                ExecResult::Success { .. } => "success".to_owned(),
-                ExecResult::Revert { reason, .. } => format!("revert ({reason})"),
-                ExecResult::Halt { reason } => format!("halt ({reason})"),
-            }),
+            block_tip: outcome
+                .batch
+                .as_ref()
+                .map(|batch| match &batch.block_tip.result {
+                    ExecResult::Success { .. } => "success".to_owned(),
+                    ExecResult::Revert { reason, .. } => format!("revert ({reason})"),
+                    ExecResult::Halt { reason } => format!("halt ({reason})"),
+                }),
             pubdata_bytes: outcome
                 .batch
                 .as_ref()

@@ -30,7 +30,12 @@ pub struct Comparison {
 }
 
 /// Runs `batch` in `world` on both engines concurrently and compares the outcomes.
-pub fn run_both(reference: &dyn Engine, candidate: &dyn Engine, world: &World, batch: &Batch) -> Comparison {
+pub fn run_both(
+    reference: &dyn Engine,
+    candidate: &dyn Engine,
+    world: &World,
+    batch: &Batch,
+) -> Comparison {
     let (reference, candidate) = std::thread::scope(|scope| {
         let candidate = scope.spawn(|| run_one(candidate, world, batch));
         let reference = run_one(reference, world, batch);

@@ -1,19 +1,19 @@
 //! Batches: what the VMs execute (L2 blocks of transactions), and the YAML files people write
 //! them in.
 
-mod prepare;
 mod keys;
+mod prepare;
 mod spec;
 mod values;
 
 use zksync_types::{Transaction, H256};
 
 pub use self::{
-    prepare::{load_batch_file, parse_batch_file, PreparedBatch},
     keys::{test_key, test_key_address},
+    prepare::{load_batch_file, parse_batch_file, PreparedBatch},
     spec::{
-        BatchFile, BlockSpec, ContractSpec, Expectation, L1TxSpec, L2TxSpec, Party, StorageSpec,
-        BalanceSpec, TxSpec,
+        BalanceSpec, BatchFile, BlockSpec, ContractSpec, Expectation, L1TxSpec, L2TxSpec, Party,
+        StorageSpec, TxSpec,
     },
     values::{HexBytes, Quantity},
 };
@@ -38,6 +38,9 @@ pub struct Block {
 
 impl Batch {
     pub fn transaction_count(&self) -> usize {
-        self.blocks.iter().map(|block| block.transactions.len()).sum()
+        self.blocks
+            .iter()
+            .map(|block| block.transactions.len())
+            .sum()
     }
 }

@@ -10,9 +10,7 @@ use zksync_types::{
     Address, Execute, L1TxCommonData, Nonce, PriorityOpId, StorageKey, Transaction, H256, U256,
 };
 
-use super::{
-    keys::test_key, Batch, BatchFile, Block, L1TxSpec, L2TxSpec, Party, TxSpec,
-};
+use super::{keys::test_key, Batch, BatchFile, Block, L1TxSpec, L2TxSpec, Party, TxSpec};
 use crate::{
     assembly::assemble,
     error::{read_file, InputError},
@@ -85,6 +83,12 @@ impl BatchFile {
         let mut timestamp = world.l1_batch_env.first_l2_block.timestamp;
         for (b, block) in self.blocks.iter().enumerate() {
             if b > 0 {
+                if block.timestamp_delta == 0 {
+                    return Err(InputError::new(
+                        format!("blocks[{b}].timestamp_delta"),
+                        "must be at least 1: L2 block timestamps strictly increase",
+                    ));
+                }
                 timestamp += block.timestamp_delta;
             }
             let transactions = block
@@ -93,7 +97,9 @@ impl BatchFile {
                 .enumerate()
                 .map(|(t, tx)| {
                     let origin = format!("blocks[{b}].transactions[{t}]");
-                    builder.build(tx).map_err(|problem| InputError::new(origin, problem))
+                    builder
+                        .build(tx)
+                        .map_err(|problem| InputError::new(origin, problem))
                 })
                 .collect::<Result<_, _>>()?;
             blocks.push(Block {
@@ -113,9 +119,12 @@ impl BatchFile {
 fn resolve(party: Party, what: &str) -> Result<Address, InputError> {
     match party {
         Party::Address(address) => Ok(address),
-        Party::Key(index) => test_key(index)
-            .map(|key| key.address())
-            .ok_or_else(|| InputError::new(what, format!("{index} is not a valid test key number (1 or more)"))),
+        Party::Key(index) => test_key(index).map(|key| key.address()).ok_or_else(|| {
+            InputError::new(
+                what,
+                format!("{index} is not a valid test key number (1 or more)"),
+            )
+        }),
     }
 }
 
@@ -163,7 +172,9 @@ impl<'a> TxBuilder<'a> {
         let nonce = u32::try_from(nonce).map_err(|_| "nonce does not fit in 32 bits".to_owned())?;
         let fee = Fee {
             gas_limit: spec.gas_limit.into(),
-            max_fee_per_gas: spec.max_fee_per_gas.map_or(self.base_fee.into(), |fee| fee.0),
+            max_fee_per_gas: spec
+                .max_fee_per_gas
+                .map_or(self.base_fee.into(), |fee| fee.0),
             max_priority_fee_per_gas: U256::zero(),
             gas_per_pubdata_limit: spec
                 .gas_per_pubdata_limit
@@ -187,7 +198,9 @@ impl<'a> TxBuilder<'a> {
 
     fn l1(&mut self, spec: &L1TxSpec) -> Result<Transaction, String> {
         let sender = self.address(spec.from)?;
-        let max_fee_per_gas = spec.max_fee_per_gas.map_or(self.base_fee.into(), |fee| fee.0);
+        let max_fee_per_gas = spec
+            .max_fee_per_gas
+            .map_or(self.base_fee.into(), |fee| fee.0);
         let gas_limit = U256::from(spec.gas_limit);
         let to_mint = match spec.mint {
             Some(mint) => mint.0,

@@ -73,7 +73,8 @@ impl Serialize for Expectation {
 
 impl<'de> Deserialize<'de> for Expectation {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const EXPECTED: &str = "`expect` must be `equal` or `{divergence: <fingerprint>, why: <text>}`";
+        const EXPECTED: &str =
+            "`expect` must be `equal` or `{divergence: <fingerprint>, why: <text>}`";
         match RawExpectation::deserialize(deserializer).map_err(|_| de::Error::custom(EXPECTED))? {
             RawExpectation::Word(word) if word == "equal" => Ok(Self::Equal),
             RawExpectation::Word(_) => Err(de::Error::custom(EXPECTED)),
@@ -134,7 +135,8 @@ pub struct BlockSpec {
     pub timestamp_delta: u64,
     #[serde(default = "one_u32", skip_serializing_if = "is_one_u32")]
     pub virtual_blocks: u32,
-    #[serde(default)]
+    /// Each written as a one-key map: `l2: {...}` or `l1: {...}`.
+    #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub transactions: Vec<TxSpec>,
 }
 

@@ -52,7 +52,10 @@ where
         tx_hashes: vec![],
     };
     for (b, spec) in batch.blocks.iter().enumerate() {
-        if b > 0 {
+        // A sequencer seals an L2 block only once it holds a transaction (the VMs refuse to open a
+        // block after an empty one), so after an empty or fully rejected block the next block's
+        // transactions join the open one.
+        if b > 0 && !block.tx_hashes.is_empty() {
             block = OpenBlock {
                 number: block.number + 1,
                 timestamp: spec.timestamp,
@@ -95,8 +98,11 @@ struct OpenBlock {
 
 impl OpenBlock {
     fn hash(&self, protocol_version: ProtocolVersionId) -> H256 {
-        let mut hasher =
-            L2BlockHasher::new(L2BlockNumber(self.number), self.timestamp, self.prev_block_hash);
+        let mut hasher = L2BlockHasher::new(
+            L2BlockNumber(self.number),
+            self.timestamp,
+            self.prev_block_hash,
+        );
         for &tx_hash in &self.tx_hashes {
             hasher.push_tx_hash(tx_hash);
         }
@@ -107,7 +113,8 @@ impl OpenBlock {
 fn execute_transaction<V: VmInterfaceHistoryEnabled>(vm: &mut V, tx: &Transaction) -> TxOutcome {
     vm.make_snapshot();
     let (compression, result) = {
-        let (compressed, result) = vm.execute_transaction_with_bytecode_compression(tx.clone(), true);
+        let (compressed, result) =
+            vm.execute_transaction_with_bytecode_compression(tx.clone(), true);
         (compressed.map(|bytecodes| bytecodes.capture()), result)
     };
     let (compression, result) = match compression {

@@ -11,13 +11,17 @@ use zksync_types::{
 use zksync_vm_interface::{
     pubdata::PubdataBuilder,
     storage::{ImmutableStorageView, StoragePtr},
-    BytecodeCompressionResult, ExecutionResult, FinishedL1Batch, InspectExecutionMode,
-    L1BatchEnv, L2BlockEnv, PushTransactionResult, SystemEnv, VmEvent, VmExecutionResultAndLogs,
-    VmFactory, VmInterface, VmInterfaceHistoryEnabled,
+    BytecodeCompressionResult, ExecutionResult, FinishedL1Batch, InspectExecutionMode, L1BatchEnv,
+    L2BlockEnv, PushTransactionResult, SystemEnv, VmEvent, VmExecutionResultAndLogs, VmFactory,
+    VmInterface, VmInterfaceHistoryEnabled,
 };
 
 use super::{run_vm, Engine, VmStorage};
-use crate::{batch::Batch, outcome::Outcome, world::{World, WorldStorage}};
+use crate::{
+    batch::Batch,
+    outcome::Outcome,
+    world::{World, WorldStorage},
+};
 
 /// One class of VM output to perturb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,7 +63,12 @@ impl Fault {
                 other => *other = ExecutionResult::Success { output: vec![] },
             },
             Fault::StorageWrite => {
-                if let Some(log) = result.logs.storage_logs.iter_mut().find(|log| log.log.is_write()) {
+                if let Some(log) = result
+                    .logs
+                    .storage_logs
+                    .iter_mut()
+                    .find(|log| log.log.is_write())
+                {
                     log.log.value.0[31] ^= 1;
                 }
             }
@@ -82,12 +91,20 @@ impl Fault {
     fn perturb_batch(self, batch: &mut FinishedL1Batch) {
         match self {
             Fault::PubdataBytes => {
-                if let Some(byte) = batch.pubdata_input.as_mut().and_then(|input| input.last_mut()) {
+                if let Some(byte) = batch
+                    .pubdata_input
+                    .as_mut()
+                    .and_then(|input| input.last_mut())
+                {
                     *byte ^= 1;
                 }
             }
             Fault::StateDiff => {
-                if let Some(diff) = batch.state_diffs.as_mut().and_then(|diffs| diffs.first_mut()) {
+                if let Some(diff) = batch
+                    .state_diffs
+                    .as_mut()
+                    .and_then(|diffs| diffs.first_mut())
+                {
                     diff.final_value = diff.final_value.overflowing_add(U256::one()).0;
                 }
             }

@@ -4,7 +4,11 @@ use zksync_multivm::vm_fast;
 use zksync_vm_interface::storage::ImmutableStorageView;
 
 use super::{run_vm, Engine};
-use crate::{batch::Batch, outcome::Outcome, world::{World, WorldStorage}};
+use crate::{
+    batch::Batch,
+    outcome::Outcome,
+    world::{World, WorldStorage},
+};
 
 pub struct VmFast;
 

@@ -7,7 +7,7 @@ use zksync_types::{
 };
 use zksync_vm_interface::{
     CircuitStatistic as VmCircuitStatistic, CompressedBytecodeInfo, CurrentExecutionState,
-    ExecutionResult, FinishedL1Batch, VmEvent, VmExecutionResultAndLogs,
+    ExecutionResult, FinishedL1Batch, Halt, VmEvent, VmExecutionResultAndLogs,
 };
 
 use super::{
@@ -36,7 +36,12 @@ impl Capture for VmExecutionResultAndLogs {
             result: self.result.capture(),
             storage_writes: net_storage_writes(&self.logs.storage_logs),
             events: self.logs.events.iter().map(Capture::capture).collect(),
-            user_l2_to_l1_logs: self.logs.user_l2_to_l1_logs.iter().map(|log| log.0.capture()).collect(),
+            user_l2_to_l1_logs: self
+                .logs
+                .user_l2_to_l1_logs
+                .iter()
+                .map(|log| log.0.capture())
+                .collect(),
             system_l2_to_l1_logs: self
                 .logs
                 .system_l2_to_l1_logs
@@ -70,10 +75,21 @@ impl Capture for ExecutionResult {
                 data: HexBytes(output.encoded_data()),
             },
             Self::Halt { reason } => ExecResult::Halt {
-                reason: format!("{reason:?}"),
+                reason: halt_reason(reason),
             },
         }
     }
+}
+
+/// `Variant: message`: the variant name keeps reasons with similar messages apart, the message
+/// shows revert data in hex.
+fn halt_reason(reason: &Halt) -> String {
+    let debug = format!("{reason:?}");
+    let variant = debug
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or_default();
+    format!("{variant}: {reason}")
 }
 
 /// One entry per written slot: the value before the first write and after the last; slots that
@@ -106,7 +122,12 @@ impl Capture for VmEvent {
         Event {
             location: (self.location.0 .0, self.location.1),
             address: self.address,
-            topics: self.indexed_topics.iter().copied().map(Word::from).collect(),
+            topics: self
+                .indexed_topics
+                .iter()
+                .copied()
+                .map(Word::from)
+                .collect(),
             data: HexBytes(self.value.clone()),
         }
     }
@@ -194,7 +215,11 @@ impl Capture for CurrentExecutionState {
                 .into_iter()
                 .map(|((address, key), value)| (address, key, value))
                 .collect(),
-            user_l2_to_l1_logs: self.user_l2_to_l1_logs.iter().map(|log| log.0.capture()).collect(),
+            user_l2_to_l1_logs: self
+                .user_l2_to_l1_logs
+                .iter()
+                .map(|log| log.0.capture())
+                .collect(),
             system_logs: self.system_logs.iter().map(|log| log.0.capture()).collect(),
             storage_refunds: self.storage_refunds.clone(),
             pubdata_costs: self.pubdata_costs.clone(),

@@ -91,7 +91,10 @@ pub fn parse_dump(origin: &str, json: &[u8]) -> Result<Dump, InputError> {
         if block.number.0 != expected_number {
             return Err(InputError::new(
                 origin,
-                format!("L2 block {b} is numbered {}, expected {expected_number}", block.number),
+                format!(
+                    "L2 block {b} is numbered {}, expected {expected_number}",
+                    block.number
+                ),
             ));
         }
         let mut transactions = block.txs;

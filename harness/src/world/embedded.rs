@@ -30,7 +30,8 @@ pub fn default_world() -> World {
         .get_or_init(|| {
             let dump = parse_dump(&format!("embedded {EMBEDDED_DUMP}"), EMBEDDED_JSON)
                 .expect("the dump embedded at build time parses");
-            dump.world.with_execution_mode(TxExecutionMode::VerifyExecute)
+            dump.world
+                .with_execution_mode(TxExecutionMode::VerifyExecute)
         })
         .clone()
 }

@@ -134,7 +134,10 @@ fn deploy_into(
     bytecode: Vec<u8>,
 ) -> Result<H256, InputError> {
     validate_bytecode(&bytecode).map_err(|err| {
-        InputError::new(format!("bytecode for {address:?}"), format!("invalid EraVM bytecode: {err}"))
+        InputError::new(
+            format!("bytecode for {address:?}"),
+            format!("invalid EraVM bytecode: {err}"),
+        )
     })?;
     let hash = BytecodeHash::for_bytecode(&bytecode).value();
     layer.set(&get_code_key(&address), hash, below);
@@ -179,9 +182,14 @@ impl WorldSource {
             Self::ZksyncHome(dir) => {
                 let dir = match dir {
                     Some(dir) => dir.clone(),
-                    None => std::env::var_os("ZKSYNC_HOME").map(PathBuf::from).ok_or_else(|| {
-                        InputError::new("zksync-home", "ZKSYNC_HOME is not set; give zksync-home:DIR")
-                    })?,
+                    None => std::env::var_os("ZKSYNC_HOME")
+                        .map(PathBuf::from)
+                        .ok_or_else(|| {
+                            InputError::new(
+                                "zksync-home",
+                                "ZKSYNC_HOME is not set; give zksync-home:DIR",
+                            )
+                        })?,
                 };
                 load_zksync_home(&dir, ProtocolVersionId::latest(), L2ChainId::default())?
             }

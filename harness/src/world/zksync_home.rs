@@ -7,12 +7,17 @@
 
 use std::path::Path;
 
-use zksync_contracts::{BaseSystemContracts, ContractLanguage, SystemContractCode, SystemContractsRepo};
+use zksync_contracts::{
+    BaseSystemContracts, ContractLanguage, SystemContractCode, SystemContractsRepo,
+};
 use zksync_types::{
-    block::L2BlockHasher, bytecode::BytecodeHash, commitment::PubdataParams,
+    block::L2BlockHasher,
+    bytecode::BytecodeHash,
+    commitment::PubdataParams,
     fee_model::{BatchFeeInput, PubdataIndependentBatchFeeModelInput},
-    get_system_context_init_logs, system_contracts::get_system_smart_contracts_from_dir, Address,
-    L1BatchNumber, L2BlockNumber, L2ChainId, ProtocolVersionId,
+    get_system_context_init_logs,
+    system_contracts::get_system_smart_contracts_from_dir,
+    Address, L1BatchNumber, L2BlockNumber, L2ChainId, ProtocolVersionId,
 };
 use zksync_vm_interface::{L1BatchEnv, L2BlockEnv, SystemEnv, TxExecutionMode};
 
@@ -42,13 +47,20 @@ pub fn load_zksync_home(
     };
     let repo = SystemContractsRepo { root: root.clone() };
     let bootloader = read("the proved_batch bootloader", &|| {
-        repo.read_sys_contract_bytecode("bootloader", "proved_batch", Some("Bootloader"), ContractLanguage::Yul)
+        repo.read_sys_contract_bytecode(
+            "bootloader",
+            "proved_batch",
+            Some("Bootloader"),
+            ContractLanguage::Yul,
+        )
     })?;
     let default_aa = read("DefaultAccount", &|| {
         repo.read_sys_contract_bytecode("", "DefaultAccount", None, ContractLanguage::Sol)
     })?;
     let contracts = panic_guard::catch(|| get_system_smart_contracts_from_dir(root.clone()))
-        .map_err(|panic| InputError::at(home, format!("cannot load the system contracts: {panic}")))?;
+        .map_err(|panic| {
+            InputError::at(home, format!("cannot load the system contracts: {panic}"))
+        })?;
 
     let mut base = StorageLayer::default();
     for contract in contracts {
@@ -65,8 +77,9 @@ pub fn load_zksync_home(
         code: bytes,
     };
     for (what, bytes) in [("bootloader", &bootloader), ("DefaultAccount", &default_aa)] {
-        zksync_types::bytecode::validate_bytecode(bytes)
-            .map_err(|err| InputError::at(home, format!("{what} is not valid EraVM bytecode: {err}")))?;
+        zksync_types::bytecode::validate_bytecode(bytes).map_err(|err| {
+            InputError::at(home, format!("{what} is not valid EraVM bytecode: {err}"))
+        })?;
     }
     let system_env = SystemEnv {
         zk_porter_available: false,
