@@ -53,9 +53,8 @@ fn check_line(code: &str) -> Result<(), String> {
     if let Some(value) = trimmed.strip_prefix(".cell") {
         let value = value.trim();
         let decimal = value.strip_prefix(['-', '+']).unwrap_or(value);
-        if !value.starts_with('@')
-            && !(decimal.bytes().all(|b| b.is_ascii_digit()) && !decimal.is_empty())
-        {
+        let is_decimal = !decimal.is_empty() && decimal.bytes().all(|b| b.is_ascii_digit());
+        if !value.starts_with('@') && !is_decimal {
             return Err("`.cell` takes a decimal number or `@label`".into());
         }
         return Ok(());

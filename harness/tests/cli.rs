@@ -1,0 +1,145 @@
+//! The command line: exit statuses, and clear errors for bad input (status 2, never a panic).
+
+use std::{path::Path, process::Command};
+
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_eravm-diff");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors");
+
+struct Run {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn eravm_diff(args: &[&str]) -> Run {
+    let output = Command::new(BIN).args(args).output().unwrap();
+    Run {
+        status: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+fn write(dir: &TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn assert_bad_input(run: &Run, file: &str, problem: &str) {
+    assert_eq!(
+        run.status, 2,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stderr.contains(file), "names {file}: {}", run.stderr);
+    assert!(
+        run.stderr.contains(problem),
+        "says {problem:?}: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn equal_vector_exits_zero_and_json_is_parseable() {
+    let run = eravm_diff(&["run", &format!("{VECTORS}/far_calls.yaml"), "--json"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["verdict"], "equal");
+    assert_eq!(report["reference"]["engine"], "vm_latest");
+    assert_eq!(report["candidate"]["engine"], "vm_fast");
+    assert_eq!(report["reference"]["digest"], report["candidate"]["digest"]);
+}
+
+#[test]
+fn unexpected_divergence_exits_one() {
+    // Declaring a divergence that does not happen is a failed expectation, like a real one.
+    let dir = TempDir::new().unwrap();
+    let text = std::fs::read_to_string(format!("{VECTORS}/far_calls.yaml")).unwrap();
+    let text = text.replace(
+        "expect: equal",
+        "expect: {divergence: fp-0000000000000000, why: test}",
+    );
+    let path = write(&dir, "declared.yaml", &text);
+    let run = eravm_diff(&["run", &path]);
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("EQUAL (a divergence was expected)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn malformed_batches_exit_two_naming_file_and_problem() {
+    let dir = TempDir::new().unwrap();
+    let vector = std::fs::read_to_string(format!("{VECTORS}/storage_writes.yaml")).unwrap();
+    let cases = [
+        (
+            "truncated.yaml",
+            vector[..vector.len() / 2].to_owned(),
+            "not a valid batch",
+        ),
+        (
+            "wrong_type.yaml",
+            vector.replace("gas_limit: 2000000", "gas_limit: plenty"),
+            "gas_limit",
+        ),
+        (
+            "bad_mnemonic.yaml",
+            vector.replace("sstore r2, r3", "frobnicate r2, r3"),
+            "contracts[0]",
+        ),
+        (
+            "unknown_field.yaml",
+            vector.replace("gas_limit:", "gas_limt:"),
+            "unknown field",
+        ),
+        ("empty.yaml", String::new(), "not a valid batch"),
+        (
+            "bad_key.yaml",
+            vector.replace("{account: 1,", "{account: 0,"),
+            "not a valid test key",
+        ),
+    ];
+    for (name, text, problem) in cases {
+        let path = write(&dir, name, &text);
+        assert_bad_input(&eravm_diff(&["run", &path]), &path, problem);
+    }
+    let bad_mnemonic = dir.path().join("bad_mnemonic.yaml");
+    let run = eravm_diff(&["run", &bad_mnemonic.display().to_string()]);
+    assert!(run.stderr.contains("does not assemble"), "{}", run.stderr);
+}
+
+#[test]
+fn malformed_dumps_and_missing_files_exit_two() {
+    let dir = TempDir::new().unwrap();
+    let missing_fields = write(
+        &dir,
+        "partial.json",
+        r#"{"l1_batch_env": {}, "l2_blocks": []}"#,
+    );
+    assert_bad_input(
+        &eravm_diff(&["replay", &missing_fields]),
+        &missing_fields,
+        "missing field",
+    );
+    let not_json = write(&dir, "garbage.json", "{ this is not json");
+    assert_bad_input(
+        &eravm_diff(&["replay", &not_json]),
+        &not_json,
+        "not a VM dump",
+    );
+
+    let missing = dir.path().join("absent.yaml").display().to_string();
+    assert_bad_input(&eravm_diff(&["run", &missing]), &missing, "cannot read");
+    assert_bad_input(&eravm_diff(&["replay", &missing]), &missing, "cannot read");
+    let empty_dir = dir.path().join("empty");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let empty_dir = empty_dir.display().to_string();
+    assert_bad_input(&eravm_diff(&["run", &empty_dir]), &empty_dir, "no *.yaml");
+    assert!(Path::new(VECTORS).is_dir());
+}

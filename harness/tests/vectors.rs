@@ -1,0 +1,80 @@
+//! Every regression vector runs on both VMs, seals its batch with a successful block tip and
+//! pubdata, and shows the outcome its file expects.
+
+use std::path::PathBuf;
+
+use eravm_diff::{
+    batch::{load_batch_file, Expectation},
+    engine::{VmFast, VmLatest},
+    outcome::ExecResult,
+    runner::run_both,
+    world::default_world,
+};
+
+fn vector_files() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vectors");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn vectors_show_their_expected_outcomes() {
+    let files = vector_files();
+    assert!(
+        files.len() >= 6,
+        "at least six vectors, found {}",
+        files.len()
+    );
+    let world = default_world();
+    let mut failures = vec![];
+    for path in &files {
+        let file = load_batch_file(path).unwrap();
+        let prepared = file.prepare(&world).unwrap();
+        let comparison = run_both(&VmLatest, &VmFast, &prepared.world, &prepared.batch);
+        for run in [&comparison.reference, &comparison.candidate] {
+            let batch = run.outcome.batch.as_ref().unwrap_or_else(|| {
+                panic!(
+                    "{}: {} did not finish the batch: {:?}",
+                    path.display(),
+                    run.engine,
+                    run.outcome.panic
+                )
+            });
+            assert!(
+                matches!(batch.block_tip.result, ExecResult::Success { .. }),
+                "{}: {} block tip {:?}",
+                path.display(),
+                run.engine,
+                batch.block_tip.result
+            );
+            assert!(
+                !batch.pubdata_input.as_ref().unwrap().0.is_empty(),
+                "{}",
+                path.display()
+            );
+            assert!(
+                !batch.state_diffs.as_ref().unwrap().is_empty(),
+                "{}",
+                path.display()
+            );
+        }
+        let found = comparison
+            .divergence
+            .as_ref()
+            .map(|d| d.fingerprint.as_str());
+        match (file.expect.as_ref().unwrap_or(&Expectation::Equal), found) {
+            (Expectation::Equal, None) => {}
+            (Expectation::Divergence { fingerprint, .. }, Some(found)) if fingerprint == found => {}
+            (expected, found) => failures.push(format!(
+                "{}: expected {expected:?}, found {found:?}",
+                path.display()
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
