@@ -5,7 +5,7 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 use eravm_diff::{
     batch::{load_batch_file, Expectation},
-    engine::{self, Engine, ENGINE_NAMES},
+    engine::{self, Engine, Fault, ENGINE_NAMES},
     error::InputError,
     report::Report,
     runner::run_both,
@@ -77,8 +77,9 @@ fn engine_name(name: &str) -> Result<String, String> {
         .map(|_| name.to_owned())
         .ok_or_else(|| {
             format!(
-                "unknown engine `{name}` (known: {})",
-                ENGINE_NAMES.join(", ")
+                "unknown engine `{name}` (known: {}, and vm_fast+fault:<{}> for fault injection)",
+                ENGINE_NAMES.join(", "),
+                Fault::ALL.map(Fault::name).join("|")
             )
         })
 }

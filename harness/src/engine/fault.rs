@@ -56,6 +56,20 @@ impl Fault {
         Fault::BootloaderMemory,
     ];
 
+    /// Name used in engine names (`vm_fast+fault:<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Result => "result",
+            Fault::StorageWrite => "storage_write",
+            Fault::Event => "event",
+            Fault::L2ToL1Log => "l2_to_l1_log",
+            Fault::Refund => "refund",
+            Fault::PubdataBytes => "pubdata_bytes",
+            Fault::StateDiff => "state_diff",
+            Fault::BootloaderMemory => "bootloader_memory",
+        }
+    }
+
     fn perturb_transaction(self, result: &mut VmExecutionResultAndLogs) {
         match self {
             Fault::Result => match &mut result.result {
@@ -200,12 +214,31 @@ impl<V: VmInterfaceHistoryEnabled, const FAULT: usize> VmInterfaceHistoryEnabled
 
 type Fast = vm_fast::Vm<ImmutableStorageView<WorldStorage>>;
 
-/// `vm_fast` with one injected fault.
+/// `vm_fast` with one injected fault, named `vm_fast+fault:<fault>`.
 pub struct FaultyVmFast(pub Fault);
+
+impl FaultyVmFast {
+    pub const PREFIX: &'static str = "vm_fast+fault:";
+
+    /// The engine called `name`, e.g. `vm_fast+fault:refund`.
+    pub fn by_name(name: &str) -> Option<Self> {
+        let fault = name.strip_prefix(Self::PREFIX)?;
+        Fault::ALL.into_iter().find(|f| f.name() == fault).map(Self)
+    }
+}
 
 impl Engine for FaultyVmFast {
     fn name(&self) -> &str {
-        "vm_fast+fault"
+        match self.0 {
+            Fault::Result => "vm_fast+fault:result",
+            Fault::StorageWrite => "vm_fast+fault:storage_write",
+            Fault::Event => "vm_fast+fault:event",
+            Fault::L2ToL1Log => "vm_fast+fault:l2_to_l1_log",
+            Fault::Refund => "vm_fast+fault:refund",
+            Fault::PubdataBytes => "vm_fast+fault:pubdata_bytes",
+            Fault::StateDiff => "vm_fast+fault:state_diff",
+            Fault::BootloaderMemory => "vm_fast+fault:bootloader_memory",
+        }
     }
 
     fn run(&self, world: &World, batch: &Batch) -> Outcome {
