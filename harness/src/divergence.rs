@@ -59,6 +59,9 @@ pub struct Difference {
     pub reference: String,
     /// The candidate's value; empty when missing.
     pub candidate: String,
+    /// For a `variant` difference, the two variants' names (categories, not values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<(String, String)>,
 }
 
 /// Where the outcomes first part ways.
@@ -142,16 +145,71 @@ fn first_divergence(
         ),
         None => (FirstDivergence::FinishBatch, "batch".to_owned()),
     };
-    let signature: BTreeSet<String> = differences
+    let in_unit: Vec<&Difference> = differences
         .iter()
         .filter(|difference| {
             difference.path == prefix
                 || difference.path.starts_with(&format!("{prefix}."))
                 || difference.path.starts_with(&format!("{prefix}["))
         })
-        .map(|difference| format!("{}: {}", normalize(&difference.path), difference.kind))
+        .collect();
+    let top = in_unit
+        .iter()
+        .map(|difference| priority(&difference.path[prefix.len()..]))
+        .min()
+        .expect("the first diverging unit has a difference");
+    let signature: BTreeSet<String> = in_unit
+        .into_iter()
+        .filter(|difference| priority(&difference.path[prefix.len()..]) == top)
+        .map(|difference| {
+            let mut line = format!("{}: {}", normalize(&difference.path), difference.kind);
+            if let Some((reference, candidate)) = &difference.variants {
+                line.push_str(&format!(" {reference} -> {candidate}"));
+            }
+            line
+        })
         .collect();
     (first, signature.into_iter().collect())
+}
+
+/// Field groups in the order a VM engineer reads them; the fingerprint keeps only the first group
+/// that differs, so effects that follow from a difference (a different result moves gas, storage
+/// and circuit statistics too) do not split one divergence into many fingerprints.
+fn priority(field: &str) -> u8 {
+    const GROUPS: [&[&str]; 4] = [
+        &[
+            ".included",
+            ".compression",
+            ".execution.result",
+            ".block_tip.result",
+        ],
+        &[
+            ".execution.storage_writes",
+            ".execution.events",
+            ".execution.user_l2_to_l1_logs",
+            ".execution.system_l2_to_l1_logs",
+            ".execution.dynamic_factory_deps",
+            ".block_tip.storage_writes",
+            ".block_tip.events",
+            ".block_tip.user_l2_to_l1_logs",
+            ".block_tip.system_l2_to_l1_logs",
+            ".final_state",
+        ],
+        &[
+            ".execution.refunds",
+            ".execution.gas_",
+            ".execution.computational_gas_used",
+            ".execution.pubdata_published",
+            ".block_tip",
+            ".state_diffs",
+            ".pubdata_input",
+        ],
+        &[".execution.circuit_statistic", ".bootloader_memory"],
+    ];
+    GROUPS
+        .iter()
+        .position(|group| group.iter().any(|start| field.starts_with(start)))
+        .map_or(GROUPS.len() as u8, |index| index as u8)
 }
 
 /// `transactions[12].execution…` → 12.
@@ -215,11 +273,14 @@ impl Diff {
             kind,
             reference,
             candidate,
+            variants: None,
         });
     }
 
     fn join(&self, name: &str) -> String {
-        if self.path.is_empty() || name.starts_with('[') {
+        if name.is_empty() {
+            self.path.clone()
+        } else if self.path.is_empty() || name.starts_with('[') {
             format!("{}{name}", self.path)
         } else {
             format!("{}.{name}", self.path)
@@ -325,8 +386,15 @@ impl Diff {
         }
     }
 
-    fn variant(&mut self, name: &str, reference: String, candidate: String) {
-        self.record(name, DiffKind::Variant, reference, candidate);
+    fn variant<T: Compare + Variant>(&mut self, name: &str, reference: &T, candidate: &T) {
+        self.record(
+            name,
+            DiffKind::Variant,
+            reference.summary(),
+            candidate.summary(),
+        );
+        let last = self.differences.last_mut().expect("just recorded");
+        last.variants = Some((reference.variant(), candidate.variant()));
     }
 }
 
@@ -336,6 +404,34 @@ trait Compare {
 
     /// One-line description, for entries present on one side only.
     fn summary(&self) -> String;
+}
+
+/// An enum whose variant, as a category, may name a divergence.
+trait Variant {
+    fn variant(&self) -> String;
+}
+
+impl Variant for Compression {
+    fn variant(&self) -> String {
+        match self {
+            Self::Compressed(_) => "compressed".into(),
+            Self::Failed(_) => "failed".into(),
+        }
+    }
+}
+
+impl Variant for ExecResult {
+    /// `success`, `revert`, or `halt:<Halt variant>`.
+    fn variant(&self) -> String {
+        match self {
+            Self::Success { .. } => "success".into(),
+            Self::Revert { .. } => "revert".into(),
+            Self::Halt { reason } => {
+                let kind = reason.split(':').next().unwrap_or_default();
+                format!("halt:{kind}")
+            }
+        }
+    }
 }
 
 /// A leaf value as shown in reports.
@@ -447,7 +543,7 @@ impl Compare for Compression {
         match (self, other) {
             (Self::Compressed(a), Self::Compressed(b)) => d.list("compressed", a, b),
             (Self::Failed(a), Self::Failed(b)) => d.value("failed", a, b),
-            _ => d.variant("", self.summary(), other.summary()),
+            _ => d.variant("", self, other),
         }
     }
 
@@ -537,7 +633,7 @@ impl Compare for ExecResult {
                 d.value("data", da, db);
             }
             (Self::Halt { reason: a }, Self::Halt { reason: b }) => d.value("reason", a, b),
-            _ => d.variant("", self.summary(), other.summary()),
+            _ => d.variant("", self, other),
         }
     }
 

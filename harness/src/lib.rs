@@ -8,6 +8,7 @@ pub mod batch;
 pub mod divergence;
 pub mod engine;
 pub mod error;
+pub mod generate;
 pub mod outcome;
 pub mod panic_guard;
 pub mod report;

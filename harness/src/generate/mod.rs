@@ -1,0 +1,185 @@
+//! Batches from fuzzer bytes (crate `arbitrary`): deterministic — the same bytes always give
+//! the same batch — and always valid batch files. Running out of bytes gives a smaller batch,
+//! never an error.
+//!
+//! A batch has 1–4 L2 blocks of L2 and L1 transactions with varied gas limits (including too
+//! little), values and calldata, sent to 1–4 generated contracts that call each other, to system
+//! contracts and to accounts. About a third of the contracts live in kernel space.
+
+mod program;
+
+use arbitrary::{Result, Unstructured};
+use zksync_system_constants::{
+    ACCOUNT_CODE_STORAGE_ADDRESS, ECRECOVER_PRECOMPILE_ADDRESS, EVENT_WRITER_ADDRESS,
+    KECCAK256_PRECOMPILE_ADDRESS, L1_MESSENGER_ADDRESS, L2_BASE_TOKEN_ADDRESS,
+    SYSTEM_CONTEXT_ADDRESS,
+};
+use zksync_types::{Address, H256};
+
+pub use self::program::{program, ProgramContext};
+use crate::batch::{
+    BalanceSpec, BatchFile, BlockSpec, ContractSpec, HexBytes, L1TxSpec, L2TxSpec, Party, Quantity,
+    TxSpec,
+};
+
+/// Test keys that sign generated L2 transactions; each is funded in the pre-state.
+const SENDER_KEYS: u32 = 3;
+/// Balance of each sender: enough for any generated fee.
+const SENDER_BALANCE: u64 = 10_000_000_000_000_000_000;
+
+/// What the generator may refer to in the world it generates for.
+#[derive(Debug, Clone, Default)]
+pub struct GeneratorConfig {
+    /// Code hashes present in the world, for `decommit`.
+    pub code_hashes: Vec<H256>,
+}
+
+/// Address of generated contract `index`: kernel space (`0x4000 + index`) or user space.
+pub fn contract_address(index: usize, kernel: bool) -> Address {
+    if kernel {
+        Address::from_low_u64_be(0x4000 + index as u64)
+    } else {
+        let mut bytes = [0; 20];
+        bytes[..2].copy_from_slice(&[0xc0, 0xde]);
+        bytes[19] = index as u8;
+        Address::from(bytes)
+    }
+}
+
+/// Generates a batch file from fuzzer bytes.
+pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile> {
+    let contract_count = u.int_in_range(1..=4)?;
+    let addresses: Vec<Address> = (0..contract_count)
+        .map(|index| Ok(contract_address(index, u.ratio(1, 3)?)))
+        .collect::<Result<_>>()?;
+    let mut call_targets = addresses.clone();
+    call_targets.extend([
+        KECCAK256_PRECOMPILE_ADDRESS,
+        ECRECOVER_PRECOMPILE_ADDRESS,
+        EVENT_WRITER_ADDRESS,
+        L1_MESSENGER_ADDRESS,
+        SYSTEM_CONTEXT_ADDRESS,
+        ACCOUNT_CODE_STORAGE_ADDRESS,
+        L2_BASE_TOKEN_ADDRESS,
+    ]);
+    let contracts = addresses
+        .iter()
+        .enumerate()
+        .map(|(index, &this)| {
+            let cx = ProgramContext {
+                this,
+                call_targets: call_targets.clone(),
+                code_hashes: config.code_hashes.clone(),
+            };
+            Ok(ContractSpec {
+                address: this,
+                name: Some(format!("generated_{index}")),
+                assembly: Some(program(u, &cx)?),
+                bytecode: None,
+            })
+        })
+        .collect::<Result<_>>()?;
+
+    let balances = (1..=SENDER_KEYS)
+        .map(|key| BalanceSpec {
+            account: Party::Key(key),
+            amount: SENDER_BALANCE.into(),
+        })
+        .collect();
+
+    let block_count = u.int_in_range(1..=4)?;
+    let mut blocks = Vec::with_capacity(block_count);
+    for _ in 0..block_count {
+        let tx_count = u.int_in_range(0..=8)?;
+        let transactions = (0..tx_count)
+            .map(|_| transaction(u, &addresses))
+            .collect::<Result<_>>()?;
+        blocks.push(BlockSpec {
+            timestamp_delta: u.int_in_range(1..=3)?,
+            virtual_blocks: if u.ratio(1, 10)? { 0 } else { 1 },
+            transactions,
+        });
+    }
+    Ok(BatchFile {
+        description: Some("generated".into()),
+        expect: None,
+        balances,
+        contracts,
+        storage: vec![],
+        blocks,
+    })
+}
+
+fn transaction(u: &mut Unstructured, contracts: &[Address]) -> Result<TxSpec> {
+    let to = if u.ratio(9, 10)? {
+        Party::Address(*u.choose(contracts)?)
+    } else if u.arbitrary()? {
+        Party::Key(u.int_in_range(1..=SENDER_KEYS + 1)?)
+    } else {
+        Party::Address(Address::from_low_u64_be(u.arbitrary::<u64>()? | (1 << 40)))
+    };
+    let calldata = calldata(u)?;
+    let value = match u.int_in_range(0..=9)? {
+        0 => Quantity::from(u.int_in_range(1..=1_000_000u64)?),
+        1 => Quantity::from(u64::MAX),
+        _ => Quantity::default(),
+    };
+    let gas_limit = *u.choose(&[
+        50_000, // below the intrinsic cost: rejected
+        300_000, 700_000, 1_500_000, 1_500_000, 3_000_000, 8_000_000,
+    ])?;
+    Ok(if u.ratio(1, 5)? {
+        TxSpec::L1(L1TxSpec {
+            from: Party::Address(Address::from_low_u64_be(
+                0x11_0000 + u.int_in_range(0..=2u64)?,
+            )),
+            to,
+            calldata,
+            value,
+            gas_limit,
+            mint: None,
+            refund_recipient: None,
+            max_fee_per_gas: None,
+            gas_per_pubdata_limit: None,
+        })
+    } else {
+        TxSpec::L2(L2TxSpec {
+            from: u.int_in_range(1..=SENDER_KEYS)?,
+            to,
+            calldata,
+            value,
+            gas_limit,
+            // Now and then a nonce from the future: the bootloader rejects the transaction.
+            nonce: if u.ratio(1, 30)? { Some(1_000) } else { None },
+            max_fee_per_gas: None,
+            gas_per_pubdata_limit: None,
+        })
+    })
+}
+
+/// 0–4 words, mostly small numbers (they steer the generated contracts' branches and offsets).
+fn calldata(u: &mut Unstructured) -> Result<HexBytes> {
+    let words = u.int_in_range(0..=4)?;
+    let mut bytes = Vec::with_capacity(words * 32);
+    for _ in 0..words {
+        let mut word = [0_u8; 32];
+        if u.ratio(1, 4)? {
+            word = u.arbitrary()?;
+        } else {
+            word[30..].copy_from_slice(&u.arbitrary::<[u8; 2]>()?);
+        }
+        bytes.extend_from_slice(&word);
+    }
+    Ok(HexBytes(bytes))
+}
+
+/// Input bytes for sample `index` of a run seeded with `seed`: the same pair always gives the
+/// same bytes (ChaCha8), so `eravm-diff fuzz` and `coverage` runs are reproducible.
+pub fn seeded_bytes(seed: u64, index: u64, len: usize) -> Vec<u8> {
+    use rand::{RngCore, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(index);
+    let mut bytes = vec![0; len];
+    rng.fill_bytes(&mut bytes);
+    bytes
+}

@@ -1,0 +1,694 @@
+//! EraVM programs from fuzzer bytes, valid by construction: every program assembles (checked
+//! by a property test), every jump goes forward or round a bounded loop, and kernel-only opcodes
+//! are emitted mostly in contracts placed in kernel space.
+//!
+//! A program is a list of fragments, one family of opcodes each (arithmetic, memory, pointers,
+//! context, storage, logs, near and far calls, returns); fragments nest inside forward skips,
+//! bounded loops and near-called subroutines.
+//!
+//! Register use: r1 is the far-call ABI and the returned pointer; r2 the call target; r2..r9 hold
+//! values; r10 holds pointers; r11 storage keys; r12 scratch for operands built at run time;
+//! r15 counts loop iterations. Stack slots 0 and 1 keep the calldata and the last returndata
+//! pointer (pointers keep their tag only in registers and on the stack).
+
+use std::fmt::Write;
+
+use arbitrary::{Result, Unstructured};
+use zksync_types::{Address, H256, U256};
+
+/// What a program can refer to besides itself.
+#[derive(Debug, Clone)]
+pub struct ProgramContext {
+    /// The contract's own address.
+    pub this: Address,
+    /// Other contracts worth calling: generated peers, system contracts, accounts.
+    pub call_targets: Vec<Address>,
+    /// Code hashes worth decommitting.
+    pub code_hashes: Vec<H256>,
+}
+
+impl ProgramContext {
+    /// Below 2^16: kernel-only opcodes succeed.
+    pub fn is_kernel(&self) -> bool {
+        self.this < Address::from_low_u64_be(1 << 16)
+    }
+}
+
+/// Generates the assembly text of one contract.
+pub fn program(u: &mut Unstructured, cx: &ProgramContext) -> Result<String> {
+    let mut builder = Builder::new(cx);
+    builder.main(u)?;
+    Ok(builder.finish())
+}
+
+/// Where a fragment is placed, which limits what it may contain.
+#[derive(Clone, Copy)]
+struct Scope {
+    /// Inside a loop body: nothing that zeroes r15 (far calls) or calls.
+    in_loop: bool,
+    /// Nesting depth of skips, loops and subroutines.
+    depth: u8,
+}
+
+const MAX_DEPTH: u8 = 3;
+const STACK_SLOTS: u16 = 16;
+
+struct Builder<'a> {
+    cx: &'a ProgramContext,
+    lines: Vec<String>,
+    subroutines: Vec<Vec<String>>,
+    constants: Vec<U256>,
+    labels: usize,
+}
+
+impl<'a> Builder<'a> {
+    fn new(cx: &'a ProgramContext) -> Self {
+        Self {
+            cx,
+            lines: vec![],
+            subroutines: vec![],
+            constants: vec![],
+            labels: 0,
+        }
+    }
+
+    fn emit(&mut self, line: impl Into<String>) {
+        self.lines.push(format!("    {}", line.into()));
+    }
+
+    fn label(&mut self, name: &str) {
+        self.lines.push(format!("{name}:"));
+    }
+
+    fn fresh_label(&mut self, kind: &str) -> String {
+        self.labels += 1;
+        format!("{kind}_{}", self.labels)
+    }
+
+    /// A code constant holding `value`, as an operand.
+    fn constant(&mut self, value: U256) -> String {
+        let index = match self.constants.iter().position(|c| *c == value) {
+            Some(index) => index,
+            None => {
+                self.constants.push(value);
+                self.constants.len() - 1
+            }
+        };
+        format!("@K[{index}]")
+    }
+
+    fn main(&mut self, u: &mut Unstructured) -> Result<()> {
+        self.label("__entry");
+        self.emit(format!("nop stack+=[{STACK_SLOTS}]"));
+        self.emit("ptr.add r1, r0, stack[0]");
+        self.emit("ptr.add r1, r0, stack[1]");
+        let scope = Scope {
+            in_loop: false,
+            depth: 0,
+        };
+        let count = u.int_in_range(2..=24)?;
+        for _ in 0..count {
+            self.fragment(u, scope)?;
+        }
+        self.far_return(u)
+    }
+
+    fn finish(self) -> String {
+        let mut text = String::new();
+        if !self.constants.is_empty() {
+            text.push_str("    .rodata\nK:\n");
+            for value in &self.constants {
+                let _ = writeln!(text, "    .cell {value}");
+            }
+        }
+        text.push_str("    .text\n");
+        for line in self.lines.iter().chain(self.subroutines.iter().flatten()) {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    }
+
+    fn fragment(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
+        let nested = scope.depth < MAX_DEPTH;
+        let calls = nested && !scope.in_loop;
+        // (weight, allowed) per family, in the order of the match below.
+        let table = [
+            (120, true),  // arithmetic
+            (40, true),   // mul / div
+            (60, true),   // shifts and bitwise
+            (40, true),   // constants
+            (60, true),   // heap and aux heap
+            (50, true),   // pointers
+            (40, true),   // context
+            (60, true),   // storage
+            (50, true),   // transient storage
+            (40, true),   // kernel logs
+            (40, nested), // forward skip
+            (20, calls),  // bounded loop
+            (50, calls),  // near call
+            (70, calls),  // far call
+            (10, true),   // nop and stack pointer moves
+            (10, true),   // invalid instruction
+            (1, true),    // static memory: rare, vm2 does not implement it
+        ];
+        let total: u32 = table.iter().filter(|(_, ok)| *ok).map(|(w, _)| w).sum();
+        let mut pick = u.int_in_range(0..=total - 1)?;
+        let mut family = 0;
+        for (index, (weight, ok)) in table.iter().enumerate() {
+            if !ok {
+                continue;
+            }
+            if pick < *weight {
+                family = index;
+                break;
+            }
+            pick -= weight;
+        }
+        match family {
+            0 => self.arithmetic(u),
+            1 => self.mul_div(u),
+            2 => self.shift_or_bitwise(u),
+            3 => self.load_constant(u),
+            4 => self.heap(u),
+            5 => self.pointer(u),
+            6 => self.context(u),
+            7 => self.storage(u, "sload", "sstore"),
+            8 => self.storage(u, "tload", "tstore"),
+            9 => self.kernel_log(u),
+            10 => self.forward_skip(u, scope),
+            11 => self.bounded_loop(u, scope),
+            12 => self.near_call(u, scope),
+            13 => self.far_call(u),
+            14 => self.nop(u),
+            15 => {
+                self.emit("invalid");
+                Ok(())
+            }
+            _ => self.static_memory(u),
+        }
+    }
+
+    // ---- operands ----
+
+    fn src_reg(u: &mut Unstructured) -> Result<&'static str> {
+        Ok(*u.choose(&["r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r0"])?)
+    }
+
+    fn dst_reg(u: &mut Unstructured) -> Result<&'static str> {
+        Ok(*u.choose(&["r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9"])?)
+    }
+
+    fn immediate(u: &mut Unstructured) -> Result<u16> {
+        Ok(match u.int_in_range(0..=5)? {
+            0 => 0,
+            1 => 1,
+            2 => u16::MAX,
+            3 => 32,
+            4 => u.int_in_range(0..=255)?,
+            _ => u.arbitrary()?,
+        })
+    }
+
+    fn interesting_word(u: &mut Unstructured) -> Result<U256> {
+        Ok(match u.int_in_range(0..=7)? {
+            0 => U256::zero(),
+            1 => U256::one(),
+            2 => U256::MAX,
+            3 => U256::one() << 255,
+            4 => U256::from(u.arbitrary::<u64>()?) << 128,
+            5 => U256::from(u32::MAX),
+            6 => U256::from(u.arbitrary::<u32>()?),
+            _ => U256::from_big_endian(&u.arbitrary::<[u8; 32]>()?),
+        })
+    }
+
+    /// A "full" source operand: register, immediate, stack slot or code constant.
+    fn src0(&mut self, u: &mut Unstructured) -> Result<String> {
+        Ok(match u.int_in_range(0..=9)? {
+            0..=4 => Self::src_reg(u)?.to_owned(),
+            5 | 6 => Self::immediate(u)?.to_string(),
+            7 => format!("stack[{}]", u.int_in_range(2..=STACK_SLOTS - 1)?),
+            8 => format!("stack-[{}]", u.int_in_range(1..=4)?),
+            _ => {
+                let value = Self::interesting_word(u)?;
+                self.constant(value)
+            }
+        })
+    }
+
+    /// A "full" destination operand: register or stack slot (never the pointer slots).
+    fn dst0(u: &mut Unstructured) -> Result<String> {
+        Ok(match u.int_in_range(0..=7)? {
+            0..=5 => Self::dst_reg(u)?.to_owned(),
+            6 => format!("stack[{}]", u.int_in_range(2..=STACK_SLOTS - 1)?),
+            _ => format!("stack+=[{}]", u.int_in_range(0..=1)?),
+        })
+    }
+
+    fn condition(u: &mut Unstructured) -> Result<&'static str> {
+        Ok(match u.int_in_range(0..=15)? {
+            0 => ".eq",
+            1 => ".ne",
+            2 => ".gt",
+            3 => ".lt",
+            4 => ".ge",
+            5 => ".le",
+            6 => ".gtlt",
+            _ => "",
+        })
+    }
+
+    fn set_flags(u: &mut Unstructured) -> Result<&'static str> {
+        Ok(if u.ratio(1, 3)? { "!" } else { "" })
+    }
+
+    fn swap(u: &mut Unstructured) -> Result<&'static str> {
+        Ok(if u.ratio(1, 3)? { ".s" } else { "" })
+    }
+
+    // ---- families ----
+
+    fn arithmetic(&mut self, u: &mut Unstructured) -> Result<()> {
+        let (op, swap) = if u.arbitrary()? {
+            ("add", "")
+        } else {
+            ("sub", Self::swap(u)?)
+        };
+        let (cond, flags) = (Self::condition(u)?, Self::set_flags(u)?);
+        let (src0, src1, dst0) = (self.src0(u)?, Self::src_reg(u)?, Self::dst0(u)?);
+        self.emit(format!("{op}{swap}{cond}{flags} {src0}, {src1}, {dst0}"));
+        Ok(())
+    }
+
+    fn mul_div(&mut self, u: &mut Unstructured) -> Result<()> {
+        let (op, swap) = if u.arbitrary()? {
+            ("mul", "")
+        } else {
+            ("div", Self::swap(u)?)
+        };
+        let (cond, flags) = (Self::condition(u)?, Self::set_flags(u)?);
+        let (src0, src1) = (self.src0(u)?, Self::src_reg(u)?);
+        let (dst0, dst1) = (Self::dst0(u)?, Self::dst_reg(u)?);
+        self.emit(format!(
+            "{op}{swap}{cond}{flags} {src0}, {src1}, {dst0}, {dst1}"
+        ));
+        Ok(())
+    }
+
+    fn shift_or_bitwise(&mut self, u: &mut Unstructured) -> Result<()> {
+        let op = *u.choose(&["shl", "shr", "rol", "ror", "and", "or", "xor"])?;
+        let swap = if op.len() == 3 && op != "and" && op != "xor" {
+            Self::swap(u)?
+        } else {
+            ""
+        };
+        let (cond, flags) = (Self::condition(u)?, Self::set_flags(u)?);
+        let (src0, src1, dst0) = (self.src0(u)?, Self::src_reg(u)?, Self::dst0(u)?);
+        self.emit(format!("{op}{swap}{cond}{flags} {src0}, {src1}, {dst0}"));
+        Ok(())
+    }
+
+    fn load_constant(&mut self, u: &mut Unstructured) -> Result<()> {
+        let value = Self::interesting_word(u)?;
+        let constant = self.constant(value);
+        let dst = Self::dst_reg(u)?;
+        self.emit(format!("add {constant}, r0, {dst}"));
+        Ok(())
+    }
+
+    /// A heap offset: a small immediate, or a register holding one up to past the 4 GiB limit.
+    fn heap_offset(&mut self, u: &mut Unstructured) -> Result<String> {
+        if u.ratio(3, 4)? {
+            return Ok(u.int_in_range(0..=2048u16)?.to_string());
+        }
+        let offset: u64 = *u.choose(&[
+            1 << 16,
+            1 << 20,
+            1 << 24,
+            (1 << 32) - 64,
+            (1 << 32) - 33,
+            (1 << 32) - 32,
+            1 << 32,
+            u64::MAX,
+        ])?;
+        let constant = self.constant(offset.into());
+        self.emit(format!("add {constant}, r0, r12"));
+        Ok("r12".into())
+    }
+
+    fn heap(&mut self, u: &mut Unstructured) -> Result<()> {
+        let heap = *u.choose(&["1", "2"])?;
+        let offset = self.heap_offset(u)?;
+        let inc = u.arbitrary::<bool>()?;
+        match (u.arbitrary::<bool>()?, inc) {
+            (true, false) => {
+                let value = Self::src_reg(u)?;
+                self.emit(format!("st.{heap} {offset}, {value}"));
+            }
+            (true, true) => {
+                let (value, next) = (Self::src_reg(u)?, Self::dst_reg(u)?);
+                self.emit(format!("st.{heap}.inc {offset}, {value}, {next}"));
+            }
+            (false, false) => {
+                let dst = Self::dst_reg(u)?;
+                self.emit(format!("ld.{heap} {offset}, {dst}"));
+            }
+            (false, true) => {
+                let (dst, next) = (Self::dst_reg(u)?, Self::dst_reg(u)?);
+                self.emit(format!("ld.{heap}.inc {offset}, {dst}, {next}"));
+            }
+        }
+        Ok(())
+    }
+
+    fn pointer(&mut self, u: &mut Unstructured) -> Result<()> {
+        if u.ratio(3, 4)? {
+            let slot = u.int_in_range(0..=1)?;
+            self.emit(format!("ptr.add stack[{slot}], r0, r10"));
+        }
+        match u.int_in_range(0..=9)? {
+            0 => {
+                let dst = Self::dst_reg(u)?;
+                self.emit(format!("ld r10, {dst}"));
+            }
+            1 => {
+                let dst = Self::dst_reg(u)?;
+                self.emit(format!("ld.inc r10, {dst}, r10"));
+            }
+            2 | 3 => {
+                let op = *u.choose(&["add", "sub", "shrink"])?;
+                let amount = u.int_in_range(0..=96u16)?;
+                self.emit(format!("ptr.{op}.s {amount}, r10, r10"));
+            }
+            4 | 5 => {
+                let op = *u.choose(&["add", "sub", "shrink"])?;
+                let amount = self.src0(u)?;
+                self.emit(format!("add {amount}, r0, r12"));
+                self.emit(format!("ptr.{op} r10, r12, r10"));
+            }
+            6 => {
+                // Packing needs a value whose low 128 bits are zero; sometimes they are not.
+                let high = U256::from(u.arbitrary::<u64>()?) << 128;
+                let value = if u.ratio(3, 4)? { high } else { high + 1 };
+                let constant = self.constant(value);
+                self.emit(format!("add {constant}, r0, r12"));
+                self.emit("ptr.pack r10, r12, r10");
+            }
+            7 => {
+                let slot = u.int_in_range(0..=1)?;
+                self.emit(format!("ptr.add r10, r0, stack[{slot}]"));
+            }
+            8 => {
+                // A pointer operation on something that is not a pointer panics the frame.
+                let src = Self::src_reg(u)?;
+                self.emit(format!("ptr.add {src}, r0, r10"));
+            }
+            _ => {
+                let dst = Self::dst_reg(u)?;
+                self.emit(format!("uma.fat_ptr_read r10, r0, {dst}, r0"));
+            }
+        }
+        Ok(())
+    }
+
+    fn context(&mut self, u: &mut Unstructured) -> Result<()> {
+        let kernel = self.cx.is_kernel();
+        let reader = *u.choose(&[
+            "this",
+            "caller",
+            "code_source",
+            "meta",
+            "ergs_left",
+            "sp",
+            "get_context_u128",
+        ])?;
+        // Kernel-only context writes, occasionally tried from user space too (they panic there).
+        if u.ratio(1, if kernel { 3 } else { 12 })? {
+            match u.int_in_range(0..=2)? {
+                0 => {
+                    let src = Self::src_reg(u)?;
+                    self.emit(format!("context.set_context_u128 {src}"));
+                }
+                1 => self.emit("context.inc_tx_num"),
+                _ => {
+                    let src = Self::src_reg(u)?;
+                    self.emit(format!("context.set_ergs_per_pubdata {src}"));
+                }
+            }
+            return Ok(());
+        }
+        let (cond, dst) = (Self::condition(u)?, Self::dst_reg(u)?);
+        self.emit(format!("context.{reader}{cond} {dst}"));
+        Ok(())
+    }
+
+    fn storage(&mut self, u: &mut Unstructured, read: &str, write: &str) -> Result<()> {
+        let key = u.int_in_range(0..=7u16)?;
+        self.emit(format!("add {key}, r0, r11"));
+        if u.arbitrary()? {
+            let value = Self::src_reg(u)?;
+            self.emit(format!("{write} r11, {value}"));
+        } else {
+            let dst = Self::dst_reg(u)?;
+            self.emit(format!("{read} r11, {dst}"));
+        }
+        Ok(())
+    }
+
+    fn kernel_log(&mut self, u: &mut Unstructured) -> Result<()> {
+        if !self.cx.is_kernel() && !u.ratio(1, 8)? {
+            // Mostly skip kernel-only opcodes in user space; sometimes try them (they panic).
+            return self.arithmetic(u);
+        }
+        let (a, b, dst) = (Self::src_reg(u)?, Self::src_reg(u)?, Self::dst_reg(u)?);
+        match u.int_in_range(0..=5)? {
+            0 => {
+                let first = if u.arbitrary()? { ".first" } else { "" };
+                self.emit(format!("log.event{first} {a}, {b}, r0"));
+            }
+            1 => {
+                let first = if u.arbitrary()? { ".first" } else { "" };
+                self.emit(format!("to_l1{first} {a}, {b}"));
+            }
+            2 | 3 => {
+                // Burns ergs and pubdata (rAUX); outside precompile addresses computes nothing.
+                let ergs: u64 = *u.choose(&[0, 100, 10_000, 1 << 24, u32::MAX.into()])?;
+                let pubdata: u64 = *u.choose(&[0, 32, 1000])?;
+                let aux = self.constant(U256::from(ergs | (pubdata << 32)));
+                self.emit(format!("add {aux}, r0, r12"));
+                self.emit(format!("log.precompile {a}, r12, {dst}"));
+            }
+            _ => {
+                let hash = if !self.cx.code_hashes.is_empty() && u.ratio(3, 4)? {
+                    U256::from_big_endian(u.choose(&self.cx.code_hashes)?.as_bytes())
+                } else {
+                    Self::interesting_word(u)?
+                };
+                let hash = self.constant(hash);
+                let cost = u.int_in_range(0..=5000u16)?;
+                self.emit(format!("add {hash}, r0, r12"));
+                self.emit(format!("add {cost}, r0, {b}"));
+                self.emit(format!("log.decommit r12, {b}, {dst}"));
+            }
+        }
+        Ok(())
+    }
+
+    fn forward_skip(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
+        let label = self.fresh_label("skip");
+        let cond = *u.choose(&[".eq", ".ne", ".gt", ".lt", ".ge", ".le", ".gtlt", ""])?;
+        if u.arbitrary()? {
+            // Set flags from a comparison first.
+            let (src0, src1) = (self.src0(u)?, Self::src_reg(u)?);
+            self.emit(format!("sub! {src0}, {src1}, r0"));
+        }
+        self.emit(format!("jump{cond} @{label}"));
+        let inner = Scope {
+            depth: scope.depth + 1,
+            ..scope
+        };
+        for _ in 0..u.int_in_range(1..=4)? {
+            self.fragment(u, inner)?;
+        }
+        self.label(&label);
+        Ok(())
+    }
+
+    fn bounded_loop(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
+        let label = self.fresh_label("loop");
+        let iterations = u.int_in_range(1..=16u16)?;
+        self.emit(format!("add {iterations}, r0, r15"));
+        self.label(&label);
+        let inner = Scope {
+            in_loop: true,
+            depth: scope.depth + 1,
+        };
+        for _ in 0..u.int_in_range(1..=3)? {
+            self.fragment(u, inner)?;
+        }
+        self.emit("sub.s! 1, r15, r15");
+        self.emit(format!("jump.ne @{label}"));
+        Ok(())
+    }
+
+    fn near_call(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
+        let (sub, handler) = (self.fresh_label("sub"), self.fresh_label("handler"));
+        let ergs: u16 = *u.choose(&[0, 0, 50, 500, 5000, u16::MAX])?;
+        self.emit(format!("add {ergs}, r0, r12"));
+        let cond = if u.ratio(1, 6)? {
+            Self::condition(u)?
+        } else {
+            ""
+        };
+        self.emit(format!("near_call{cond} r12, @{sub}, @{handler}"));
+        self.label(&handler);
+
+        // The subroutine is called from this site only, so `to_label` returns go forward.
+        let outer = std::mem::take(&mut self.lines);
+        self.label(&sub);
+        let inner = Scope {
+            in_loop: false,
+            depth: scope.depth + 1,
+        };
+        for _ in 0..u.int_in_range(1..=5)? {
+            self.fragment(u, inner)?;
+        }
+        match u.int_in_range(0..=5)? {
+            0 | 1 => self.emit("ret.ok r0"),
+            2 => self.emit("ret.revert r0"),
+            3 => self.emit("ret.panic r0"),
+            4 => self.emit(format!("ret.ok.to_label r0, @{handler}")),
+            _ => self.emit(format!("ret.revert.to_label r0, @{handler}")),
+        }
+        let body = std::mem::replace(&mut self.lines, outer);
+        self.subroutines.push(body);
+        Ok(())
+    }
+
+    fn far_call(&mut self, u: &mut Unstructured) -> Result<()> {
+        let target = match u.int_in_range(0..=9)? {
+            0..=6 if !self.cx.call_targets.is_empty() => *u.choose(&self.cx.call_targets)?,
+            7 => self.cx.this,
+            8 => Address::from_low_u64_be(0x4fff),
+            _ => Address::from_low_u64_be(u.arbitrary::<u64>()? | (1 << 40)),
+        };
+        let mode = *u.choose(&["", "", "", ".delegate", ".mimic"])?;
+        let is_static = if u.ratio(1, 5)? { ".static" } else { "" };
+        let system = u.ratio(1, 3)?;
+        let gas: u64 = *u.choose(&[0, 2_000, 30_000, 200_000, 200_000, u32::MAX.into()])?;
+        let forward = u.ratio(1, 5)?;
+        let forwarding: u64 = if forward {
+            1
+        } else {
+            *u.choose(&[0, 0, 0, 2, 3])?
+        };
+        let shard: u64 = u64::from(u.ratio(1, 40)?);
+        let constructor: u64 = u64::from(u.ratio(1, 30)?);
+        let high = (U256::from(gas) << 192)
+            | (U256::from(forwarding) << 224)
+            | (U256::from(shard) << 232)
+            | (U256::from(constructor) << 240)
+            | (U256::from(u64::from(system)) << 248);
+        let high = self.constant(high);
+
+        // Calldata: a few words written to the heap, or a forwarded pointer.
+        if forward {
+            let slot = u.int_in_range(0..=1)?;
+            self.emit(format!("ptr.add stack[{slot}], r0, r1"));
+            self.emit(format!("add {high}, r0, r12"));
+            self.emit("ptr.pack r1, r12, r1");
+        } else {
+            let words = u.int_in_range(0..=3u16)?;
+            for word in 0..words {
+                let value = Self::src_reg(u)?;
+                self.emit(format!("st.1 {}, {value}", word * 32));
+            }
+            let length = if u.ratio(1, 8)? {
+                u.int_in_range(0..=4096u16)?
+            } else {
+                words * 32
+            };
+            self.emit(format!("add {length}, r0, r1"));
+            self.emit("shl.s 96, r1, r1");
+            self.emit(format!("or {high}, r1, r1"));
+        }
+        if system {
+            // Extra ABI registers: topic count and topics for the EventWriter, or anything.
+            let topics = u.int_in_range(0..=4u16)?;
+            self.emit(format!("add {topics}, r0, r3"));
+            for register in ["r4", "r5"] {
+                let value = Self::immediate(u)?;
+                self.emit(format!("add {value}, r0, {register}"));
+            }
+        }
+        if mode == ".mimic" {
+            let whom = self.constant(U256::from_big_endian(self.cx.this.as_bytes()));
+            self.emit(format!("add {whom}, r0, r15"));
+        }
+        let address = self.constant(U256::from_big_endian(target.as_bytes()));
+        self.emit(format!("add {address}, r0, r2"));
+        let failed = self.fresh_label("call_failed");
+        self.emit(format!("far_call{mode}{is_static} r1, r2, @{failed}"));
+        self.emit("ptr.add r1, r0, stack[1]");
+        self.label(&failed);
+        Ok(())
+    }
+
+    fn nop(&mut self, u: &mut Unstructured) -> Result<()> {
+        match u.int_in_range(0..=2)? {
+            0 => self.emit("nop"),
+            1 => self.emit(format!("nop stack+=[{}]", u.int_in_range(0..=3)?)),
+            _ => self.emit(format!("nop stack-=[{}]", u.int_in_range(0..=3)?)),
+        }
+        Ok(())
+    }
+
+    fn static_memory(&mut self, u: &mut Unstructured) -> Result<()> {
+        let offset = u.int_in_range(0..=256u16)?;
+        if u.arbitrary()? {
+            let dst = Self::dst_reg(u)?;
+            self.emit(format!("uma.static_read {offset}, r0, {dst}, r0"));
+        } else {
+            let value = Self::src_reg(u)?;
+            self.emit(format!("uma.static_write {offset}, {value}, r0, r0"));
+        }
+        Ok(())
+    }
+
+    /// The end of the contract: success or revert with heap data or a forwarded pointer, or a
+    /// panic.
+    fn far_return(&mut self, u: &mut Unstructured) -> Result<()> {
+        let kind = *u.choose(&["ret.ok", "ret.ok", "ret.ok", "ret.revert", "ret.panic"])?;
+        if kind == "ret.panic" {
+            self.emit("ret.panic r0");
+            return Ok(());
+        }
+        if u.ratio(1, 4)? {
+            let slot = u.int_in_range(0..=1)?;
+            let forward = self.constant(U256::one() << 224);
+            self.emit(format!("ptr.add stack[{slot}], r0, r1"));
+            self.emit(format!("add {forward}, r0, r12"));
+            self.emit("ptr.pack r1, r12, r1");
+        } else {
+            let start = u.int_in_range(0..=128u16)?;
+            let any = u.int_in_range(0..=512)?;
+            let length = *u.choose(&[0u16, 32, 64, any])?;
+            self.emit(format!("add {length}, r0, r1"));
+            self.emit("shl.s 96, r1, r1");
+            self.emit(format!("add {start}, r0, r12"));
+            self.emit("shl.s 64, r12, r12");
+            self.emit("or r12, r1, r1");
+        }
+        let cond = if u.ratio(1, 8)? {
+            Self::condition(u)?
+        } else {
+            ""
+        };
+        self.emit(format!("{kind}{cond} r1"));
+        if !cond.is_empty() {
+            self.emit("ret.ok r0");
+        }
+        Ok(())
+    }
+}
