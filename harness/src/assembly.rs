@@ -8,6 +8,7 @@
 //! not change the bytecode (no metadata hash is appended).
 
 use zkevm_assembly::Assembly;
+use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{decoding::EncodingModeProduction, Opcode};
 
 use crate::panic_guard;
 
@@ -29,6 +30,30 @@ pub fn assemble(text: &str) -> Result<Vec<u8>, String> {
         return Err("no code: a `.text` section with at least one label is required".into());
     }
     Ok(words.concat())
+}
+
+/// The opcodes of the instructions `text` assembles to, in program order, without the landing
+/// pads and padding the linker appends (so they are what the text itself emits).
+pub fn emitted_opcodes(text: &str) -> Result<Vec<Opcode>, String> {
+    let clean = clean(text)?;
+    let mut assembly = panic_guard::catch(|| Assembly::from_string(clean.clone(), None))
+        .map_err(|panic| format!("assembler failed: {panic}"))?
+        .map_err(|err| format!("does not assemble: {err}"))?;
+    let decoded = panic_guard::catch(|| {
+        assembly.compile_to_bytecode()?;
+        assembly.opcodes::<8, EncodingModeProduction>()
+    })
+    .map_err(|panic| format!("assembler failed: {panic}"))?
+    .map_err(|err| format!("does not assemble: {err}"))?;
+    let end = assembly
+        .function_labels
+        .get("DEFAULT_UNWIND")
+        .copied()
+        .unwrap_or(decoded.len());
+    Ok(decoded[..end.min(decoded.len())]
+        .iter()
+        .map(|opcode| opcode.variant.opcode)
+        .collect())
 }
 
 /// Strips comments and stray whitespace, and rejects what the assembler would mis-assemble.

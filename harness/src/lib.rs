@@ -5,9 +5,12 @@
 
 pub mod assembly;
 pub mod batch;
+pub mod coverage;
 pub mod divergence;
 pub mod engine;
 pub mod error;
+pub mod files;
+pub mod fuzz;
 pub mod generate;
 pub mod outcome;
 pub mod panic_guard;

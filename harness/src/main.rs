@@ -1,12 +1,20 @@
 //! The `eravm-diff` command line.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::{Duration, Instant},
+};
 
 use clap::{Parser, Subcommand};
 use eravm_diff::{
-    batch::{load_batch_file, Expectation},
+    batch::{known_divergences, load_batch_file, Expectation},
+    coverage::{measure, opcode_variants},
     engine::{self, Engine, Fault, ENGINE_NAMES},
     error::InputError,
+    fuzz::FuzzOptions,
+    generate::GeneratorConfig,
     report::Report,
     runner::run_both,
     world::{load_dump, WorldSource},
@@ -61,6 +69,47 @@ enum Command {
         #[arg(long, default_value = "vm_latest", value_parser = engine_name)]
         engine: String,
     },
+    /// Generate batches from a seed and run them on both engines until the budget is spent;
+    /// write each new divergence (by fingerprint) as a YAML batch to the findings directory.
+    ///
+    /// Exits 0 when nothing new was found, 1 when there are findings, 2 on bad input.
+    Fuzz {
+        /// Time budget.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Sample budget (stops at whichever budget is spent first).
+        #[arg(long)]
+        samples: Option<u64>,
+        /// Sample `i` of seed `s` is always the same batch.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Parallel workers.
+        #[arg(long, default_value_t = default_jobs())]
+        jobs: usize,
+        #[arg(long, default_value = "findings")]
+        findings: PathBuf,
+        /// Batch files whose declared divergences are known (not reported again).
+        #[arg(long, default_value = "vectors")]
+        vectors: PathBuf,
+        #[arg(long, default_value = "default")]
+        world: WorldSource,
+        #[command(flatten)]
+        engines: EngineArgs,
+    },
+    /// How often the generator emits each EraVM opcode variant, and how often the reference VM
+    /// executes it in generated contracts.
+    ///
+    /// Exits 0 when every variant was both emitted and executed, 1 otherwise.
+    Coverage {
+        #[arg(long, default_value_t = 1000)]
+        samples: u64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, default_value_t = default_jobs())]
+        jobs: usize,
+        #[arg(long, default_value = "default")]
+        world: WorldSource,
+    },
     /// Replay VM dumps (zksync-era's shadow VM format) on both engines and compare.
     ///
     /// Exits 0 when outcomes are equal, 1 on a divergence, 2 on bad input.
@@ -92,6 +141,30 @@ fn main() -> ExitCode {
             world,
             engine,
         } => return print_outcome(&path, &world, &engine),
+        Command::Coverage {
+            samples,
+            seed,
+            jobs,
+            world,
+        } => return coverage(samples, seed, jobs, &world),
+        Command::Fuzz {
+            seconds,
+            samples,
+            seed,
+            jobs,
+            findings,
+            vectors,
+            world,
+            engines,
+        } => {
+            let budget = Budget {
+                seconds,
+                samples,
+                seed,
+                jobs,
+            };
+            return fuzz(budget, &findings, &vectors, &world, &engines);
+        }
         Command::Run {
             paths,
             world,
@@ -116,6 +189,155 @@ fn main() -> ExitCode {
 }
 
 type Reports = (Vec<Report>, bool);
+
+fn coverage(samples: u64, seed: u64, jobs: usize, world: &WorldSource) -> ExitCode {
+    let world = match world.load() {
+        Ok(world) => world,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let generator = GeneratorConfig::for_world(&world);
+    let start = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .expect("a thread pool");
+    let coverage = pool.install(|| measure(&world, &generator, seed, samples));
+    println!(
+        "{:<32} {:>12} {:>12}",
+        "opcode variant", "emitted", "executed"
+    );
+    for opcode in opcode_variants() {
+        let count =
+            |counts: &std::collections::BTreeMap<_, u64>| counts.get(&opcode).copied().unwrap_or(0);
+        println!(
+            "{:<32} {:>12} {:>12}",
+            format!("{opcode:?}"),
+            count(&coverage.emitted),
+            count(&coverage.executed)
+        );
+    }
+    let (not_emitted, not_executed) = coverage.gaps();
+    let variants = opcode_variants().len();
+    println!(
+        "{} samples (seed {seed}) in {:.1} s: {}/{variants} variants emitted, {}/{variants} executed",
+        coverage.samples,
+        start.elapsed().as_secs_f64(),
+        variants - not_emitted.len(),
+        variants - not_executed.len()
+    );
+    for (what, gaps) in [
+        ("never emitted", &not_emitted),
+        ("never executed", &not_executed),
+    ] {
+        if !gaps.is_empty() {
+            println!("{what}: {gaps:?}");
+        }
+    }
+    if not_emitted.is_empty() && not_executed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+struct Budget {
+    seconds: u64,
+    samples: Option<u64>,
+    seed: u64,
+    jobs: usize,
+}
+
+fn fuzz(
+    budget: Budget,
+    findings: &Path,
+    vectors: &Path,
+    world: &WorldSource,
+    args: &EngineArgs,
+) -> ExitCode {
+    let setup = world.load().and_then(|world| {
+        let known = if vectors.is_dir() {
+            known_divergences(vectors)?
+        } else {
+            HashMap::new()
+        };
+        Ok((world, known))
+    });
+    let (world, known) = match setup {
+        Ok(setup) => setup,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let (reference, candidate) = engines(args);
+    let generator = GeneratorConfig::for_world(&world);
+    let options = FuzzOptions {
+        world: &world,
+        generator: &generator,
+        reference: &*reference,
+        candidate: &*candidate,
+        seed: budget.seed,
+        duration: Some(Duration::from_secs(budget.seconds)),
+        samples: budget.samples,
+        jobs: budget.jobs,
+        findings,
+        known: known.keys().cloned().collect(),
+    };
+    eprintln!(
+        "fuzzing {} against {} with seed {} on {} jobs; findings go to {}",
+        candidate.name(),
+        reference.name(),
+        budget.seed,
+        budget.jobs,
+        findings.display()
+    );
+    let start = Instant::now();
+    let progress = |executions: u64, found: usize| {
+        let seconds = start.elapsed().as_secs_f64();
+        eprintln!(
+            "[{seconds:>6.1}s] {executions} executions ({:.1}/s), {found} new findings",
+            executions as f64 / seconds
+        );
+    };
+    let summary = match eravm_diff::fuzz::fuzz(&options, &progress) {
+        Ok(summary) => summary,
+        Err(err) => {
+            eprintln!("error: {}: {err}", findings.display());
+            return ExitCode::from(2);
+        }
+    };
+    println!(
+        "{} executions in {:.1} s: {:.1} executions/s; {} divergent samples, {} new fingerprints",
+        summary.executions,
+        summary.elapsed.as_secs_f64(),
+        summary.executions_per_second(),
+        summary.divergent_samples,
+        summary.findings.len()
+    );
+    for finding in &summary.findings {
+        println!(
+            "  {}  sample {}  {}",
+            finding.divergence.fingerprint,
+            finding.sample,
+            finding.path.display()
+        );
+        for line in &finding.divergence.signature {
+            println!("      {line}");
+        }
+    }
+    if summary.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
 
 fn print_outcome(path: &std::path::Path, world: &WorldSource, engine: &str) -> ExitCode {
     let prepared = world.load().and_then(|world| {

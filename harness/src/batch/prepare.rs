@@ -10,7 +10,9 @@ use zksync_types::{
     Address, Execute, L1TxCommonData, Nonce, PriorityOpId, StorageKey, Transaction, H256, U256,
 };
 
-use super::{keys::test_key, Batch, BatchFile, Block, L1TxSpec, L2TxSpec, Party, TxSpec};
+use super::{
+    keys::test_key, Batch, BatchFile, Block, Expectation, L1TxSpec, L2TxSpec, Party, TxSpec,
+};
 use crate::{
     assembly::assemble,
     error::{read_file, InputError},
@@ -43,6 +45,29 @@ pub fn parse_batch_file(origin: &str, text: &str) -> Result<BatchFile, InputErro
         return Err(InputError::new(origin, "a batch needs at least one block"));
     }
     Ok(file)
+}
+
+/// The `*.yaml` batch files of a directory, in name order.
+pub fn batch_files_in(dir: &Path) -> Result<Vec<std::path::PathBuf>, InputError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|err| InputError::at(dir, format!("cannot list directory: {err}")))?;
+    let mut files: Vec<_> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Fingerprints of the known divergences that the batch files in `dir` declare.
+pub fn known_divergences(dir: &Path) -> Result<HashMap<String, String>, InputError> {
+    let mut known = HashMap::new();
+    for path in batch_files_in(dir)? {
+        if let Some(Expectation::Divergence { fingerprint, why }) = load_batch_file(&path)?.expect {
+            known.insert(fingerprint, why);
+        }
+    }
+    Ok(known)
 }
 
 impl BatchFile {

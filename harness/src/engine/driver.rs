@@ -7,8 +7,7 @@ use std::rc::Rc;
 use zksync_multivm::pubdata_builders::pubdata_params_to_builder;
 use zksync_types::{block::L2BlockHasher, L2BlockNumber, ProtocolVersionId, Transaction, H256};
 use zksync_vm_interface::{
-    storage::StorageView, ExecutionResult, L2BlockEnv, VmFactory, VmInterfaceExt,
-    VmInterfaceHistoryEnabled,
+    storage::StorageView, ExecutionResult, L2BlockEnv, VmFactory, VmInterfaceHistoryEnabled,
 };
 
 use crate::{
@@ -26,17 +25,34 @@ pub fn run_vm<V>(world: &World, batch: &Batch) -> Outcome
 where
     V: VmFactory<VmStorage> + VmInterfaceHistoryEnabled,
 {
+    run_vm_traced::<V>(world, batch, &mut Default::default)
+}
+
+/// [`run_vm`] with tracers: `tracer()` makes the dispatcher for each transaction.
+pub fn run_vm_traced<V>(
+    world: &World,
+    batch: &Batch,
+    tracer: &mut dyn FnMut() -> V::TracerDispatcher,
+) -> Outcome
+where
+    V: VmFactory<VmStorage> + VmInterfaceHistoryEnabled,
+{
     let mut outcome = Outcome::default();
     let mut stage = Stage::NewVm;
-    let run = panic_guard::catch(|| drive::<V>(world, batch, &mut outcome, &mut stage));
+    let run = panic_guard::catch(|| drive::<V>(world, batch, tracer, &mut outcome, &mut stage));
     if let Err(message) = run {
         outcome.panic = Some(VmPanic { stage, message });
     }
     outcome
 }
 
-fn drive<V>(world: &World, batch: &Batch, outcome: &mut Outcome, stage: &mut Stage)
-where
+fn drive<V>(
+    world: &World,
+    batch: &Batch,
+    tracer: &mut dyn FnMut() -> V::TracerDispatcher,
+    outcome: &mut Outcome,
+    stage: &mut Stage,
+) where
     V: VmFactory<VmStorage> + VmInterfaceHistoryEnabled,
 {
     let storage = StorageView::new(world.storage.clone()).to_rc_ptr();
@@ -74,7 +90,7 @@ where
         }
         for tx in &spec.transactions {
             *stage = Stage::Transaction(outcome.transactions.len());
-            let tx_outcome = execute_transaction(&mut vm, tx);
+            let tx_outcome = execute_transaction(&mut vm, tx, tracer);
             if tx_outcome.included {
                 block.tx_hashes.push(tx.hash());
             }
@@ -110,11 +126,15 @@ impl OpenBlock {
     }
 }
 
-fn execute_transaction<V: VmInterfaceHistoryEnabled>(vm: &mut V, tx: &Transaction) -> TxOutcome {
+fn execute_transaction<V: VmInterfaceHistoryEnabled>(
+    vm: &mut V,
+    tx: &Transaction,
+    tracer: &mut dyn FnMut() -> V::TracerDispatcher,
+) -> TxOutcome {
     vm.make_snapshot();
     let (compression, result) = {
         let (compressed, result) =
-            vm.execute_transaction_with_bytecode_compression(tx.clone(), true);
+            vm.inspect_transaction_with_bytecode_compression(&mut tracer(), tx.clone(), true);
         (compressed.map(|bytecodes| bytecodes.capture()), result)
     };
     let (compression, result) = match compression {
@@ -124,7 +144,8 @@ fn execute_transaction<V: VmInterfaceHistoryEnabled>(vm: &mut V, tx: &Transactio
             // transaction again without compression.
             vm.rollback_to_the_latest_snapshot();
             vm.make_snapshot();
-            let (_, result) = vm.execute_transaction_with_bytecode_compression(tx.clone(), false);
+            let (_, result) =
+                vm.inspect_transaction_with_bytecode_compression(&mut tracer(), tx.clone(), false);
             (Compression::Failed(err.to_string()), result)
         }
     };

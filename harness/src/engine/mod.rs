@@ -7,12 +7,14 @@
 
 mod driver;
 mod fault;
+mod rare_fault;
 mod vm_fast;
 mod vm_latest;
 
 pub use self::{
-    driver::{run_vm, VmStorage},
+    driver::{run_vm, run_vm_traced, VmStorage},
     fault::{Fault, FaultyVmFast},
+    rare_fault::RareRefundVmFast,
     vm_fast::VmFast,
     vm_latest::VmLatest,
 };
@@ -29,13 +31,14 @@ pub trait Engine: Send + Sync {
 }
 
 /// Names accepted by [`by_name`], besides `vm_fast+fault:<fault>` (see [`Fault`]).
-pub const ENGINE_NAMES: &[&str] = &["vm_latest", "vm_fast"];
+pub const ENGINE_NAMES: &[&str] = &["vm_latest", "vm_fast", RareRefundVmFast::NAME];
 
 /// The engine called `name`, if there is one.
 pub fn by_name(name: &str) -> Option<Box<dyn Engine>> {
     match name {
         "vm_latest" => Some(Box::new(VmLatest)),
         "vm_fast" => Some(Box::new(VmFast)),
+        RareRefundVmFast::NAME => Some(Box::new(RareRefundVmFast)),
         _ => FaultyVmFast::by_name(name).map(|engine| Box::new(engine) as Box<dyn Engine>),
     }
 }

@@ -14,13 +14,27 @@ use zksync_system_constants::{
     KECCAK256_PRECOMPILE_ADDRESS, L1_MESSENGER_ADDRESS, L2_BASE_TOKEN_ADDRESS,
     SYSTEM_CONTEXT_ADDRESS,
 };
-use zksync_types::{Address, H256};
+use zksync_types::{get_code_key, Address, H256};
 
 pub use self::program::{program, ProgramContext};
-use crate::batch::{
-    BalanceSpec, BatchFile, BlockSpec, ContractSpec, HexBytes, L1TxSpec, L2TxSpec, Party, Quantity,
-    TxSpec,
+use crate::{
+    batch::{
+        BalanceSpec, BatchFile, BlockSpec, ContractSpec, HexBytes, L1TxSpec, L2TxSpec, Party,
+        Quantity, TxSpec,
+    },
+    world::World,
 };
+
+/// System contracts that generated contracts call.
+const SYSTEM_TARGETS: [Address; 7] = [
+    KECCAK256_PRECOMPILE_ADDRESS,
+    ECRECOVER_PRECOMPILE_ADDRESS,
+    EVENT_WRITER_ADDRESS,
+    L1_MESSENGER_ADDRESS,
+    SYSTEM_CONTEXT_ADDRESS,
+    ACCOUNT_CODE_STORAGE_ADDRESS,
+    L2_BASE_TOKEN_ADDRESS,
+];
 
 /// Test keys that sign generated L2 transactions; each is funded in the pre-state.
 const SENDER_KEYS: u32 = 3;
@@ -32,6 +46,20 @@ const SENDER_BALANCE: u64 = 10_000_000_000_000_000_000;
 pub struct GeneratorConfig {
     /// Code hashes present in the world, for `decommit`.
     pub code_hashes: Vec<H256>,
+}
+
+impl GeneratorConfig {
+    /// The default account's and the system contracts' code hashes in `world`.
+    pub fn for_world(world: &World) -> Self {
+        let mut code_hashes = vec![world.system_env.base_system_smart_contracts.default_aa.hash];
+        for address in SYSTEM_TARGETS {
+            let hash = world.storage.value(&get_code_key(&address));
+            if !hash.is_zero() {
+                code_hashes.push(hash);
+            }
+        }
+        Self { code_hashes }
+    }
 }
 
 /// Address of generated contract `index`: kernel space (`0x4000 + index`) or user space.
@@ -53,15 +81,7 @@ pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile
         .map(|index| Ok(contract_address(index, u.ratio(1, 3)?)))
         .collect::<Result<_>>()?;
     let mut call_targets = addresses.clone();
-    call_targets.extend([
-        KECCAK256_PRECOMPILE_ADDRESS,
-        ECRECOVER_PRECOMPILE_ADDRESS,
-        EVENT_WRITER_ADDRESS,
-        L1_MESSENGER_ADDRESS,
-        SYSTEM_CONTEXT_ADDRESS,
-        ACCOUNT_CODE_STORAGE_ADDRESS,
-        L2_BASE_TOKEN_ADDRESS,
-    ]);
+    call_targets.extend(SYSTEM_TARGETS);
     let contracts = addresses
         .iter()
         .enumerate()

@@ -1,0 +1,108 @@
+//! Opcode coverage of the generator: for every EraVM opcode variant (the ground truth is
+//! zkevm_opcode_defs, as the reference VM decodes it), how often generated contracts contain it
+//! and how often the reference VM executed it in generated code.
+
+use std::collections::{BTreeMap, HashSet};
+
+use rayon::prelude::*;
+use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
+    AddOpcode, BinopOpcode, ContextOpcode, DivOpcode, FarCallOpcode, InvalidOpcode, JumpOpcode,
+    LogOpcode, MulOpcode, NearCallOpcode, NopOpcode, Opcode, OpcodeVariantProps, PtrOpcode,
+    RetOpcode, ShiftOpcode, SubOpcode, UMAOpcode,
+};
+
+use crate::{
+    assembly::emitted_opcodes, engine::VmLatest, fuzz::sample_batch, generate::GeneratorConfig,
+    world::World,
+};
+
+/// Every opcode variant of the ISA version the reference VM runs.
+pub fn opcode_variants() -> Vec<Opcode> {
+    fn all<T: OpcodeVariantProps>(wrap: fn(T) -> Opcode) -> Vec<Opcode> {
+        T::all_variants().into_iter().map(wrap).collect()
+    }
+    [
+        all(Opcode::Invalid as fn(InvalidOpcode) -> Opcode),
+        all(Opcode::Nop as fn(NopOpcode) -> Opcode),
+        all(Opcode::Add as fn(AddOpcode) -> Opcode),
+        all(Opcode::Sub as fn(SubOpcode) -> Opcode),
+        all(Opcode::Mul as fn(MulOpcode) -> Opcode),
+        all(Opcode::Div as fn(DivOpcode) -> Opcode),
+        all(Opcode::Jump as fn(JumpOpcode) -> Opcode),
+        all(Opcode::Context as fn(ContextOpcode) -> Opcode),
+        all(Opcode::Shift as fn(ShiftOpcode) -> Opcode),
+        all(Opcode::Binop as fn(BinopOpcode) -> Opcode),
+        all(Opcode::Ptr as fn(PtrOpcode) -> Opcode),
+        all(Opcode::NearCall as fn(NearCallOpcode) -> Opcode),
+        all(Opcode::Log as fn(LogOpcode) -> Opcode),
+        all(Opcode::FarCall as fn(FarCallOpcode) -> Opcode),
+        all(Opcode::Ret as fn(RetOpcode) -> Opcode),
+        all(Opcode::UMA as fn(UMAOpcode) -> Opcode),
+    ]
+    .concat()
+}
+
+/// Emitted and executed counts per opcode variant.
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    pub samples: u64,
+    pub emitted: BTreeMap<Opcode, u64>,
+    pub executed: BTreeMap<Opcode, u64>,
+}
+
+impl Coverage {
+    fn merge(mut self, other: Self) -> Self {
+        self.samples += other.samples;
+        for (opcode, count) in other.emitted {
+            *self.emitted.entry(opcode).or_default() += count;
+        }
+        for (opcode, count) in other.executed {
+            *self.executed.entry(opcode).or_default() += count;
+        }
+        self
+    }
+
+    /// Variants never emitted, and variants never executed.
+    pub fn gaps(&self) -> (Vec<Opcode>, Vec<Opcode>) {
+        let variants = opcode_variants();
+        let missing = |counts: &BTreeMap<Opcode, u64>| {
+            variants
+                .iter()
+                .copied()
+                .filter(|opcode| counts.get(opcode).copied().unwrap_or(0) == 0)
+                .collect()
+        };
+        (missing(&self.emitted), missing(&self.executed))
+    }
+}
+
+/// Generates `samples` batches from `seed`, counts the opcodes they contain and the opcodes the
+/// reference VM executed in their contracts. Parallel over rayon's pool.
+pub fn measure(world: &World, generator: &GeneratorConfig, seed: u64, samples: u64) -> Coverage {
+    (0..samples)
+        .into_par_iter()
+        .map(|sample| {
+            let file = sample_batch(generator, seed, sample);
+            let mut coverage = Coverage {
+                samples: 1,
+                ..Coverage::default()
+            };
+            for contract in &file.contracts {
+                let text = contract.assembly.as_deref().unwrap_or_default();
+                for opcode in emitted_opcodes(text).expect("generated contracts assemble") {
+                    *coverage.emitted.entry(opcode).or_default() += 1;
+                }
+            }
+            let prepared = file.prepare(world).expect("generated batches are valid");
+            let code: HashSet<_> = file
+                .contracts
+                .iter()
+                .map(|contract| contract.address)
+                .collect();
+            let (_, executed) =
+                VmLatest::run_counting_opcodes(&prepared.world, &prepared.batch, code);
+            coverage.executed.extend(executed);
+            coverage
+        })
+        .reduce(Coverage::default, Coverage::merge)
+}

@@ -1,0 +1,192 @@
+//! Fuzzing without libFuzzer (stable toolchain): sample `i` of a run seeded with `s` is the batch
+//! generated from `seeded_bytes(s, i)`, so any finding can be regenerated from its seed and
+//! index. Samples run in parallel on a rayon pool until the time or sample budget is spent; each
+//! new divergence fingerprint is written once, as a YAML batch, to the findings directory.
+
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use arbitrary::Unstructured;
+
+use crate::{
+    batch::BatchFile,
+    divergence::{compare, Divergence},
+    engine::Engine,
+    files::write_atomic,
+    generate::{batch, seeded_bytes, GeneratorConfig},
+    world::World,
+};
+
+/// Bytes of generator input per sample.
+pub const INPUT_LEN: usize = 8192;
+
+/// What to fuzz, and for how long.
+pub struct FuzzOptions<'a> {
+    pub world: &'a World,
+    pub generator: &'a GeneratorConfig,
+    pub reference: &'a dyn Engine,
+    pub candidate: &'a dyn Engine,
+    pub seed: u64,
+    /// Stop after this long…
+    pub duration: Option<Duration>,
+    /// …or after this many samples, whichever comes first.
+    pub samples: Option<u64>,
+    pub jobs: usize,
+    /// Where findings go (created if missing).
+    pub findings: &'a Path,
+    /// Fingerprints already known (and explained): not reported as findings.
+    pub known: HashSet<String>,
+}
+
+/// A new divergence found by fuzzing.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub sample: u64,
+    pub divergence: Divergence,
+    pub path: PathBuf,
+}
+
+/// Totals of a fuzzing run.
+#[derive(Debug, Clone)]
+pub struct FuzzSummary {
+    pub executions: u64,
+    pub elapsed: Duration,
+    /// Samples whose outcomes diverged (known fingerprints included).
+    pub divergent_samples: u64,
+    pub findings: Vec<Finding>,
+}
+
+impl FuzzSummary {
+    pub fn executions_per_second(&self) -> f64 {
+        self.executions as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Runs the fuzzer; `progress` is called about once a second with (executions, findings).
+pub fn fuzz(
+    options: &FuzzOptions<'_>,
+    progress: &(dyn Fn(u64, usize) + Sync),
+) -> std::io::Result<FuzzSummary> {
+    std::fs::create_dir_all(options.findings)?;
+    let start = Instant::now();
+    let next_sample = AtomicU64::new(0);
+    let executions = AtomicU64::new(0);
+    let divergent = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let seen = Mutex::new(options.known.clone());
+    let findings = Mutex::new(Vec::new());
+    let failure = Mutex::new(None);
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .map_err(std::io::Error::other)?;
+    pool.in_place_scope(|scope| {
+        for _ in 0..options.jobs.max(1) {
+            scope.spawn(|_| {
+                while !stop.load(Ordering::Relaxed) {
+                    let sample = next_sample.fetch_add(1, Ordering::Relaxed);
+                    if options.samples.is_some_and(|limit| sample >= limit)
+                        || options
+                            .duration
+                            .is_some_and(|limit| start.elapsed() >= limit)
+                    {
+                        stop.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    let divergence = run_sample(options, sample);
+                    executions.fetch_add(1, Ordering::Relaxed);
+                    let Some((file, divergence)) = divergence else {
+                        continue;
+                    };
+                    divergent.fetch_add(1, Ordering::Relaxed);
+                    if !seen.lock().unwrap().insert(divergence.fingerprint.clone()) {
+                        continue;
+                    }
+                    match write_finding(options, sample, &file, &divergence) {
+                        Ok(path) => findings.lock().unwrap().push(Finding {
+                            sample,
+                            divergence,
+                            path,
+                        }),
+                        Err(err) => {
+                            *failure.lock().unwrap() = Some(err);
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                }
+            });
+        }
+        // Progress from the calling thread, so every pool thread runs samples.
+        let mut reported = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+            if reported.elapsed() >= Duration::from_secs(1) {
+                reported = Instant::now();
+                progress(
+                    executions.load(Ordering::Relaxed),
+                    findings.lock().unwrap().len(),
+                );
+            }
+        }
+    });
+    if let Some(err) = failure.into_inner().unwrap() {
+        return Err(err);
+    }
+    let mut findings = findings.into_inner().unwrap();
+    findings.sort_by_key(|finding| finding.sample);
+    Ok(FuzzSummary {
+        executions: executions.into_inner(),
+        elapsed: start.elapsed(),
+        divergent_samples: divergent.into_inner(),
+        findings,
+    })
+}
+
+/// The batch of sample `sample`, and its divergence if the engines disagree.
+pub fn run_sample(options: &FuzzOptions<'_>, sample: u64) -> Option<(BatchFile, Divergence)> {
+    let file = sample_batch(options.generator, options.seed, sample);
+    let prepared = file
+        .prepare(options.world)
+        .expect("generated batches are valid in the world they are generated for");
+    let reference = options.reference.run(&prepared.world, &prepared.batch);
+    let candidate = options.candidate.run(&prepared.world, &prepared.batch);
+    compare(&reference, &candidate).map(|divergence| (file, divergence))
+}
+
+/// The batch that sample `sample` of a run seeded with `seed` generates.
+pub fn sample_batch(generator: &GeneratorConfig, seed: u64, sample: u64) -> BatchFile {
+    let bytes = seeded_bytes(seed, sample, INPUT_LEN);
+    batch(&mut Unstructured::new(&bytes), generator).expect("the generator never fails")
+}
+
+fn write_finding(
+    options: &FuzzOptions<'_>,
+    sample: u64,
+    file: &BatchFile,
+    divergence: &Divergence,
+) -> std::io::Result<PathBuf> {
+    let mut file = file.clone();
+    file.description = Some(format!(
+        "Found by `eravm-diff fuzz --seed {}` (sample {sample}): {} vs {}, {}; first divergence {:?}: {}",
+        options.seed,
+        options.reference.name(),
+        options.candidate.name(),
+        divergence.fingerprint,
+        divergence.first,
+        divergence.signature.join("; "),
+    ));
+    let path = options
+        .findings
+        .join(format!("{}.yaml", divergence.fingerprint));
+    let yaml = serde_yaml::to_string(&file).map_err(std::io::Error::other)?;
+    write_atomic(&path, yaml.as_bytes())?;
+    Ok(path)
+}
