@@ -16,4 +16,5 @@ pub mod outcome;
 pub mod panic_guard;
 pub mod report;
 pub mod runner;
+pub mod targets;
 pub mod world;

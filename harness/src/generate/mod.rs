@@ -6,6 +6,7 @@
 //! little), values and calldata, sent to 1–4 generated contracts that call each other, to system
 //! contracts and to accounts. About a third of the contracts live in kernel space.
 
+mod dump;
 mod program;
 
 use arbitrary::{Result, Unstructured};
@@ -16,7 +17,10 @@ use zksync_system_constants::{
 };
 use zksync_types::{get_code_key, Address, H256};
 
-pub use self::program::{program, ProgramContext};
+pub use self::{
+    dump::mutate_dump,
+    program::{program, ProgramContext},
+};
 use crate::{
     batch::{
         BalanceSpec, BatchFile, BlockSpec, ContractSpec, HexBytes, L1TxSpec, L2TxSpec, Party,

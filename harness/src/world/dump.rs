@@ -122,23 +122,22 @@ pub fn parse_dump(origin: &str, json: &[u8]) -> Result<Dump, InputError> {
 }
 
 /// Dumps leave out the raw bytes of L2 transactions; the hash (which block hashes and reports
-/// need) is recomputed from the signed fields, as the VMs do.
-fn restore_input(tx: &mut Transaction, chain_id: L2ChainId) -> Result<(), String> {
+/// need) is recomputed from the signed fields, as the VMs do. The raw bytes are rebuilt when the
+/// signature is an ECDSA one; the VMs never read them.
+pub(crate) fn restore_input(tx: &mut Transaction, chain_id: L2ChainId) -> Result<(), String> {
     if !matches!(&tx.common_data, ExecuteTransactionCommon::L2(data) if data.input.is_none()) {
         return Ok(());
     }
     let l2_tx = L2Tx::try_from(tx.clone()).map_err(|err| err.to_string())?;
     let mut request = TransactionRequest::from(l2_tx);
     request.chain_id = Some(chain_id.as_u64());
-    let signature = request
-        .get_packed_signature()
-        .map_err(|err| format!("bad signature: {err}"))?;
-    let raw = request
-        .get_signed_bytes(&signature)
-        .map_err(|err| format!("cannot encode: {err}"))?;
     let hash = request
         .get_tx_hash()
         .map_err(|err| format!("cannot hash: {err}"))?;
+    let raw = request
+        .get_packed_signature()
+        .and_then(|signature| request.get_signed_bytes(&signature))
+        .unwrap_or_default();
     if let ExecuteTransactionCommon::L2(data) = &mut tx.common_data {
         data.set_input(raw, hash);
     }

@@ -21,6 +21,7 @@ use zksync_types::{
 };
 use zksync_vm_interface::{L1BatchEnv, SystemEnv, TxExecutionMode};
 
+pub(crate) use self::dump::restore_input;
 pub use self::{
     dump::{load_dump, parse_dump, Dump},
     embedded::{default_world, embedded_dump_path, EMBEDDED_DUMP},

@@ -1,0 +1,121 @@
+//! The bodies of the cargo-fuzz targets (fuzz/fuzz_targets/*.rs call these), kept here so they
+//! are unit-tested and usable without libFuzzer.
+
+use std::{collections::HashMap, path::Path, sync::OnceLock};
+
+use arbitrary::Unstructured;
+
+use crate::{
+    assembly::assemble,
+    batch::{known_divergences, parse_batch_file, Batch},
+    divergence::compare,
+    engine::{VmFast, VmLatest},
+    generate::{batch, mutate_dump, GeneratorConfig},
+    report::Report,
+    runner::{run_one, Comparison},
+    world::{default_world, embedded_dump_path, load_dump, parse_dump, Dump, World},
+};
+
+/// The state every input shares: built once per process.
+struct Harness {
+    world: World,
+    generator: GeneratorConfig,
+    dumps: Vec<Dump>,
+    /// Known divergences (fingerprint → explanation) declared by the regression vectors.
+    known: HashMap<String, String>,
+}
+
+fn harness() -> &'static Harness {
+    static HARNESS: OnceLock<Harness> = OnceLock::new();
+    HARNESS.get_or_init(|| {
+        let world = default_world();
+        let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors");
+        Harness {
+            generator: GeneratorConfig::for_world(&world),
+            world,
+            dumps: [
+                "estimate_fee_for_transfer_to_self.json",
+                "validation_adjacent_storage_slots.json",
+            ]
+            .map(|name| load_dump(&embedded_dump_path(name)).expect("the package's dumps load"))
+            .into(),
+            known: known_divergences(&vectors).expect("the regression vectors load"),
+        }
+    })
+}
+
+/// `diff_batch`: a generated batch on both VMs; an unknown divergence panics with its report.
+pub fn diff_batch(data: &[u8]) {
+    let harness = harness();
+    let Ok(file) = batch(&mut Unstructured::new(data), &harness.generator) else {
+        return;
+    };
+    let prepared = file
+        .prepare(&harness.world)
+        .expect("generated batches are valid in the world they are generated for");
+    check(
+        harness,
+        "generated batch",
+        &prepared.world,
+        &prepared.batch,
+        || serde_yaml::to_string(&file).expect("batch files serialize"),
+    );
+}
+
+/// `diff_dump`: a real dump's transactions, mutated, on both VMs.
+pub fn diff_dump(data: &[u8]) {
+    let harness = harness();
+    let mut u = Unstructured::new(data);
+    let Ok(dump) = u.choose(&harness.dumps) else {
+        return;
+    };
+    let Ok(batch) = mutate_dump(&mut u, dump) else {
+        return;
+    };
+    check(harness, "mutated dump", &dump.world, &batch, || {
+        format!("{:#?}", batch.blocks)
+    });
+}
+
+/// `load_inputs`: the YAML, dump and assembly loaders return errors, never panic.
+pub fn load_inputs(data: &[u8]) {
+    let _ = parse_dump("fuzz input", data);
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = assemble(text);
+    if let Ok(file) = parse_batch_file("fuzz input", text) {
+        let _ = file.prepare(&harness().world);
+    }
+}
+
+fn check(
+    harness: &Harness,
+    what: &str,
+    world: &World,
+    batch: &Batch,
+    show_input: impl FnOnce() -> String,
+) {
+    let (reference, candidate) = (
+        run_one(&VmLatest, world, batch),
+        run_one(&VmFast, world, batch),
+    );
+    let Some(divergence) = compare(&reference.outcome, &candidate.outcome) else {
+        return;
+    };
+    if harness.known.contains_key(&divergence.fingerprint) {
+        return;
+    }
+    let comparison = Comparison {
+        reference,
+        candidate,
+        divergence: Some(divergence),
+        compare_elapsed: Default::default(),
+    };
+    let report = Report::new(what.to_owned(), world.origin.clone(), &comparison, None);
+    panic!(
+        "unexplained divergence\n{}\ninput:\n{}",
+        report.to_text(),
+        show_input()
+    );
+}

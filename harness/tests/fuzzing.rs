@@ -1,0 +1,128 @@
+//! The fuzzing loop and the fuzz-target bodies.
+
+use std::{collections::HashSet, panic};
+
+use eravm_diff::{
+    engine::{RareRefundVmFast, VmFast, VmLatest},
+    fuzz::{fuzz, run_sample, FuzzOptions, INPUT_LEN},
+    generate::{seeded_bytes, GeneratorConfig},
+    targets,
+    world::default_world,
+};
+use tempfile::TempDir;
+
+/// The fault fires only in a transaction that wrote transient storage and then reverted from a
+/// near call; a short, fixed-seed run must find it and write it as a finding.
+#[test]
+fn fuzzing_finds_the_rare_refund_fault() {
+    let world = default_world();
+    let generator = GeneratorConfig::for_world(&world);
+    let findings = TempDir::new().unwrap();
+    let options = FuzzOptions {
+        world: &world,
+        generator: &generator,
+        reference: &VmLatest,
+        candidate: &RareRefundVmFast,
+        seed: 1,
+        duration: None,
+        samples: Some(24),
+        jobs: 2,
+        findings: findings.path(),
+        known: HashSet::new(),
+    };
+    let summary = fuzz(&options, &|_, _| {}).unwrap();
+    assert_eq!(summary.executions, 24);
+    let refund = summary
+        .findings
+        .iter()
+        .find(|finding| {
+            finding.divergence.signature
+                == ["transactions[*].execution.refunds.gas_refunded: value"]
+        })
+        .unwrap_or_else(|| panic!("not found; findings: {:#?}", summary.findings));
+    let saved = std::fs::read_to_string(&refund.path).unwrap();
+    assert!(
+        saved.contains(&refund.divergence.fingerprint),
+        "the finding names its fingerprint"
+    );
+    let replayed = eravm_diff::batch::parse_batch_file("finding", &saved).unwrap();
+    assert!(!replayed.contracts.is_empty());
+}
+
+#[test]
+fn diff_batch_passes_equal_batches_and_reports_unknown_divergences() {
+    let world = default_world();
+    let generator = GeneratorConfig::for_world(&world);
+    let options = FuzzOptions {
+        world: &world,
+        generator: &generator,
+        reference: &VmLatest,
+        candidate: &VmFast,
+        seed: 3,
+        duration: None,
+        samples: None,
+        jobs: 1,
+        findings: std::path::Path::new("unused"),
+        known: HashSet::new(),
+    };
+    let (mut equal, mut diverging) = (None, None);
+    for sample in 0..200 {
+        match run_sample(&options, sample) {
+            None if equal.is_none() => equal = Some(sample),
+            Some(_) if diverging.is_none() => diverging = Some(sample),
+            _ => {}
+        }
+        if equal.is_some() && diverging.is_some() {
+            break;
+        }
+    }
+    targets::diff_batch(&seeded_bytes(3, equal.unwrap(), INPUT_LEN));
+    let panic = panic::catch_unwind(|| {
+        targets::diff_batch(&seeded_bytes(3, diverging.unwrap(), INPUT_LEN))
+    })
+    .expect_err("an unexplained divergence aborts the target");
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("unexplained divergence") && message.contains("fingerprint:"),
+        "{message}"
+    );
+}
+
+#[test]
+fn load_inputs_never_panics() {
+    let vector = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../vectors/far_calls.yaml"
+    ))
+    .unwrap();
+    let inputs: Vec<Vec<u8>> = vec![
+        vec![],
+        b"blocks: [".to_vec(),
+        b"{\"l1_batch_env\": 5}".to_vec(),
+        b"    .text\nmain:\n    add r1, r2, r3 \n".to_vec(),
+        b"    .text\nmain:\n    log.sread.first r1, r0, r2\n".to_vec(),
+        vector[..vector.len() / 3].to_vec(),
+        vector.clone(),
+        vec![0xff, 0xfe, 0x00],
+    ];
+    for input in inputs {
+        targets::load_inputs(&input);
+    }
+    for sample in 0..64 {
+        targets::load_inputs(&seeded_bytes(9, sample, 512));
+    }
+}
+
+#[test]
+fn diff_dump_runs_mutated_dumps() {
+    for sample in 0..8 {
+        let result = panic::catch_unwind(|| targets::diff_dump(&seeded_bytes(5, sample, 1024)));
+        if let Err(panic) = result {
+            let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(
+                message.contains("unexplained divergence"),
+                "harness crash: {message}"
+            );
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Properties of the batch generator and of the canonical encoding.
+
+use arbitrary::Unstructured;
+use eravm_diff::{
+    assembly::assemble,
+    batch::parse_batch_file,
+    engine::{Engine, VmFast},
+    generate::{batch, GeneratorConfig},
+    outcome::Outcome,
+    world::default_world,
+};
+use proptest::prelude::*;
+
+fn generate(bytes: &[u8]) -> eravm_diff::batch::BatchFile {
+    let config = GeneratorConfig::for_world(&default_world());
+    batch(&mut Unstructured::new(bytes), &config).expect("the generator never fails")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn same_bytes_give_the_same_batch(bytes in proptest::collection::vec(any::<u8>(), 0..6000)) {
+        let first = generate(&bytes);
+        prop_assert_eq!(&first, &generate(&bytes));
+        let world = default_world();
+        let (a, b) = (first.prepare(&world).unwrap(), generate(&bytes).prepare(&world).unwrap());
+        let hashes = |batch: &eravm_diff::batch::Batch| -> Vec<_> {
+            batch.blocks.iter().flat_map(|block| &block.transactions).map(|tx| tx.hash()).collect()
+        };
+        prop_assert_eq!(hashes(&a.batch), hashes(&b.batch));
+    }
+
+    #[test]
+    fn generated_batch_survives_yaml(bytes in proptest::collection::vec(any::<u8>(), 0..6000)) {
+        let file = generate(&bytes);
+        let yaml = serde_yaml::to_string(&file).unwrap();
+        prop_assert_eq!(parse_batch_file("generated", &yaml).unwrap(), file);
+    }
+
+    #[test]
+    fn generated_contracts_assemble(bytes in proptest::collection::vec(any::<u8>(), 0..6000)) {
+        for contract in generate(&bytes).contracts {
+            let text = contract.assembly.unwrap();
+            prop_assert!(assemble(&text).is_ok(), "{}", text);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn canonical_encoding_round_trips(bytes in proptest::collection::vec(any::<u8>(), 512..6000)) {
+        let prepared = generate(&bytes).prepare(&default_world()).unwrap();
+        let outcome = VmFast.run(&prepared.world, &prepared.batch);
+        let encoded = outcome.canonical_bytes();
+        let decoded = Outcome::from_canonical_bytes(&encoded).unwrap();
+        prop_assert_eq!(decoded.canonical_bytes(), encoded);
+        prop_assert_eq!(decoded.digest(), outcome.digest());
+    }
+}
