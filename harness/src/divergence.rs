@@ -7,7 +7,10 @@
 //! transaction or slot has the same fingerprint; later differences that follow from the first
 //! one are reported but do not change it.
 
-use std::{collections::BTreeSet, fmt};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -17,7 +20,7 @@ use crate::{
     batch::HexBytes,
     outcome::{
         BatchOutcome, CircuitStatistic, Compression, Event, ExecResult, Execution, FinalState,
-        L2ToL1Log, Outcome, Stage, StateDiff, StorageWrite, TxOutcome, VmPanic, Word,
+        L2ToL1Log, Outcome, SlotValue, Stage, StateDiff, StorageWrite, TxOutcome, VmPanic, Word,
     },
 };
 
@@ -376,6 +379,36 @@ impl Diff {
         }
     }
 
+    /// Compares maps: keys on one side only are missing or extra; shared keys are compared.
+    fn map<K: Ord + fmt::Display, V: Compare>(
+        &mut self,
+        name: &str,
+        reference: &BTreeMap<K, V>,
+        candidate: &BTreeMap<K, V>,
+    ) {
+        for (key, a) in reference {
+            match candidate.get(key) {
+                Some(b) => self.nested(&format!("{name}[{key}]"), a, b),
+                None => self.record(
+                    &format!("{name}[{key}]"),
+                    DiffKind::Missing,
+                    a.summary(),
+                    String::new(),
+                ),
+            }
+        }
+        for (key, b) in candidate {
+            if !reference.contains_key(key) {
+                self.record(
+                    &format!("{name}[{key}]"),
+                    DiffKind::Extra,
+                    String::new(),
+                    b.summary(),
+                );
+            }
+        }
+    }
+
     /// Compares optional parts: present on one side only is missing or extra.
     fn option<T: Compare>(&mut self, name: &str, reference: &Option<T>, candidate: &Option<T>) {
         match (reference, candidate) {
@@ -602,11 +635,10 @@ impl Compare for Execution {
             &self.circuit_statistic,
             &other.circuit_statistic,
         );
-        d.keyed(
+        d.map(
             "dynamic_factory_deps",
             &self.dynamic_factory_deps,
             &other.dynamic_factory_deps,
-            |dep| dep.0,
         );
     }
 
@@ -757,22 +789,12 @@ impl Compare for CircuitStatistic {
     }
 }
 
-impl Compare for (Word, HexBytes) {
-    fn compare(&self, other: &Self, d: &mut Diff) {
-        d.value("bytecode", &self.1, &other.1);
-    }
-
-    fn summary(&self) -> String {
-        format!("{} bytes", self.1 .0.len())
-    }
-}
-
 impl Compare for BatchOutcome {
     fn compare(&self, other: &Self, d: &mut Diff) {
         d.nested("block_tip", &self.block_tip, &other.block_tip);
         d.nested("final_state", &self.final_state, &other.final_state);
         match (&self.bootloader_memory, &other.bootloader_memory) {
-            (Some(a), Some(b)) => d.keyed("bootloader_memory", a, b, |word| word.0),
+            (Some(a), Some(b)) => d.map("bootloader_memory", a, b),
             (a, b) => d.value(
                 "bootloader_memory",
                 &a.is_some().to_string(),
@@ -800,16 +822,6 @@ impl Compare for BatchOutcome {
     }
 }
 
-impl Compare for (u64, Word) {
-    fn compare(&self, other: &Self, d: &mut Diff) {
-        d.value("", &self.1, &other.1);
-    }
-
-    fn summary(&self) -> String {
-        self.1.to_string()
-    }
-}
-
 impl Compare for FinalState {
     fn compare(&self, other: &Self, d: &mut Diff) {
         d.list("events", &self.events, &other.events);
@@ -817,7 +829,7 @@ impl Compare for FinalState {
             "storage_writes",
             &self.storage_writes,
             &other.storage_writes,
-            |w| SlotKey(w.0, w.1),
+            |w| SlotKey(w.address, w.key),
         );
         d.list(
             "user_l2_to_l1_logs",
@@ -843,13 +855,13 @@ impl Compare for FinalState {
     }
 }
 
-impl Compare for (Address, Word, Word) {
+impl Compare for SlotValue {
     fn compare(&self, other: &Self, d: &mut Diff) {
-        d.value("", &self.2, &other.2);
+        d.value("", &self.value, &other.value);
     }
 
     fn summary(&self) -> String {
-        self.2.to_string()
+        self.value.to_string()
     }
 }
 

@@ -174,19 +174,33 @@ fn write_finding(
     divergence: &Divergence,
 ) -> std::io::Result<PathBuf> {
     let mut file = file.clone();
-    file.description = Some(format!(
-        "Found by `eravm-diff fuzz --seed {}` (sample {sample}): {} vs {}, {}; first divergence {:?}: {}",
+    file.origin = Some(format!(
+        "eravm-diff fuzz --seed {} (sample {sample}), {} vs {}",
         options.seed,
         options.reference.name(),
         options.candidate.name(),
-        divergence.fingerprint,
-        divergence.first,
-        divergence.signature.join("; "),
     ));
+    file.description = Some(describe(divergence));
     let path = options
         .findings
         .join(format!("{}.yaml", divergence.fingerprint));
-    let yaml = serde_yaml::to_string(&file).map_err(std::io::Error::other)?;
-    write_atomic(&path, yaml.as_bytes())?;
+    write_batch_file(&path, &file)?;
     Ok(path)
+}
+
+/// A one-paragraph description of an unexplained divergence, for a batch file.
+pub fn describe(divergence: &Divergence) -> String {
+    format!(
+        "Unexplained divergence {} (first: {:?}): {}. Add `expect` with a one-line explanation \
+         once it is understood.",
+        divergence.fingerprint,
+        divergence.first,
+        divergence.signature.join("; "),
+    )
+}
+
+/// Writes a batch file atomically.
+pub fn write_batch_file(path: &Path, file: &BatchFile) -> std::io::Result<()> {
+    let yaml = serde_yaml::to_string(file).map_err(std::io::Error::other)?;
+    write_atomic(path, yaml.as_bytes())
 }

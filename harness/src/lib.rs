@@ -12,6 +12,7 @@ pub mod error;
 pub mod files;
 pub mod fuzz;
 pub mod generate;
+pub mod minimize;
 pub mod outcome;
 pub mod panic_guard;
 pub mod report;

@@ -11,10 +11,12 @@ use clap::{Parser, Subcommand};
 use eravm_diff::{
     batch::{known_divergences, load_batch_file, Expectation},
     coverage::{measure, opcode_variants},
+    divergence::compare,
     engine::{self, Engine, Fault, ENGINE_NAMES},
-    error::InputError,
-    fuzz::FuzzOptions,
-    generate::GeneratorConfig,
+    error::{read_file, InputError},
+    fuzz::{describe, write_batch_file, FuzzOptions},
+    generate::{batch as generate_batch, GeneratorConfig},
+    minimize::Minimizer,
     report::Report,
     runner::run_both,
     world::{load_dump, WorldSource},
@@ -91,6 +93,30 @@ enum Command {
         /// Batch files whose declared divergences are known (not reported again).
         #[arg(long, default_value = "vectors")]
         vectors: PathBuf,
+        /// Minimize each new finding before it is left in the findings directory.
+        #[arg(long)]
+        minimize: bool,
+        #[arg(long, default_value = "default")]
+        world: WorldSource,
+        #[command(flatten)]
+        engines: EngineArgs,
+    },
+    /// Minimize a diverging batch (a YAML batch file, or a libFuzzer `diff_batch` input such as
+    /// a crash file) to the smallest batch with the same divergence fingerprint.
+    ///
+    /// Exits 0 when the minimized batch was written, 2 on bad input or when the input does not
+    /// diverge.
+    Minimize {
+        /// A `.yaml`/`.yml` batch file, or any other file as `diff_batch` fuzzer bytes.
+        input: PathBuf,
+        /// Where to write the minimized batch (e.g. vectors/NAME.yaml).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The fingerprint to keep (default: the one the input shows).
+        #[arg(long)]
+        fingerprint: Option<String>,
+        #[arg(long, default_value_t = default_jobs())]
+        jobs: usize,
         #[arg(long, default_value = "default")]
         world: WorldSource,
         #[command(flatten)]
@@ -154,6 +180,7 @@ fn main() -> ExitCode {
             jobs,
             findings,
             vectors,
+            minimize,
             world,
             engines,
         } => {
@@ -163,8 +190,16 @@ fn main() -> ExitCode {
                 seed,
                 jobs,
             };
-            return fuzz(budget, &findings, &vectors, &world, &engines);
+            return fuzz(budget, &findings, &vectors, minimize, &world, &engines);
         }
+        Command::Minimize {
+            input,
+            output,
+            fingerprint,
+            jobs,
+            world,
+            engines,
+        } => return minimize(&input, &output, fingerprint, jobs, &world, &engines),
         Command::Run {
             paths,
             world,
@@ -243,6 +278,97 @@ fn coverage(samples: u64, seed: u64, jobs: usize, world: &WorldSource) -> ExitCo
     }
 }
 
+fn minimize(
+    input: &Path,
+    output: &Path,
+    fingerprint: Option<String>,
+    jobs: usize,
+    world: &WorldSource,
+    args: &EngineArgs,
+) -> ExitCode {
+    let (reference, candidate) = engines(args);
+    let setup = world.load().and_then(|world| {
+        let file = match input.extension().and_then(|ext| ext.to_str()) {
+            Some("yaml" | "yml") => load_batch_file(input)?,
+            _ => {
+                let bytes = read_file(input)?;
+                let generator = GeneratorConfig::for_world(&world);
+                let mut file =
+                    generate_batch(&mut arbitrary::Unstructured::new(&bytes), &generator).map_err(
+                        |err| InputError::at(input, format!("not a diff_batch input: {err}")),
+                    )?;
+                file.origin = Some(format!("libFuzzer diff_batch input {}", input.display()));
+                file
+            }
+        };
+        let prepared = file
+            .prepare(&world)
+            .map_err(|err| err.within(input.display()))?;
+        let divergence = compare(
+            &reference.run(&prepared.world, &prepared.batch),
+            &candidate.run(&prepared.world, &prepared.batch),
+        )
+        .ok_or_else(|| InputError::at(input, "the engines agree on it: nothing to minimize"))?;
+        if let Some(wanted) = &fingerprint {
+            if *wanted != divergence.fingerprint {
+                return Err(InputError::at(
+                    input,
+                    format!("it shows {}, not {wanted}", divergence.fingerprint),
+                ));
+            }
+        }
+        Ok((world, file, divergence))
+    });
+    let (world, file, divergence) = match setup {
+        Ok(setup) => setup,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    eprintln!(
+        "minimizing {} ({})",
+        divergence.fingerprint,
+        divergence.signature.join("; ")
+    );
+    let minimizer = Minimizer {
+        world: &world,
+        reference: &*reference,
+        candidate: &*candidate,
+        fingerprint: divergence.fingerprint.clone(),
+        progress: &|line| eprintln!("  {line}"),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .expect("a thread pool");
+    let minimized = pool.install(|| minimizer.minimize(&file));
+    let mut vector = minimized.file;
+    let source = file.origin.unwrap_or_else(|| input.display().to_string());
+    vector.origin = Some(format!(
+        "{source}; minimized by eravm-diff minimize ({} vs {}) from {}",
+        reference.name(),
+        candidate.name(),
+        minimized.before
+    ));
+    if vector.expect.is_none() {
+        vector.description = Some(describe(&divergence));
+    }
+    if let Err(err) = write_batch_file(output, &vector) {
+        eprintln!("error: {}: {err}", output.display());
+        return ExitCode::from(2);
+    }
+    println!("before: {}", minimized.before);
+    println!("after:  {}", minimized.after);
+    println!(
+        "{} candidates; {} written, fingerprint {}",
+        minimized.candidates,
+        output.display(),
+        divergence.fingerprint
+    );
+    ExitCode::SUCCESS
+}
+
 fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
@@ -258,6 +384,7 @@ fn fuzz(
     budget: Budget,
     findings: &Path,
     vectors: &Path,
+    minimize: bool,
     world: &WorldSource,
     args: &EngineArgs,
 ) -> ExitCode {
@@ -330,6 +457,33 @@ fn fuzz(
         );
         for line in &finding.divergence.signature {
             println!("      {line}");
+        }
+        if minimize {
+            let minimizer = Minimizer {
+                world: &world,
+                reference: &*reference,
+                candidate: &*candidate,
+                fingerprint: finding.divergence.fingerprint.clone(),
+                progress: &|line| eprintln!("  {line}"),
+            };
+            let result = load_batch_file(&finding.path)
+                .map_err(|err| err.to_string())
+                .and_then(|file| {
+                    let minimized = minimizer.minimize(&file);
+                    let mut output = minimized.file;
+                    output.origin = file
+                        .origin
+                        .map(|origin| format!("{origin}; minimized from {}", minimized.before));
+                    write_batch_file(&finding.path, &output).map_err(|err| err.to_string())?;
+                    Ok(minimized.after)
+                });
+            match result {
+                Ok(after) => println!("      minimized: {after}"),
+                Err(err) => {
+                    eprintln!("error: {}: {err}", finding.path.display());
+                    return ExitCode::from(2);
+                }
+            }
         }
     }
     if summary.findings.is_empty() {

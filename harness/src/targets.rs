@@ -9,7 +9,7 @@ use crate::{
     assembly::assemble,
     batch::{known_divergences, parse_batch_file, Batch},
     divergence::compare,
-    engine::{VmFast, VmLatest},
+    engine::{Engine, VmFast, VmLatest},
     generate::{batch, mutate_dump, GeneratorConfig},
     report::Report,
     runner::{run_one, Comparison},
@@ -46,6 +46,11 @@ fn harness() -> &'static Harness {
 
 /// `diff_batch`: a generated batch on both VMs; an unknown divergence panics with its report.
 pub fn diff_batch(data: &[u8]) {
+    diff_batch_on(data, &VmLatest, &VmFast);
+}
+
+/// [`diff_batch`] with other engines.
+pub fn diff_batch_on(data: &[u8], reference: &dyn Engine, candidate: &dyn Engine) {
     let harness = harness();
     let Ok(file) = batch(&mut Unstructured::new(data), &harness.generator) else {
         return;
@@ -55,6 +60,7 @@ pub fn diff_batch(data: &[u8]) {
         .expect("generated batches are valid in the world they are generated for");
     check(
         harness,
+        (reference, candidate),
         "generated batch",
         &prepared.world,
         &prepared.batch,
@@ -72,9 +78,14 @@ pub fn diff_dump(data: &[u8]) {
     let Ok(batch) = mutate_dump(&mut u, dump) else {
         return;
     };
-    check(harness, "mutated dump", &dump.world, &batch, || {
-        format!("{:#?}", batch.blocks)
-    });
+    check(
+        harness,
+        (&VmLatest, &VmFast),
+        "mutated dump",
+        &dump.world,
+        &batch,
+        || format!("{:#?}", batch.blocks),
+    );
 }
 
 /// `load_inputs`: the YAML, dump and assembly loaders return errors, never panic.
@@ -91,14 +102,15 @@ pub fn load_inputs(data: &[u8]) {
 
 fn check(
     harness: &Harness,
+    (reference, candidate): (&dyn Engine, &dyn Engine),
     what: &str,
     world: &World,
     batch: &Batch,
     show_input: impl FnOnce() -> String,
 ) {
     let (reference, candidate) = (
-        run_one(&VmLatest, world, batch),
-        run_one(&VmFast, world, batch),
+        run_one(reference, world, batch),
+        run_one(candidate, world, batch),
     );
     let Some(divergence) = compare(&reference.outcome, &candidate.outcome) else {
         return;

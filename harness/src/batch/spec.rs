@@ -2,6 +2,7 @@
 //! typo never silently changes what runs.
 //!
 //! ```yaml
+//! origin: hand-written
 //! description: one storage write, then a revert
 //! expect: equal                 # or: {divergence: <fingerprint>, why: <one line>}
 //! balances:
@@ -29,6 +30,9 @@ use super::values::{HexBytes, Quantity};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchFile {
+    /// Where the batch came from (hand-written, or the fuzzing run and minimization).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -125,6 +125,7 @@ pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile
         });
     }
     Ok(BatchFile {
+        origin: None,
         description: Some("generated".into()),
         expect: None,
         balances,

@@ -12,7 +12,7 @@ use zksync_vm_interface::{
 
 use super::{
     BatchOutcome, CircuitStatistic, Compression, Event, ExecResult, Execution, FinalState,
-    L2ToL1Log, Refunds, StateDiff, StorageWrite, Word,
+    L2ToL1Log, Refunds, SlotValue, StateDiff, StorageWrite, Word,
 };
 use crate::batch::HexBytes;
 
@@ -26,12 +26,11 @@ impl Capture for VmExecutionResultAndLogs {
     type Canonical = Execution;
 
     fn capture(&self) -> Execution {
-        let mut dynamic_factory_deps: Vec<_> = self
+        let dynamic_factory_deps = self
             .dynamic_factory_deps
             .iter()
             .map(|(hash, code)| (Word::from(*hash), HexBytes(code.clone())))
             .collect();
-        dynamic_factory_deps.sort();
         Execution {
             result: self.result.capture(),
             storage_writes: net_storage_writes(&self.logs.storage_logs),
@@ -213,7 +212,11 @@ impl Capture for CurrentExecutionState {
             events: self.events.iter().map(Capture::capture).collect(),
             storage_writes: storage_writes
                 .into_iter()
-                .map(|((address, key), value)| (address, key, value))
+                .map(|((address, key), value)| SlotValue {
+                    address,
+                    key,
+                    value,
+                })
                 .collect(),
             user_l2_to_l1_logs: self
                 .user_l2_to_l1_logs

@@ -7,6 +7,8 @@
 mod capture;
 mod word;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zksync_types::Address;
@@ -79,8 +81,8 @@ pub struct Execution {
     pub computational_gas_used: u32,
     pub pubdata_published: u32,
     pub circuit_statistic: CircuitStatistic,
-    /// Sorted by bytecode hash.
-    pub dynamic_factory_deps: Vec<(Word, HexBytes)>,
+    /// By bytecode hash.
+    pub dynamic_factory_deps: BTreeMap<Word, HexBytes>,
 }
 
 /// Execution result, with revert and halt reasons in full.
@@ -106,6 +108,14 @@ pub struct StorageWrite {
     pub key: Word,
     pub before: Word,
     pub after: Word,
+}
+
+/// A storage slot and its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SlotValue {
+    pub address: Address,
+    pub key: Word,
+    pub value: Word,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,8 +170,8 @@ pub struct CircuitStatistic {
 pub struct BatchOutcome {
     pub block_tip: Execution,
     pub final_state: FinalState,
-    /// Non-zero words of the bootloader heap, sorted by index.
-    pub bootloader_memory: Option<Vec<(u64, Word)>>,
+    /// Non-zero words of the bootloader heap, by index.
+    pub bootloader_memory: Option<BTreeMap<u64, Word>>,
     pub pubdata_input: Option<HexBytes>,
     pub state_diffs: Option<Vec<StateDiff>>,
 }
@@ -171,7 +181,7 @@ pub struct BatchOutcome {
 pub struct FinalState {
     pub events: Vec<Event>,
     /// Final value of every written slot, sorted by address then key.
-    pub storage_writes: Vec<(Address, Word, Word)>,
+    pub storage_writes: Vec<SlotValue>,
     pub user_l2_to_l1_logs: Vec<L2ToL1Log>,
     pub system_logs: Vec<L2ToL1Log>,
     pub storage_refunds: Vec<u32>,

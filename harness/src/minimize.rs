@@ -1,0 +1,413 @@
+//! Minimizing a diverging batch while keeping its divergence: delta debugging over L2 blocks,
+//! transactions, contracts, the lines of each contract, calldata, gas limits, values, balances and
+//! storage. A reduction is kept only if the divergence keeps the same fingerprint, not merely
+//! some divergence.
+//!
+//! Candidates of one step are evaluated in parallel (rayon); the first one in candidate order
+//! that still shows the fingerprint is taken, so the result does not depend on thread timing.
+
+use std::{fmt, time::Instant};
+
+use rayon::prelude::*;
+
+use crate::{
+    batch::{BatchFile, HexBytes, Quantity, TxSpec},
+    divergence::compare,
+    engine::Engine,
+    world::World,
+};
+
+/// What a candidate must reproduce, and where.
+pub struct Minimizer<'a> {
+    pub world: &'a World,
+    pub reference: &'a dyn Engine,
+    pub candidate: &'a dyn Engine,
+    pub fingerprint: String,
+    /// Called with a line of progress after each kept reduction.
+    pub progress: &'a (dyn Fn(&str) + Sync),
+}
+
+/// The size of a batch, as the minimizer reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    pub blocks: usize,
+    pub transactions: usize,
+    pub contracts: usize,
+    /// Instructions in all contracts (assembly lines that are not labels or directives).
+    pub instructions: usize,
+    pub calldata_bytes: usize,
+}
+
+impl Size {
+    pub fn of(file: &BatchFile) -> Self {
+        Self {
+            blocks: file.blocks.len(),
+            transactions: file
+                .blocks
+                .iter()
+                .map(|block| block.transactions.len())
+                .sum(),
+            contracts: file.contracts.len(),
+            instructions: file
+                .contracts
+                .iter()
+                .map(|contract| instruction_count(contract.assembly.as_deref().unwrap_or_default()))
+                .sum(),
+            calldata_bytes: file
+                .blocks
+                .iter()
+                .flat_map(|block| &block.transactions)
+                .map(|tx| calldata(tx).0.len())
+                .sum(),
+        }
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} blocks, {} transactions, {} contracts, {} instructions, {} calldata bytes",
+            self.blocks, self.transactions, self.contracts, self.instructions, self.calldata_bytes
+        )
+    }
+}
+
+/// Instructions in assembly text: lines with code that are neither labels nor directives.
+pub fn instruction_count(text: &str) -> usize {
+    text.lines()
+        .map(|line| line.split(';').next().unwrap_or_default().trim())
+        .filter(|code| !code.is_empty() && !code.starts_with('.') && !code.ends_with(':'))
+        .count()
+}
+
+/// The result of a minimization.
+#[derive(Debug, Clone)]
+pub struct Minimized {
+    pub file: BatchFile,
+    pub before: Size,
+    pub after: Size,
+    /// Candidate batches run.
+    pub candidates: u64,
+}
+
+impl Minimizer<'_> {
+    /// Whether `file` still diverges with the fingerprint.
+    pub fn reproduces(&self, file: &BatchFile) -> bool {
+        let Ok(prepared) = file.prepare(self.world) else {
+            return false;
+        };
+        let reference = self.reference.run(&prepared.world, &prepared.batch);
+        let candidate = self.candidate.run(&prepared.world, &prepared.batch);
+        compare(&reference, &candidate).is_some_and(|found| found.fingerprint == self.fingerprint)
+    }
+
+    /// Minimizes `file`, which must reproduce the fingerprint.
+    pub fn minimize(&self, file: &BatchFile) -> Minimized {
+        let start = Instant::now();
+        let before = Size::of(file);
+        let counter = std::sync::atomic::AtomicU64::new(0);
+        let test = |candidate: &BatchFile| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.reproduces(candidate)
+        };
+        let mut file = file.clone();
+        loop {
+            let size = Size::of(&file);
+            file = self.pass(
+                "blocks",
+                file,
+                &test,
+                |f| f.blocks.clone(),
+                |f, blocks| {
+                    f.blocks = blocks;
+                    !f.blocks.is_empty()
+                },
+            );
+            file = self.pass("transactions", file, &test, transactions, set_transactions);
+            file = self.pass(
+                "contracts",
+                file,
+                &test,
+                |f| f.contracts.clone(),
+                |f, c| {
+                    f.contracts = c;
+                    true
+                },
+            );
+            for index in 0..file.contracts.len() {
+                file = self.pass(
+                    "contract lines",
+                    file,
+                    &test,
+                    |f| code_lines(f, index),
+                    |f, lines| set_code_lines(f, index, lines),
+                );
+            }
+            file = self.pass(
+                "balances",
+                file,
+                &test,
+                |f| f.balances.clone(),
+                |f, b| {
+                    f.balances = b;
+                    true
+                },
+            );
+            file = self.pass(
+                "storage",
+                file,
+                &test,
+                |f| f.storage.clone(),
+                |f, s| {
+                    f.storage = s;
+                    true
+                },
+            );
+            for tx in 0..transactions(&file).len() {
+                file = self.pass(
+                    "calldata",
+                    file,
+                    &test,
+                    |f| calldata(&transactions(f)[tx]).0.clone(),
+                    |f, bytes| set_field(f, tx, |spec| set_calldata(spec, HexBytes(bytes))),
+                );
+                file = self.simplify_numbers(file, tx, &test);
+            }
+            if Size::of(&file) == size {
+                break;
+            }
+        }
+        let after = Size::of(&file);
+        (self.progress)(&format!(
+            "minimized in {:.1} s: {before} -> {after}",
+            start.elapsed().as_secs_f64()
+        ));
+        Minimized {
+            file,
+            before,
+            after,
+            candidates: counter.into_inner(),
+        }
+    }
+
+    /// Delta debugging over one list in the batch.
+    fn pass<T: Clone + Send + Sync>(
+        &self,
+        what: &str,
+        file: BatchFile,
+        test: &(dyn Fn(&BatchFile) -> bool + Sync),
+        get: impl Fn(&BatchFile) -> Vec<T>,
+        set: impl Fn(&mut BatchFile, Vec<T>) -> bool + Sync,
+    ) -> BatchFile {
+        let items = get(&file);
+        let before = items.len();
+        let build = |items: Vec<T>| {
+            let mut candidate = file.clone();
+            set(&mut candidate, items).then_some(candidate)
+        };
+        let kept = ddmin(items, &|items: &[T]| {
+            build(items.to_vec()).is_some_and(|c| test(&c))
+        });
+        if kept.len() < before {
+            (self.progress)(&format!("{what}: {before} -> {}", kept.len()));
+            return build(kept).expect("the kept items were tested");
+        }
+        file
+    }
+
+    /// Smaller gas limits (halving) and zero values for transaction `tx`.
+    fn simplify_numbers(
+        &self,
+        mut file: BatchFile,
+        tx: usize,
+        test: &(dyn Fn(&BatchFile) -> bool + Sync),
+    ) -> BatchFile {
+        let mut candidate = file.clone();
+        set_field(&mut candidate, tx, |spec| {
+            set_value(spec, Quantity::default())
+        });
+        if candidate != file && test(&candidate) {
+            (self.progress)(&format!("transaction {tx}: value -> 0"));
+            file = candidate;
+        }
+        loop {
+            let gas = gas_limit(&transactions(&file)[tx]);
+            if gas < 2 {
+                break;
+            }
+            let mut candidate = file.clone();
+            set_field(&mut candidate, tx, |spec| set_gas_limit(spec, gas / 2));
+            if !test(&candidate) {
+                break;
+            }
+            (self.progress)(&format!("transaction {tx}: gas limit {gas} -> {}", gas / 2));
+            file = candidate;
+        }
+        file
+    }
+}
+
+/// Delta debugging (complements only): the smallest sublist found for which `test` holds.
+/// Complements of one granularity are tested in parallel; the first success in order wins.
+pub fn ddmin<T: Clone + Send + Sync>(
+    mut items: Vec<T>,
+    test: &(dyn Fn(&[T]) -> bool + Sync),
+) -> Vec<T> {
+    if !items.is_empty() && test(&[]) {
+        return vec![];
+    }
+    let mut chunks = 2;
+    while items.len() >= 2 {
+        let size = items.len().div_ceil(chunks);
+        let starts: Vec<usize> = (0..items.len()).step_by(size).collect();
+        let without = |start: usize| -> Vec<T> {
+            let end = (start + size).min(items.len());
+            items[..start]
+                .iter()
+                .chain(&items[end..])
+                .cloned()
+                .collect()
+        };
+        let found = starts
+            .par_iter()
+            .position_first(|&start| test(&without(start)));
+        match found {
+            Some(index) => {
+                items = without(starts[index]);
+                chunks = (chunks - 1).max(2);
+            }
+            None if chunks >= items.len() => break,
+            None => chunks = (chunks * 2).min(items.len()),
+        }
+    }
+    items
+}
+
+fn transactions(file: &BatchFile) -> Vec<TxSpec> {
+    file.blocks
+        .iter()
+        .flat_map(|block| block.transactions.iter().cloned())
+        .collect()
+}
+
+/// Keeps `kept` transactions (in order) in their blocks; blocks left empty are dropped.
+fn set_transactions(file: &mut BatchFile, kept: Vec<TxSpec>) -> bool {
+    let mut kept = kept.into_iter().peekable();
+    for block in &mut file.blocks {
+        let original = std::mem::take(&mut block.transactions);
+        for tx in original {
+            if kept.peek() == Some(&tx) {
+                block.transactions.push(kept.next().expect("peeked"));
+            }
+        }
+    }
+    file.blocks.retain(|block| !block.transactions.is_empty());
+    !file.blocks.is_empty()
+}
+
+/// Changes transaction `index` (in batch order) of `file`; always applicable.
+fn set_field(file: &mut BatchFile, index: usize, change: impl FnOnce(&mut TxSpec)) -> bool {
+    let tx = file
+        .blocks
+        .iter_mut()
+        .flat_map(|block| block.transactions.iter_mut())
+        .nth(index)
+        .expect("transaction index in range");
+    change(tx);
+    true
+}
+
+fn calldata(tx: &TxSpec) -> &HexBytes {
+    match tx {
+        TxSpec::L2(spec) => &spec.calldata,
+        TxSpec::L1(spec) => &spec.calldata,
+    }
+}
+
+fn set_calldata(tx: &mut TxSpec, bytes: HexBytes) {
+    match tx {
+        TxSpec::L2(spec) => spec.calldata = bytes,
+        TxSpec::L1(spec) => spec.calldata = bytes,
+    }
+}
+
+fn set_value(tx: &mut TxSpec, value: Quantity) {
+    match tx {
+        TxSpec::L2(spec) => spec.value = value,
+        TxSpec::L1(spec) => spec.value = value,
+    }
+}
+
+fn gas_limit(tx: &TxSpec) -> u64 {
+    match tx {
+        TxSpec::L2(spec) => spec.gas_limit,
+        TxSpec::L1(spec) => spec.gas_limit,
+    }
+}
+
+fn set_gas_limit(tx: &mut TxSpec, gas: u64) {
+    match tx {
+        TxSpec::L2(spec) => spec.gas_limit = gas,
+        TxSpec::L1(spec) => spec.gas_limit = gas,
+    }
+}
+
+/// The removable lines of contract `index`: everything but section directives.
+fn code_lines(file: &BatchFile, index: usize) -> Vec<String> {
+    file.contracts[index]
+        .assembly
+        .as_deref()
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| !is_section(line))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Rebuilds contract `index` from kept lines, with its sections in their original places.
+fn set_code_lines(file: &mut BatchFile, index: usize, kept: Vec<String>) -> bool {
+    let Some(text) = file.contracts[index].assembly.as_deref() else {
+        return kept.is_empty();
+    };
+    let mut kept = kept.into_iter().peekable();
+    let mut rebuilt = String::new();
+    for line in text.lines() {
+        if is_section(line) {
+            rebuilt.push_str(line);
+            rebuilt.push('\n');
+        } else if kept.peek().is_some_and(|next| next == line) {
+            rebuilt.push_str(&kept.next().expect("peeked"));
+            rebuilt.push('\n');
+        }
+    }
+    file.contracts[index].assembly = Some(rebuilt);
+    true
+}
+
+fn is_section(line: &str) -> bool {
+    let code = line.trim_start();
+    code.starts_with(".text") || code.starts_with(".rodata") || code.starts_with(".data")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ddmin_finds_the_two_needed_items() {
+        let items: Vec<u32> = (0..40).collect();
+        let kept = ddmin(items, &|items: &[u32]| {
+            items.contains(&3) && items.contains(&31)
+        });
+        assert_eq!(kept, [3, 31]);
+        assert_eq!(ddmin(vec![1, 2], &|_| true), Vec::<u32>::new());
+        assert_eq!(ddmin(vec![1, 2], &|items: &[u32]| items.len() == 2), [1, 2]);
+    }
+
+    #[test]
+    fn instruction_count_skips_labels_directives_and_comments() {
+        let text = "    .rodata\nK:\n    .cell 1\n    .text\nmain: ; entry\n    add 1, r0, r2\n; note\n    ret.ok r0\n";
+        assert_eq!(instruction_count(text), 2);
+    }
+}

@@ -1,0 +1,110 @@
+//! Minimizing divergences into regression vectors.
+
+use std::process::Command;
+
+use eravm_diff::{
+    batch::load_batch_file,
+    divergence::compare,
+    engine::{Engine, RareRefundVmFast, VmLatest},
+    fuzz::{sample_batch, INPUT_LEN},
+    generate::{seeded_bytes, GeneratorConfig},
+    minimize::{instruction_count, Minimizer, Size},
+    world::default_world,
+};
+use tempfile::TempDir;
+
+/// Seed 11, sample 253: a generated batch of 26 transactions in 4 blocks in which one
+/// transaction writes transient storage and then reverts from a near call, where the planted
+/// fault shifts the refund.
+const SEED: u64 = 11;
+const SAMPLE: u64 = 253;
+
+#[test]
+fn planted_fault_minimizes_to_two_transactions_and_ten_instructions() {
+    let world = default_world();
+    let file = sample_batch(&GeneratorConfig::for_world(&world), SEED, SAMPLE);
+    assert!(Size::of(&file).transactions >= 20, "{}", Size::of(&file));
+    let prepared = file.prepare(&world).unwrap();
+    let divergence = compare(
+        &VmLatest.run(&prepared.world, &prepared.batch),
+        &RareRefundVmFast.run(&prepared.world, &prepared.batch),
+    )
+    .expect("the fault shows");
+    assert_eq!(
+        divergence.signature,
+        ["transactions[*].execution.refunds.gas_refunded: value"]
+    );
+
+    let minimizer = Minimizer {
+        world: &world,
+        reference: &VmLatest,
+        candidate: &RareRefundVmFast,
+        fingerprint: divergence.fingerprint.clone(),
+        progress: &|_| {},
+    };
+    let minimized = minimizer.minimize(&file);
+    assert!(minimized.after.transactions <= 2, "{}", minimized.after);
+    for contract in &minimized.file.contracts {
+        let instructions = instruction_count(contract.assembly.as_deref().unwrap());
+        assert!(instructions <= 10, "{instructions} instructions left");
+    }
+    assert!(
+        minimizer.reproduces(&minimized.file),
+        "the same fingerprint remains"
+    );
+}
+
+#[test]
+fn a_libfuzzer_input_becomes_a_vector_with_one_command() {
+    let dir = TempDir::new().unwrap();
+    let crash = dir.path().join("crash-0123");
+    std::fs::write(&crash, seeded_bytes(SEED, SAMPLE, INPUT_LEN)).unwrap();
+    let vector = dir.path().join("vector.yaml");
+    let output = Command::new(env!("CARGO_BIN_EXE_eravm-diff"))
+        .args([
+            "minimize",
+            crash.to_str().unwrap(),
+            "-o",
+            vector.to_str().unwrap(),
+        ])
+        .args(["--candidate", "vm_fast+fault:rare_refund", "--jobs", "2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("before: 4 blocks, 26 transactions"),
+        "{stdout}"
+    );
+    let file = load_batch_file(&vector).unwrap();
+    assert!(file
+        .origin
+        .unwrap()
+        .starts_with("libFuzzer diff_batch input"));
+    assert!(file
+        .description
+        .unwrap()
+        .contains("Unexplained divergence fp-"));
+}
+
+#[test]
+fn minimizing_an_equal_batch_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let vector = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors/far_calls.yaml");
+    let output = Command::new(env!("CARGO_BIN_EXE_eravm-diff"))
+        .args([
+            "minimize",
+            vector,
+            "-o",
+            dir.path().join("out.yaml").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing to minimize"));
+}
