@@ -1,7 +1,13 @@
 //! Locates the zksync_multivm package that cargo downloaded, so that the library can embed the
-//! real VM dump it ships (tests/vm_dumps/) without copying it into this repository.
+//! real VM dump it ships (tests/vm_dumps/) without copying it into this repository; and embeds
+//! the known divergences that the regression vectors declare, so that fuzz-target binaries
+//! (which may run where the sources are not) know them.
 
-use std::{env, path::PathBuf, process::Command};
+use std::{
+    env,
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 const PACKAGE: &str = "zksync_multivm";
 
@@ -47,4 +53,38 @@ fn main() {
     let dumps = package_dir.join("tests").join("vm_dumps");
     println!("cargo:rerun-if-changed={}", dumps.display());
     println!("cargo:rustc-env=ERAVM_DIFF_VM_DUMPS={}", dumps.display());
+    embed_known_divergences(&manifest_dir.join("../vectors"));
+}
+
+/// Writes `$OUT_DIR/known_divergences.rs`: `(fingerprint, why)` of every vector that declares
+/// `expect: {divergence, why}`.
+fn embed_known_divergences(vectors: &Path) {
+    println!("cargo:rerun-if-changed={}", vectors.display());
+    let mut known = vec![];
+    if let Ok(entries) = std::fs::read_dir(vectors) {
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+            .collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("vectors are readable");
+            let value: serde_yaml::Value = serde_yaml::from_str(&text)
+                .unwrap_or_else(|err| panic!("{}: not YAML: {err}", file.display()));
+            let expect = &value["expect"];
+            if let (Some(fingerprint), Some(why)) =
+                (expect["divergence"].as_str(), expect["why"].as_str())
+            {
+                known.push(format!("    ({fingerprint:?}, {why:?}),\n"));
+            }
+        }
+    }
+    let code = format!(
+        "/// `(fingerprint, why)` of the divergences declared by the vectors at build time.\n\
+         pub const KNOWN_DIVERGENCES: &[(&str, &str)] = &[\n{}];\n",
+        known.concat()
+    );
+    let out =
+        PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("known_divergences.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
 }

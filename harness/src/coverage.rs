@@ -12,7 +12,10 @@ use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
 };
 
 use crate::{
-    assembly::emitted_opcodes, engine::VmLatest, fuzz::sample_batch, generate::GeneratorConfig,
+    assembly::emitted_opcodes,
+    engine::{Engine, VmLatest},
+    fuzz::sample_batch,
+    generate::GeneratorConfig,
     world::World,
 };
 
@@ -100,8 +103,10 @@ pub fn measure(world: &World, generator: &GeneratorConfig, seed: u64, samples: u
                 .map(|contract| contract.address)
                 .collect();
             let (_, executed) =
-                VmLatest::run_counting_opcodes(&prepared.world, &prepared.batch, code);
-            coverage.executed.extend(executed);
+                VmLatest.run_counting_opcodes(&prepared.world, &prepared.batch, code);
+            coverage
+                .executed
+                .extend(executed.expect("vm_latest counts opcodes"));
             coverage
         })
         .reduce(Coverage::default, Coverage::merge)

@@ -454,16 +454,8 @@ impl Variant for Compression {
 }
 
 impl Variant for ExecResult {
-    /// `success`, `revert`, or `halt:<Halt variant>`.
     fn variant(&self) -> String {
-        match self {
-            Self::Success { .. } => "success".into(),
-            Self::Revert { .. } => "revert".into(),
-            Self::Halt { reason } => {
-                let kind = reason.split(':').next().unwrap_or_default();
-                format!("halt:{kind}")
-            }
-        }
+        self.kind()
     }
 }
 

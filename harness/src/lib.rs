@@ -5,6 +5,7 @@
 
 pub mod assembly;
 pub mod batch;
+pub mod campaign;
 pub mod coverage;
 pub mod divergence;
 pub mod engine;

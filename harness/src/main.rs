@@ -10,6 +10,7 @@ use std::{
 use clap::{Parser, Subcommand};
 use eravm_diff::{
     batch::{known_divergences, load_batch_file, Expectation},
+    campaign::{CampaignOptions, CampaignState, STATE_FILE},
     coverage::{measure, opcode_variants},
     divergence::compare,
     engine::{self, Engine, Fault, ENGINE_NAMES},
@@ -122,6 +123,43 @@ enum Command {
         #[command(flatten)]
         engines: EngineArgs,
     },
+    /// A long, resumable campaign: grows a corpus, deduplicates findings by fingerprint,
+    /// minimizes new ones, and writes report.json, report.md and report.html next to them.
+    /// Run it again with the same directories to resume after an interruption (kill -9
+    /// included).
+    ///
+    /// Exits 0 when the campaign has no unexplained finding, 1 otherwise, 2 on bad input.
+    Campaign {
+        /// Total campaign time across restarts (e.g. 30m, 2h, 90s).
+        #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
+        duration: Duration,
+        /// Total samples across restarts (stops at whichever budget is spent first).
+        #[arg(long)]
+        samples: Option<u64>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, default_value_t = default_jobs())]
+        jobs: usize,
+        #[arg(long, default_value = "campaign/corpus")]
+        corpus: PathBuf,
+        /// Findings, campaign state and reports.
+        #[arg(long, default_value = "campaign/findings")]
+        findings: PathBuf,
+        /// Batch files whose declared divergences are known.
+        #[arg(long, default_value = "vectors")]
+        vectors: PathBuf,
+        #[arg(long, default_value = "default")]
+        world: WorldSource,
+        #[command(flatten)]
+        engines: EngineArgs,
+    },
+    /// Write report.json, report.md and report.html for a campaign's findings directory.
+    Report {
+        #[arg(long, default_value = "campaign/findings")]
+        findings: PathBuf,
+        #[arg(long, default_value = "vectors")]
+        vectors: PathBuf,
+    },
     /// How often the generator emits each EraVM opcode variant, and how often the reference VM
     /// executes it in generated contracts.
     ///
@@ -167,6 +205,26 @@ fn main() -> ExitCode {
             world,
             engine,
         } => return print_outcome(&path, &world, &engine),
+        Command::Campaign {
+            duration,
+            samples,
+            seed,
+            jobs,
+            corpus,
+            findings,
+            vectors,
+            world,
+            engines,
+        } => {
+            let budget = CampaignBudget {
+                duration,
+                samples,
+                seed,
+                jobs,
+            };
+            return campaign(budget, &corpus, &findings, &vectors, &world, &engines);
+        }
+        Command::Report { findings, vectors } => return report(&findings, &vectors),
         Command::Coverage {
             samples,
             seed,
@@ -367,6 +425,176 @@ fn minimize(
         divergence.fingerprint
     );
     ExitCode::SUCCESS
+}
+
+struct CampaignBudget {
+    duration: Duration,
+    samples: Option<u64>,
+    seed: u64,
+    jobs: usize,
+}
+
+fn load_known(vectors: &Path) -> Result<HashMap<String, String>, InputError> {
+    if vectors.is_dir() {
+        known_divergences(vectors)
+    } else {
+        Ok(HashMap::new())
+    }
+}
+
+fn campaign(
+    budget: CampaignBudget,
+    corpus: &Path,
+    findings: &Path,
+    vectors: &Path,
+    world: &WorldSource,
+    args: &EngineArgs,
+) -> ExitCode {
+    let setup = world
+        .load()
+        .and_then(|world| Ok((world, load_known(vectors)?)));
+    let (world, known) = match setup {
+        Ok(setup) => setup,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let (reference, candidate) = engines(args);
+    let generator = GeneratorConfig::for_world(&world);
+    let options = CampaignOptions {
+        world: &world,
+        generator: &generator,
+        reference: &*reference,
+        candidate: &*candidate,
+        seed: budget.seed,
+        duration: Some(budget.duration),
+        samples: budget.samples,
+        jobs: budget.jobs,
+        corpus,
+        findings,
+        known,
+    };
+    let show = CampaignProgress::new(budget.duration, budget.samples);
+    let result = eravm_diff::campaign::run(&options, &|state| show.update(state));
+    show.finish();
+    match result {
+        Ok(state) => {
+            let unexplained = state
+                .findings
+                .iter()
+                .filter(|finding| !options.known.contains_key(&finding.fingerprint))
+                .count();
+            println!(
+                "{} executions in {:.0} s ({:.1}/s) over {} run(s); {} divergent samples ({} known); \
+                 {} findings ({unexplained} unexplained); coverage {} variants; reports in {}",
+                state.executions,
+                state.elapsed,
+                state.executions as f64 / state.elapsed.max(1e-9),
+                state.runs,
+                state.divergent_samples,
+                state.known_divergent_samples,
+                state.findings.len(),
+                state.coverage.len(),
+                findings.display()
+            );
+            if unexplained == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A progress bar on a terminal; a plain line every ten seconds otherwise.
+struct CampaignProgress {
+    bar: Option<indicatif::ProgressBar>,
+    by_samples: bool,
+    last_line: std::sync::Mutex<Instant>,
+}
+
+impl CampaignProgress {
+    fn new(duration: Duration, samples: Option<u64>) -> Self {
+        use std::io::IsTerminal;
+        let by_samples = samples.is_some();
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(samples.unwrap_or(duration.as_secs()));
+            let unit = if by_samples { "samples" } else { "s" };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(&format!(
+                    "{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {unit}  {{msg}}"
+                ))
+                .expect("a valid template"),
+            );
+            bar
+        });
+        Self {
+            bar,
+            by_samples,
+            last_line: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    fn update(&self, state: &CampaignState) {
+        let rate = state.series.last().map_or(0.0, |point| point.rate);
+        let message = format!(
+            "{} executions ({rate:.0}/s), {} findings, {} known-divergent samples, coverage {}",
+            state.executions,
+            state.findings.len(),
+            state.known_divergent_samples,
+            state.coverage.len()
+        );
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(if self.by_samples {
+                    state.executions
+                } else {
+                    state.elapsed as u64
+                });
+                bar.set_message(message);
+            }
+            None => {
+                let mut last = self.last_line.lock().unwrap();
+                if last.elapsed() >= Duration::from_secs(10) {
+                    *last = Instant::now();
+                    eprintln!("[{:>6.0}s] {message}", state.elapsed);
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn report(findings: &Path, vectors: &Path) -> ExitCode {
+    let result = load_known(vectors).and_then(|known| {
+        let state = CampaignState::load(findings)?.ok_or_else(|| {
+            InputError::at(
+                findings,
+                format!("holds no campaign ({STATE_FILE} is missing)"),
+            )
+        })?;
+        eravm_diff::campaign::report::write(findings, &state, &known)
+    });
+    match result {
+        Ok(()) => {
+            println!("reports written to {}", findings.display());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn default_jobs() -> usize {

@@ -18,6 +18,11 @@ pub use self::{
     vm_fast::VmFast,
     vm_latest::VmLatest,
 };
+use std::collections::HashSet;
+
+use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::Opcode;
+use zksync_types::Address;
+
 use crate::{batch::Batch, outcome::Outcome, world::World};
 
 /// An EraVM implementation under test.
@@ -28,7 +33,22 @@ pub trait Engine: Send + Sync {
     /// Runs `batch` in `world` and finishes the batch. Never panics: a panic inside the VM is
     /// part of the returned outcome.
     fn run(&self, world: &World, batch: &Batch) -> Outcome;
+
+    /// [`Engine::run`], also counting the instructions executed in code from `code_addresses`
+    /// by opcode variant, if the engine can trace them (`None` otherwise).
+    fn run_counting_opcodes(
+        &self,
+        world: &World,
+        batch: &Batch,
+        code_addresses: HashSet<Address>,
+    ) -> (Outcome, Option<OpcodeCounts>) {
+        let _ = code_addresses;
+        (self.run(world, batch), None)
+    }
 }
+
+/// Executed instructions per opcode variant.
+pub type OpcodeCounts = Vec<(Opcode, u64)>;
 
 /// Names accepted by [`by_name`], besides `vm_fast+fault:<fault>` (see [`Fault`]).
 pub const ENGINE_NAMES: &[&str] = &["vm_latest", "vm_fast", RareRefundVmFast::NAME];

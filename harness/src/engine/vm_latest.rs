@@ -13,7 +13,7 @@ use zksync_multivm::{
 use zksync_types::Address;
 use zksync_vm_interface::storage::WriteStorage;
 
-use super::{run_vm, run_vm_traced, Engine, VmStorage};
+use super::{run_vm, run_vm_traced, Engine, OpcodeCounts, VmStorage};
 use crate::{batch::Batch, outcome::Outcome, world::World};
 
 type Vm = vm_latest::Vm<VmStorage, HistoryEnabled>;
@@ -28,17 +28,16 @@ impl Engine for VmLatest {
     fn run(&self, world: &World, batch: &Batch) -> Outcome {
         run_vm::<Vm>(world, batch)
     }
-}
 
-impl VmLatest {
-    /// Runs the batch, counting the instructions the VM executed in code from `code_addresses`
-    /// (by the opcode it fetched, before an invalid or forbidden one is turned into a panic;
-    /// instructions whose condition did not hold are not counted). The block tip is not traced.
-    pub fn run_counting_opcodes(
+    /// Counts by the opcode the VM fetched (before an invalid or forbidden instruction is turned
+    /// into a panic); instructions whose condition did not hold are not counted, and the block
+    /// tip is not traced.
+    fn run_counting_opcodes(
+        &self,
         world: &World,
         batch: &Batch,
         code_addresses: HashSet<Address>,
-    ) -> (Outcome, Vec<(Opcode, u64)>) {
+    ) -> (Outcome, Option<OpcodeCounts>) {
         let counter = OpcodeCounter {
             code_addresses: Rc::new(code_addresses),
             counts: Rc::default(),
@@ -48,7 +47,7 @@ impl VmLatest {
             vm_latest::TracerDispatcher::from(counter.clone().into_tracer_pointer())
         });
         let counts = counts.borrow().clone();
-        (outcome, counts)
+        (outcome, Some(counts))
     }
 }
 

@@ -94,6 +94,20 @@ pub enum ExecResult {
     Halt { reason: String },
 }
 
+impl ExecResult {
+    /// `success`, `revert`, or `halt:<Halt variant>`: the kind of result, without its data.
+    pub fn kind(&self) -> String {
+        match self {
+            Self::Success { .. } => "success".into(),
+            Self::Revert { .. } => "revert".into(),
+            Self::Halt { reason } => {
+                let variant = reason.split(':').next().unwrap_or_default();
+                format!("halt:{variant}")
+            }
+        }
+    }
+}
+
 impl Default for ExecResult {
     fn default() -> Self {
         Self::Success {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The nightly run: a campaign for a time budget (it minimizes new findings as it goes), then the
+# reports. Exits non-zero only for new, unexplained divergences (1) or a failure (2).
+#
+#   ci/nightly.sh [BUDGET]          (default 30m; e.g. 2m, 90s, 4h)
+#
+# Environment: NIGHTLY_DIR (default nightly/; its corpus/ is worth keeping between nights),
+# NIGHTLY_SEED (default today's date: each night a new campaign; rerunning the same day resumes
+# it), NIGHTLY_JOBS (default: all cores). With GITHUB_STEP_SUMMARY set, the Markdown report is
+# appended to the job summary.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+budget=${1:-30m}
+dir=${NIGHTLY_DIR:-nightly}
+seed=${NIGHTLY_SEED:-$(date -u +%Y%m%d)}
+jobs=${NIGHTLY_JOBS:-$(nproc)}
+findings="$dir/findings-$seed"
+
+cargo build --release -p eravm-diff || exit 2
+status=0
+target/release/eravm-diff campaign --duration "$budget" --seed "$seed" --jobs "$jobs" \
+  --corpus "$dir/corpus" --findings "$findings" --vectors vectors || status=$?
+[ "$status" -le 1 ] || exit "$status"
+# The reports, again from the findings directory (the campaign wrote them too): the same command
+# regenerates them after vectors explain new findings.
+target/release/eravm-diff report --findings "$findings" --vectors vectors || exit 2
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  cat "$findings/report.md" >>"$GITHUB_STEP_SUMMARY"
+fi
+echo "reports: $findings/report.json $findings/report.md $findings/report.html"
+exit "$status"
