@@ -9,7 +9,7 @@ use std::{
 };
 
 use eravm_diff::{
-    batch::load_batch_file,
+    batch::{batch_files_in, load_batch_file},
     divergence::compare,
     engine::{Engine, VmFast, VmLatest},
     world::{embedded_dump_path, load_dump, EMBEDDED_DUMP},
@@ -33,13 +33,8 @@ fn main() {
     }
     println!("world clone: {:.3} us", start.elapsed().as_secs_f64() * 1e3);
 
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vectors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
-        .collect();
-    files.sort();
+    let files =
+        batch_files_in(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vectors")).unwrap();
 
     println!(
         "\n{:<28} {:>9} {:>10} {:>10} {:>9} {:>9} {:>9}",

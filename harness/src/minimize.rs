@@ -6,14 +6,19 @@
 //! Candidates of one step are evaluated in parallel (rayon); the first one in candidate order
 //! that still shows the fingerprint is taken, so the result does not depend on thread timing.
 
-use std::{fmt, time::Instant};
+use std::{fmt, path::Path, time::Instant};
 
 use rayon::prelude::*;
 
+use arbitrary::Unstructured;
+
 use crate::{
-    batch::{BatchFile, HexBytes, Quantity, TxSpec},
+    batch::{load_batch_file, BatchFile, HexBytes, Quantity, TxSpec},
     divergence::compare,
     engine::Engine,
+    error::{read_file, InputError},
+    fuzz::write_batch_file,
+    generate::{batch, GeneratorConfig},
     world::World,
 };
 
@@ -81,6 +86,21 @@ pub fn instruction_count(text: &str) -> usize {
         .count()
 }
 
+/// A batch to minimize: a `.yaml`/`.yml` batch file, or any other file (a libFuzzer crash, say)
+/// as `diff_batch` fuzzer input.
+pub fn load_input(path: &Path, generator: &GeneratorConfig) -> Result<BatchFile, InputError> {
+    match path.extension().and_then(|ext| ext.to_str()) {
+        Some("yaml" | "yml") => load_batch_file(path),
+        _ => {
+            let bytes = read_file(path)?;
+            let mut file = batch(&mut Unstructured::new(&bytes), generator)
+                .map_err(|err| InputError::at(path, format!("not a diff_batch input: {err}")))?;
+            file.origin = Some(format!("libFuzzer diff_batch input {}", path.display()));
+            Ok(file)
+        }
+    }
+}
+
 /// The result of a minimization.
 #[derive(Debug, Clone)]
 pub struct Minimized {
@@ -92,6 +112,21 @@ pub struct Minimized {
 }
 
 impl Minimizer<'_> {
+    /// Minimizes `file` and writes the result to `path` atomically, its origin extended with
+    /// the size it was minimized from.
+    pub fn minimize_into(&self, file: &BatchFile, path: &Path) -> std::io::Result<Minimized> {
+        let mut minimized = self.minimize(file);
+        minimized.file.origin = Some(format!(
+            "{}; minimized ({} vs {}) from {}",
+            file.origin.as_deref().unwrap_or("unknown origin"),
+            self.reference.name(),
+            self.candidate.name(),
+            minimized.before
+        ));
+        write_batch_file(path, &minimized.file)?;
+        Ok(minimized)
+    }
+
     /// Whether `file` still diverges with the fingerprint.
     pub fn reproduces(&self, file: &BatchFile) -> bool {
         let Ok(prepared) = file.prepare(self.world) else {

@@ -5,13 +5,14 @@ use std::{collections::HashMap, path::Path};
 use eravm_diff::{
     campaign::{self, CampaignOptions, CampaignState, EPOCH_SAMPLES},
     engine::{Fault, FaultyVmFast, VmLatest},
+    error::InputError,
     generate::GeneratorConfig,
     world::default_world,
 };
 use tempfile::TempDir;
 
-/// Runs the campaign in `dir` (seed 3, refund fault) up to `samples` samples.
-fn run(dir: &Path, samples: u64) -> CampaignState {
+/// Runs the campaign in `dir` (refund fault) up to `samples` samples.
+fn try_run(dir: &Path, seed: u64, samples: u64) -> Result<CampaignState, InputError> {
     let world = default_world();
     let generator = GeneratorConfig::for_world(&world);
     let candidate = FaultyVmFast(Fault::Refund);
@@ -20,7 +21,7 @@ fn run(dir: &Path, samples: u64) -> CampaignState {
         generator: &generator,
         reference: &VmLatest,
         candidate: &candidate,
-        seed: 3,
+        seed,
         duration: None,
         samples: Some(samples),
         jobs: 2,
@@ -28,7 +29,11 @@ fn run(dir: &Path, samples: u64) -> CampaignState {
         findings: &dir.join("findings"),
         known: HashMap::new(),
     };
-    campaign::run(&options, &|_| {}).unwrap()
+    campaign::run(&options, &|_| {})
+}
+
+fn run(dir: &Path, samples: u64) -> CampaignState {
+    try_run(dir, 3, samples).unwrap()
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -131,26 +136,11 @@ fn reports_are_written_with_plots() {
 fn a_campaign_with_another_seed_is_refused() {
     let dir = TempDir::new().unwrap();
     run(dir.path(), 1);
-    let world = default_world();
-    let generator = GeneratorConfig::for_world(&world);
-    let options = CampaignOptions {
-        world: &world,
-        generator: &generator,
-        reference: &VmLatest,
-        candidate: &FaultyVmFast(Fault::Refund),
-        seed: 4,
-        duration: None,
-        samples: Some(1),
-        jobs: 1,
-        corpus: &dir.path().join("corpus"),
-        findings: &dir.path().join("findings"),
-        known: HashMap::new(),
-    };
-    let err = campaign::run(&options, &|_| {}).unwrap_err();
+    let err = try_run(dir.path(), 4, 1).unwrap_err();
     assert!(err.problem.contains("seed 3"), "{err}");
 
     std::fs::write(dir.path().join("findings/campaign.json"), b"{ not json").unwrap();
-    let err = campaign::run(&options, &|_| {}).unwrap_err();
+    let err = try_run(dir.path(), 3, 1).unwrap_err();
     assert!(err.problem.contains("not a campaign state"), "{err}");
 }
 
@@ -161,23 +151,8 @@ fn two_campaigns_never_share_a_directory() {
     std::fs::create_dir_all(&findings).unwrap();
     let held = std::fs::File::create(findings.join(".campaign.lock")).unwrap();
     held.lock().unwrap();
-    let world = default_world();
-    let generator = GeneratorConfig::for_world(&world);
-    let options = CampaignOptions {
-        world: &world,
-        generator: &generator,
-        reference: &VmLatest,
-        candidate: &FaultyVmFast(Fault::Refund),
-        seed: 3,
-        duration: None,
-        samples: Some(1),
-        jobs: 1,
-        corpus: &dir.path().join("corpus"),
-        findings: &findings,
-        known: HashMap::new(),
-    };
-    let err = campaign::run(&options, &|_| {}).unwrap_err();
+    let err = try_run(dir.path(), 3, 1).unwrap_err();
     assert!(err.problem.contains("another campaign is running"), "{err}");
     drop(held);
-    assert_eq!(campaign::run(&options, &|_| {}).unwrap().executions, 1);
+    assert_eq!(run(dir.path(), 1).executions, 1);
 }

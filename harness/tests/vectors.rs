@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use eravm_diff::{
-    batch::{load_batch_file, Expectation},
+    batch::{batch_files_in, load_batch_file, Expectation},
     engine::{VmFast, VmLatest},
     outcome::ExecResult,
     runner::run_both,
@@ -13,14 +13,7 @@ use eravm_diff::{
 };
 
 fn vector_files() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vectors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
-        .collect();
-    files.sort();
-    files
+    batch_files_in(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vectors")).unwrap()
 }
 
 #[test]

@@ -1,22 +1,20 @@
 //! Fault injection: the new VM with one class of its reported outputs perturbed, to check that
 //! the harness reports each class under the right field path with its own fingerprint.
 
-use std::rc::Rc;
-
 use zksync_multivm::vm_fast;
 use zksync_types::{
     l2_to_l1_log::{L2ToL1Log, UserL2ToL1Log},
-    Transaction, U256,
+    U256,
 };
 use zksync_vm_interface::{
-    pubdata::PubdataBuilder,
-    storage::{ImmutableStorageView, StoragePtr},
-    BytecodeCompressionResult, ExecutionResult, FinishedL1Batch, InspectExecutionMode, L1BatchEnv,
-    L2BlockEnv, PushTransactionResult, SystemEnv, VmEvent, VmExecutionResultAndLogs, VmFactory,
-    VmInterface, VmInterfaceHistoryEnabled,
+    storage::ImmutableStorageView, ExecutionResult, FinishedL1Batch, VmEvent,
+    VmExecutionResultAndLogs, VmInterface,
 };
 
-use super::{run_vm, Engine, VmStorage};
+use super::{
+    hooked::{Hook, Hooked},
+    run_vm, Engine,
+};
 use crate::{
     batch::Batch,
     outcome::Outcome,
@@ -133,84 +131,26 @@ impl Fault {
     }
 }
 
-/// A VM wrapper that perturbs the outputs of the VM it wraps. `FAULT` indexes [`Fault::ALL`].
-#[derive(Debug)]
-pub struct FaultyVm<V, const FAULT: usize> {
-    inner: V,
-}
+/// The hook that injects fault `Fault::ALL[FAULT]`.
+#[derive(Debug, Default)]
+pub struct FaultHook<const FAULT: usize>;
 
-impl<V, const FAULT: usize> FaultyVm<V, FAULT> {
-    const FAULT: Fault = Fault::ALL[FAULT];
-}
-
-impl<V: VmFactory<VmStorage>, const FAULT: usize> VmFactory<VmStorage> for FaultyVm<V, FAULT> {
-    fn new(batch_env: L1BatchEnv, system_env: SystemEnv, storage: StoragePtr<VmStorage>) -> Self {
-        Self {
-            inner: V::new(batch_env, system_env, storage),
-        }
-    }
-}
-
-impl<V: VmInterface, const FAULT: usize> VmInterface for FaultyVm<V, FAULT> {
-    type TracerDispatcher = V::TracerDispatcher;
-
-    fn push_transaction(&mut self, tx: Transaction) -> PushTransactionResult<'_> {
-        self.inner.push_transaction(tx)
-    }
-
-    fn inspect(
+impl<V: VmInterface, const FAULT: usize> Hook<V> for FaultHook<FAULT> {
+    fn after_transaction(
         &mut self,
-        dispatcher: &mut Self::TracerDispatcher,
-        execution_mode: InspectExecutionMode,
-    ) -> VmExecutionResultAndLogs {
-        let mut result = self.inner.inspect(dispatcher, execution_mode);
-        Self::FAULT.perturb_transaction(&mut result);
-        result
+        _: &V::TracerDispatcher,
+        result: &mut VmExecutionResultAndLogs,
+    ) {
+        Fault::ALL[FAULT].perturb_transaction(result);
     }
 
-    fn start_new_l2_block(&mut self, l2_block_env: L2BlockEnv) {
-        self.inner.start_new_l2_block(l2_block_env);
-    }
-
-    fn inspect_transaction_with_bytecode_compression(
-        &mut self,
-        tracer: &mut Self::TracerDispatcher,
-        tx: Transaction,
-        with_compression: bool,
-    ) -> (BytecodeCompressionResult<'_>, VmExecutionResultAndLogs) {
-        let (compression, mut result) =
-            self.inner
-                .inspect_transaction_with_bytecode_compression(tracer, tx, with_compression);
-        Self::FAULT.perturb_transaction(&mut result);
-        (compression, result)
-    }
-
-    fn finish_batch(&mut self, pubdata_builder: Rc<dyn PubdataBuilder>) -> FinishedL1Batch {
-        let mut batch = self.inner.finish_batch(pubdata_builder);
-        Self::FAULT.perturb_batch(&mut batch);
-        batch
+    fn after_batch(&mut self, batch: &mut FinishedL1Batch) {
+        Fault::ALL[FAULT].perturb_batch(batch);
     }
 }
 
-impl<V: VmInterfaceHistoryEnabled, const FAULT: usize> VmInterfaceHistoryEnabled
-    for FaultyVm<V, FAULT>
-{
-    fn make_snapshot(&mut self) {
-        self.inner.make_snapshot();
-    }
-
-    fn rollback_to_the_latest_snapshot(&mut self) {
-        self.inner.rollback_to_the_latest_snapshot();
-    }
-
-    fn pop_snapshot_no_rollback(&mut self) {
-        self.inner.pop_snapshot_no_rollback();
-    }
-
-    fn pop_front_snapshot_no_rollback(&mut self) {
-        self.inner.pop_front_snapshot_no_rollback();
-    }
-}
+/// VM `V` with fault `Fault::ALL[FAULT]` injected.
+pub type FaultyVm<V, const FAULT: usize> = Hooked<V, FaultHook<FAULT>>;
 
 type Fast = vm_fast::Vm<ImmutableStorageView<WorldStorage>>;
 

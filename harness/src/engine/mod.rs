@@ -7,14 +7,16 @@
 
 mod driver;
 mod fault;
+mod hooked;
 mod rare_fault;
 mod vm_fast;
 mod vm_latest;
 
 pub use self::{
     driver::{run_vm, run_vm_traced, VmStorage},
-    fault::{Fault, FaultyVmFast},
-    rare_fault::RareRefundVmFast,
+    fault::{Fault, FaultHook, FaultyVm, FaultyVmFast},
+    hooked::{Hook, Hooked},
+    rare_fault::{RareRefundHook, RareRefundVm, RareRefundVmFast},
     vm_fast::VmFast,
     vm_latest::VmLatest,
 };

@@ -1,0 +1,86 @@
+//! `minimize`: a diverging batch or libFuzzer input to a regression vector.
+
+use std::path::PathBuf;
+
+use eravm_diff::{
+    divergence::compare,
+    error::InputError,
+    fuzz::describe,
+    generate::GeneratorConfig,
+    minimize::{load_input, Minimizer},
+    world::WorldSource,
+};
+
+use super::{default_jobs, pool, status, CommandResult, EngineArgs};
+
+#[derive(clap::Args)]
+pub struct MinimizeArgs {
+    /// A `.yaml`/`.yml` batch file, or any other file as `diff_batch` fuzzer bytes.
+    input: PathBuf,
+    /// Where to write the minimized batch (e.g. vectors/NAME.yaml).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The fingerprint to keep (default: the one the input shows).
+    #[arg(long)]
+    fingerprint: Option<String>,
+    #[arg(long, default_value_t = default_jobs())]
+    jobs: usize,
+    #[arg(long, default_value = "default")]
+    world: WorldSource,
+    #[command(flatten)]
+    engines: EngineArgs,
+}
+
+impl MinimizeArgs {
+    pub fn execute(self) -> CommandResult {
+        let input = &self.input;
+        let world = self.world.load()?;
+        let (reference, candidate) = self.engines.engines();
+        let mut file = load_input(input, &GeneratorConfig::for_world(&world))?;
+        let prepared = file
+            .prepare(&world)
+            .map_err(|err| err.within(input.display()))?;
+        let divergence = compare(
+            &reference.run(&prepared.world, &prepared.batch),
+            &candidate.run(&prepared.world, &prepared.batch),
+        )
+        .ok_or_else(|| InputError::at(input, "the engines agree on it: nothing to minimize"))?;
+        if let Some(wanted) = self
+            .fingerprint
+            .as_ref()
+            .filter(|wanted| **wanted != divergence.fingerprint)
+        {
+            return Err(InputError::at(
+                input,
+                format!("it shows {}, not {wanted}", divergence.fingerprint),
+            ));
+        }
+        if file.expect.is_none() {
+            file.description = Some(describe(&divergence));
+        }
+        eprintln!(
+            "minimizing {} ({})",
+            divergence.fingerprint,
+            divergence.signature.join("; ")
+        );
+        let minimizer = Minimizer {
+            world: &world,
+            reference: &*reference,
+            candidate: &*candidate,
+            fingerprint: divergence.fingerprint.clone(),
+            progress: &|line| eprintln!("  {line}"),
+        };
+        let minimized = pool(self.jobs)?
+            .install(|| minimizer.minimize_into(&file, &self.output))
+            .map_err(|err| InputError::at(&self.output, format!("cannot write: {err}")))?;
+        println!("before: {}", minimized.before);
+        println!("after:  {}", minimized.after);
+        println!(
+            "{} candidates; {} written, fingerprint {}",
+            minimized.candidates,
+            self.output.display(),
+            divergence.fingerprint
+        );
+        Ok(status(true))
+    }
+}

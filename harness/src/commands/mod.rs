@@ -1,0 +1,80 @@
+//! Command implementations and what they share.
+
+pub mod campaign;
+pub mod fuzz;
+pub mod minimize;
+pub mod run;
+
+use std::{collections::HashMap, path::Path, process::ExitCode};
+
+use eravm_diff::{
+    batch::known_divergences,
+    engine::{self, Engine, Fault, ENGINE_NAMES},
+    error::InputError,
+};
+
+/// A command's result: an exit status, or bad input (exit status 2).
+pub type CommandResult = Result<ExitCode, InputError>;
+
+/// The reference and candidate engines.
+#[derive(clap::Args)]
+pub struct EngineArgs {
+    /// The reference engine.
+    #[arg(long, default_value = "vm_latest", value_parser = engine_name)]
+    reference: String,
+    /// The engine under test.
+    #[arg(long, default_value = "vm_fast", value_parser = engine_name)]
+    candidate: String,
+}
+
+impl EngineArgs {
+    pub fn engines(&self) -> (Box<dyn Engine>, Box<dyn Engine>) {
+        (by_name(&self.reference), by_name(&self.candidate))
+    }
+}
+
+pub fn by_name(name: &str) -> Box<dyn Engine> {
+    engine::by_name(name).expect("engine names are validated by clap")
+}
+
+pub fn engine_name(name: &str) -> Result<String, String> {
+    engine::by_name(name)
+        .map(|_| name.to_owned())
+        .ok_or_else(|| {
+            format!(
+                "unknown engine `{name}` (known: {}, and vm_fast+fault:<{}> for fault injection)",
+                ENGINE_NAMES.join(", "),
+                Fault::ALL.map(Fault::name).join("|")
+            )
+        })
+}
+
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Known divergences declared by the batch files in `vectors` (none if it is not a directory).
+pub fn load_known(vectors: &Path) -> Result<HashMap<String, String>, InputError> {
+    if vectors.is_dir() {
+        known_divergences(vectors)
+    } else {
+        Ok(HashMap::new())
+    }
+}
+
+/// Exit status 0 when `ok`, 1 otherwise.
+pub fn status(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// A rayon pool of `jobs` threads.
+pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, InputError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|err| InputError::new("thread pool", err))
+}
