@@ -10,11 +10,10 @@ use std::{
 use eravm_diff::{
     campaign::{self, report, CampaignOptions, CampaignState, STATE_FILE},
     error::InputError,
-    generate::GeneratorConfig,
     world::WorldSource,
 };
 
-use super::{default_jobs, load_known, status, CommandResult, EngineArgs};
+use super::{default_jobs, load_known, status, CommandResult, EngineArgs, Session};
 
 #[derive(clap::Args)]
 pub struct CampaignArgs {
@@ -44,22 +43,19 @@ pub struct CampaignArgs {
 
 impl CampaignArgs {
     pub fn execute(self) -> CommandResult {
-        let world = self.world.load()?;
-        let known = load_known(&self.vectors)?;
-        let (reference, candidate) = self.engines.engines();
-        let generator = GeneratorConfig::for_world(&world);
+        let session = Session::load(&self.world, &self.vectors, &self.engines)?;
         let options = CampaignOptions {
-            world: &world,
-            generator: &generator,
-            reference: &*reference,
-            candidate: &*candidate,
+            world: &session.world,
+            generator: &session.generator,
+            reference: &*session.reference,
+            candidate: &*session.candidate,
             seed: self.seed,
             duration: Some(self.duration),
             samples: self.samples,
             jobs: self.jobs,
             corpus: &self.corpus,
             findings: &self.findings,
-            known,
+            known: session.known.clone(),
         };
         let progress = Progress::new(self.duration, self.samples);
         let state = campaign::run(&options, &|state| progress.update(state));

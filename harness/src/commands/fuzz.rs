@@ -15,7 +15,7 @@ use eravm_diff::{
     world::WorldSource,
 };
 
-use super::{default_jobs, load_known, pool, status, CommandResult, EngineArgs};
+use super::{default_jobs, pool, status, CommandResult, EngineArgs, Session};
 
 #[derive(clap::Args)]
 pub struct FuzzArgs {
@@ -47,21 +47,20 @@ pub struct FuzzArgs {
 
 impl FuzzArgs {
     pub fn execute(self) -> CommandResult {
-        let world = self.world.load()?;
-        let known = load_known(&self.vectors)?;
-        let (reference, candidate) = self.engines.engines();
-        let generator = GeneratorConfig::for_world(&world);
+        let session = Session::load(&self.world, &self.vectors, &self.engines)?;
+        let (world, reference, candidate) =
+            (&session.world, &*session.reference, &*session.candidate);
         let options = FuzzOptions {
-            world: &world,
-            generator: &generator,
-            reference: &*reference,
-            candidate: &*candidate,
+            world,
+            generator: &session.generator,
+            reference,
+            candidate,
             seed: self.seed,
             duration: Some(Duration::from_secs(self.seconds)),
             samples: self.samples,
             jobs: self.jobs,
             findings: &self.findings,
-            known: known.keys().cloned().collect(),
+            known: session.known.keys().cloned().collect(),
         };
         eprintln!(
             "fuzzing {} against {} with seed {} on {} jobs; findings go to {}",
@@ -103,9 +102,9 @@ impl FuzzArgs {
             }
             if self.minimize {
                 let minimizer = Minimizer {
-                    world: &world,
-                    reference: &*reference,
-                    candidate: &*candidate,
+                    world,
+                    reference,
+                    candidate,
                     fingerprint: divergence.fingerprint.clone(),
                     progress: &|line| eprintln!("  {line}"),
                 };

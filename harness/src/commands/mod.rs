@@ -11,6 +11,8 @@ use eravm_diff::{
     batch::known_divergences,
     engine::{self, Engine, Fault, ENGINE_NAMES},
     error::InputError,
+    generate::GeneratorConfig,
+    world::{World, WorldSource},
 };
 
 /// A command's result: an exit status, or bad input (exit status 2).
@@ -59,6 +61,34 @@ pub fn load_known(vectors: &Path) -> Result<HashMap<String, String>, InputError>
         known_divergences(vectors)
     } else {
         Ok(HashMap::new())
+    }
+}
+
+/// What the generating commands share: the world, its generator, the engines and the
+/// divergences the vectors already explain.
+pub struct Session {
+    pub world: World,
+    pub generator: GeneratorConfig,
+    pub reference: Box<dyn Engine>,
+    pub candidate: Box<dyn Engine>,
+    pub known: HashMap<String, String>,
+}
+
+impl Session {
+    pub fn load(
+        world: &WorldSource,
+        vectors: &Path,
+        engines: &EngineArgs,
+    ) -> Result<Self, InputError> {
+        let world = world.load()?;
+        let (reference, candidate) = engines.engines();
+        Ok(Self {
+            generator: GeneratorConfig::for_world(&world),
+            world,
+            reference,
+            candidate,
+            known: load_known(vectors)?,
+        })
     }
 }
 
