@@ -1,0 +1,344 @@
+//! Long unattended campaigns: resumable, deterministic, deduplicated.
+//!
+//! A campaign runs samples in epochs of [`EPOCH_SAMPLES`]. An epoch's samples are evaluated in
+//! parallel against the corpus as it was when the epoch began, then committed in sample order:
+//! inputs with new features join the corpus, divergences with new fingerprints are written as
+//! findings and minimized, and the state is saved atomically. Every file is written atomically.
+//!
+//! Killed at any moment (kill -9 included), a campaign resumes at its last committed epoch and
+//! runs the interrupted one again exactly as before, so nothing is lost and nothing is reported
+//! twice: the same seed and sample budget give the same findings and corpus whether or not the
+//! campaign was interrupted, and whatever `--jobs` is.
+
+mod corpus;
+pub mod report;
+mod state;
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    path::Path,
+    time::{Duration, Instant},
+};
+
+use arbitrary::Unstructured;
+use rayon::prelude::*;
+
+pub use self::{
+    corpus::Corpus,
+    state::{CampaignState, FindingRecord, SeriesPoint, TimeSplit, STATE_FILE},
+};
+use crate::{
+    batch::BatchFile,
+    divergence::{compare, Divergence},
+    engine::{Engine, OpcodeCounts},
+    error::InputError,
+    fuzz::{describe, write_batch_file},
+    generate::{batch, GeneratorConfig},
+    minimize::Minimizer,
+    outcome::Outcome,
+    world::World,
+};
+
+/// Samples per epoch (fixed, so results do not depend on the number of jobs).
+pub const EPOCH_SAMPLES: u64 = 64;
+
+/// What to run, for how long, and where to keep it.
+pub struct CampaignOptions<'a> {
+    pub world: &'a World,
+    pub generator: &'a GeneratorConfig,
+    pub reference: &'a dyn Engine,
+    pub candidate: &'a dyn Engine,
+    pub seed: u64,
+    /// Total campaign time, across restarts.
+    pub duration: Option<Duration>,
+    /// Total samples, across restarts.
+    pub samples: Option<u64>,
+    pub jobs: usize,
+    pub corpus: &'a Path,
+    pub findings: &'a Path,
+    /// Divergences the vectors declare (fingerprint → explanation): counted, not reported.
+    pub known: HashMap<String, String>,
+}
+
+/// Runs (or resumes) the campaign kept in `options.findings` until its budget is spent.
+/// `progress` is called with the state after each committed epoch.
+pub fn run(
+    options: &CampaignOptions<'_>,
+    progress: &dyn Fn(&CampaignState),
+) -> Result<CampaignState, InputError> {
+    let findings = options.findings;
+    std::fs::create_dir_all(findings)
+        .map_err(|err| InputError::at(findings, format!("cannot create: {err}")))?;
+    let _lock = lock(findings)?;
+    let mut state = match CampaignState::load(findings)? {
+        Some(state) => state,
+        None => CampaignState {
+            seed: options.seed,
+            reference: options.reference.name().to_owned(),
+            candidate: options.candidate.name().to_owned(),
+            ..CampaignState::default()
+        },
+    };
+    let this = (
+        options.seed,
+        options.reference.name(),
+        options.candidate.name(),
+    );
+    if (
+        state.seed,
+        state.reference.as_str(),
+        state.candidate.as_str(),
+    ) != this
+    {
+        return Err(InputError::at(
+            findings,
+            format!(
+                "holds a campaign with seed {} ({} vs {}); resume it with the same seed and engines, or use another directory",
+                state.seed, state.reference, state.candidate
+            ),
+        ));
+    }
+    state.runs += 1;
+    let mut corpus = Corpus::load(options.corpus, options.seed, state.epoch)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .map_err(|err| InputError::new("thread pool", err))?;
+    let write_error =
+        |path: &Path, err: std::io::Error| InputError::at(path, format!("cannot write: {err}"));
+
+    let started = Instant::now();
+    let elapsed_before = state.elapsed;
+    loop {
+        let elapsed = elapsed_before + started.elapsed().as_secs_f64();
+        let first = state.epoch * EPOCH_SAMPLES;
+        let last = match options.samples {
+            Some(limit) if first >= limit => break,
+            Some(limit) => (first + EPOCH_SAMPLES).min(limit),
+            None => first + EPOCH_SAMPLES,
+        };
+        if options
+            .duration
+            .is_some_and(|limit| elapsed >= limit.as_secs_f64())
+        {
+            break;
+        }
+        let epoch_started = Instant::now();
+        let results: Vec<SampleResult> = pool.install(|| {
+            (first..last)
+                .into_par_iter()
+                .map(|sample| evaluate(options, &corpus, sample))
+                .collect()
+        });
+
+        // Commit in sample order.
+        let mut new_findings: Vec<(FindingRecord, BatchFile)> = vec![];
+        for result in results {
+            state.executions += 1;
+            state.time.add(&result.time);
+            for (opcode, count) in &result.opcodes {
+                *state.coverage.entry(format!("{opcode:?}")).or_default() += count;
+            }
+            if !result.features.is_subset(&state.features) {
+                corpus
+                    .add(state.epoch, result.sample, result.input)
+                    .map_err(|err| write_error(options.corpus, err))?;
+                state.corpus_added += 1;
+                state.features.extend(result.features);
+            }
+            let Some((file, divergence)) = result.divergence else {
+                continue;
+            };
+            state.divergent_samples += 1;
+            let fingerprint = &divergence.fingerprint;
+            if options.known.contains_key(fingerprint) {
+                state.known_divergent_samples += 1;
+            } else if !state.knows(fingerprint)
+                && new_findings
+                    .iter()
+                    .all(|(record, _)| record.fingerprint != *fingerprint)
+            {
+                new_findings.push(write_finding(
+                    options,
+                    result.sample,
+                    elapsed,
+                    file,
+                    &divergence,
+                )?);
+            }
+        }
+
+        // Minimize the new findings, then make the epoch durable.
+        for (mut record, file) in new_findings {
+            let start = Instant::now();
+            let minimizer = Minimizer {
+                world: options.world,
+                reference: options.reference,
+                candidate: options.candidate,
+                fingerprint: record.fingerprint.clone(),
+                progress: &|_| {},
+            };
+            let path = findings.join(&record.file);
+            let minimized = pool
+                .install(|| minimizer.minimize_into(&file, &path))
+                .map_err(|err| write_error(&path, err))?;
+            record.minimized = minimized.after.to_string();
+            state.time.minimize += start.elapsed().as_secs_f64();
+            state.findings.push(record);
+        }
+        let epoch_seconds = epoch_started.elapsed().as_secs_f64();
+        state.elapsed = elapsed_before + started.elapsed().as_secs_f64();
+        state.epoch += 1;
+        state.series.push(SeriesPoint {
+            time: state.elapsed,
+            executions: state.executions,
+            rate: (last - first) as f64 / epoch_seconds.max(1e-9),
+            findings: state.findings.len(),
+            coverage: state.coverage.len(),
+            corpus: corpus.len() as u64,
+        });
+        state
+            .save(findings)
+            .map_err(|err| write_error(&findings.join(STATE_FILE), err))?;
+        progress(&state);
+    }
+    report::write(findings, &state, &options.known)?;
+    Ok(state)
+}
+
+/// Takes the directory's campaign lock for as long as the returned file lives (the OS drops it
+/// when the process dies, kill -9 included): two campaigns never share a directory.
+fn lock(dir: &Path) -> Result<std::fs::File, InputError> {
+    let path = dir.join(".campaign.lock");
+    let file = std::fs::File::create(&path)
+        .map_err(|err| InputError::at(&path, format!("cannot create: {err}")))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(InputError::at(
+            dir,
+            "another campaign is running in this directory",
+        )),
+        Err(std::fs::TryLockError::Error(err)) => {
+            Err(InputError::at(&path, format!("cannot lock: {err}")))
+        }
+    }
+}
+
+/// What one sample showed.
+struct SampleResult {
+    sample: u64,
+    input: Vec<u8>,
+    features: BTreeSet<String>,
+    opcodes: OpcodeCounts,
+    divergence: Option<(BatchFile, Divergence)>,
+    time: TimeSplit,
+}
+
+fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> SampleResult {
+    let mut time = TimeSplit::default();
+    let mut clock = Instant::now();
+    let mut lap = || {
+        let seconds = clock.elapsed().as_secs_f64();
+        clock = Instant::now();
+        seconds
+    };
+    let input = corpus.input(sample);
+    let file = batch(&mut Unstructured::new(&input), options.generator)
+        .expect("the generator never fails");
+    time.generate = lap();
+    let prepared = file
+        .prepare(options.world)
+        .expect("generated batches are valid in the world they are generated for");
+    let code = file
+        .contracts
+        .iter()
+        .map(|contract| contract.address)
+        .collect();
+    time.world = lap();
+    let (reference, opcodes) =
+        options
+            .reference
+            .run_counting_opcodes(&prepared.world, &prepared.batch, code);
+    time.reference = lap();
+    let candidate = options.candidate.run(&prepared.world, &prepared.batch);
+    time.candidate = lap();
+    let divergence = compare(&reference, &candidate);
+    let opcodes = opcodes.unwrap_or_default();
+    let features = features(&opcodes, &reference, divergence.as_ref());
+    time.compare = lap();
+    SampleResult {
+        sample,
+        input,
+        features,
+        opcodes,
+        divergence: divergence.map(|divergence| (file, divergence)),
+        time,
+    }
+}
+
+/// Counts of executed opcodes are features up to 2^10: beyond that, more volume is not new
+/// behaviour, and rewarding it would fill the corpus with ever slower inputs.
+const MAX_COUNT_BUCKET: u32 = 10;
+
+/// What makes an input worth keeping: opcodes executed (by order of magnitude of their count),
+/// kinds of transaction and block-tip results, panics, and divergence fingerprints.
+fn features(
+    opcodes: &OpcodeCounts,
+    outcome: &Outcome,
+    divergence: Option<&Divergence>,
+) -> BTreeSet<String> {
+    let mut features = BTreeSet::new();
+    for (opcode, count) in opcodes {
+        features.insert(format!(
+            "executed {opcode:?} 2^{}",
+            count.ilog2().min(MAX_COUNT_BUCKET)
+        ));
+    }
+    for tx in &outcome.transactions {
+        features.insert(format!(
+            "transaction {} included={}",
+            tx.execution.result.kind(),
+            tx.included
+        ));
+    }
+    if let Some(batch) = &outcome.batch {
+        features.insert(format!("block tip {}", batch.block_tip.result.kind()));
+    }
+    if let Some(panic) = &outcome.panic {
+        features.insert(format!("panic in {:?}", panic.stage));
+    }
+    if let Some(divergence) = divergence {
+        features.insert(format!("divergence {}", divergence.fingerprint));
+    }
+    features
+}
+
+fn write_finding(
+    options: &CampaignOptions<'_>,
+    sample: u64,
+    elapsed: f64,
+    mut file: BatchFile,
+    divergence: &Divergence,
+) -> Result<(FindingRecord, BatchFile), InputError> {
+    file.origin = Some(format!(
+        "eravm-diff campaign --seed {} (sample {sample}), {} vs {}",
+        options.seed,
+        options.reference.name(),
+        options.candidate.name()
+    ));
+    file.description = Some(describe(divergence));
+    let name = format!("{}.yaml", divergence.fingerprint);
+    let path = options.findings.join(&name);
+    write_batch_file(&path, &file)
+        .map_err(|err| InputError::at(&path, format!("cannot write: {err}")))?;
+    let record = FindingRecord {
+        fingerprint: divergence.fingerprint.clone(),
+        sample,
+        found_at: elapsed,
+        first: format!("{:?}", divergence.first),
+        signature: divergence.signature.clone(),
+        file: name,
+        minimized: String::new(),
+    };
+    Ok((record, file))
+}

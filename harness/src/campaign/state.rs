@@ -1,0 +1,139 @@
+//! What a campaign has done so far, saved atomically after every committed epoch
+//! (`<findings>/campaign.json`): a killed campaign resumes from it.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::Path,
+};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{error::InputError, files::write_atomic};
+
+/// File name of the state, in the findings directory.
+pub const STATE_FILE: &str = "campaign.json";
+
+/// A campaign's progress, totals and history.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CampaignState {
+    pub seed: u64,
+    pub reference: String,
+    pub candidate: String,
+    /// The next epoch to run; every earlier one is committed.
+    pub epoch: u64,
+    /// Samples committed (the next sample is `epoch * EPOCH_SAMPLES`).
+    pub executions: u64,
+    /// Samples whose outcomes diverged, known divergences included.
+    pub divergent_samples: u64,
+    /// Samples that diverged with a fingerprint the vectors declare.
+    pub known_divergent_samples: u64,
+    /// Seconds of campaign time, across restarts.
+    pub elapsed: f64,
+    /// How many times the campaign was started (1 + restarts).
+    pub runs: u32,
+    /// Where the time went, in seconds.
+    pub time: TimeSplit,
+    /// Features seen (corpus inputs are kept for new ones).
+    pub features: BTreeSet<String>,
+    /// Executions per opcode variant in generated code (reference VM).
+    pub coverage: BTreeMap<String, u64>,
+    /// Corpus inputs added by this campaign.
+    pub corpus_added: u64,
+    /// New divergences, in the order found.
+    pub findings: Vec<FindingRecord>,
+    /// One point per committed epoch.
+    pub series: Vec<SeriesPoint>,
+}
+
+/// Seconds spent per phase (summed over workers, so it can exceed wall time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimeSplit {
+    /// Generating batches from inputs.
+    pub generate: f64,
+    /// Building each batch's world: deploying contracts, writing storage, signing.
+    pub world: f64,
+    pub reference: f64,
+    pub candidate: f64,
+    /// Comparing outcomes and computing features.
+    pub compare: f64,
+    pub minimize: f64,
+}
+
+impl TimeSplit {
+    pub fn add(&mut self, other: &Self) {
+        self.generate += other.generate;
+        self.world += other.world;
+        self.reference += other.reference;
+        self.candidate += other.candidate;
+        self.compare += other.compare;
+        self.minimize += other.minimize;
+    }
+
+    /// (phase, seconds), in display order.
+    pub fn phases(&self) -> [(&'static str, f64); 6] {
+        [
+            ("generate", self.generate),
+            ("world", self.world),
+            ("reference VM", self.reference),
+            ("candidate VM", self.candidate),
+            ("compare", self.compare),
+            ("minimize", self.minimize),
+        ]
+    }
+}
+
+/// A new divergence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingRecord {
+    pub fingerprint: String,
+    /// Global sample index that found it.
+    pub sample: u64,
+    /// Campaign time when it was found, in seconds.
+    pub found_at: f64,
+    pub first: String,
+    pub signature: Vec<String>,
+    /// File name in the findings directory.
+    pub file: String,
+    /// Size of the minimized batch.
+    pub minimized: String,
+}
+
+/// The campaign after one committed epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    /// Campaign time, in seconds.
+    pub time: f64,
+    pub executions: u64,
+    /// Executions per second over the epoch.
+    pub rate: f64,
+    pub findings: usize,
+    /// Opcode variants executed at least once so far.
+    pub coverage: usize,
+    pub corpus: u64,
+}
+
+impl CampaignState {
+    /// Loads the state of `dir`, or `None` if it has none.
+    pub fn load(dir: &Path) -> Result<Option<Self>, InputError> {
+        let path = dir.join(STATE_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|err| InputError::at(&path, format!("not a campaign state: {err}"))),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(InputError::at(&path, format!("cannot read: {err}"))),
+        }
+    }
+
+    /// Saves the state atomically.
+    pub fn save(&self, dir: &Path) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        write_atomic(&dir.join(STATE_FILE), &json)
+    }
+
+    pub fn knows(&self, fingerprint: &str) -> bool {
+        self.findings
+            .iter()
+            .any(|finding| finding.fingerprint == fingerprint)
+    }
+}
