@@ -14,13 +14,7 @@ use crate::panic_guard;
 
 /// Assembles `text` into EraVM bytecode (a whole number of 32-byte words, odd in count).
 pub fn assemble(text: &str) -> Result<Vec<u8>, String> {
-    let clean = clean(text)?;
-    let mut assembly = panic_guard::catch(|| Assembly::from_string(clean.clone(), None))
-        .map_err(|panic| format!("assembler failed: {panic}"))?
-        .map_err(|err| format!("does not assemble: {err}"))?;
-    let words = panic_guard::catch(|| assembly.compile_to_bytecode())
-        .map_err(|panic| format!("assembler failed: {panic}"))?
-        .map_err(|err| format!("does not assemble: {err}"))?;
+    let (assembly, words) = compile(text)?;
     // The linker adds its own landing pads; a section without a label of ours was dropped.
     let has_code = assembly
         .function_labels
@@ -35,16 +29,8 @@ pub fn assemble(text: &str) -> Result<Vec<u8>, String> {
 /// The opcodes of the instructions `text` assembles to, in program order, without the landing
 /// pads and padding the linker appends (so they are what the text itself emits).
 pub fn emitted_opcodes(text: &str) -> Result<Vec<Opcode>, String> {
-    let clean = clean(text)?;
-    let mut assembly = panic_guard::catch(|| Assembly::from_string(clean.clone(), None))
-        .map_err(|panic| format!("assembler failed: {panic}"))?
-        .map_err(|err| format!("does not assemble: {err}"))?;
-    let decoded = panic_guard::catch(|| {
-        assembly.compile_to_bytecode()?;
-        assembly.opcodes::<8, EncodingModeProduction>()
-    })
-    .map_err(|panic| format!("assembler failed: {panic}"))?
-    .map_err(|err| format!("does not assemble: {err}"))?;
+    let (assembly, _) = compile(text)?;
+    let decoded = guarded(|| assembly.opcodes::<8, EncodingModeProduction>())?;
     let end = assembly
         .function_labels
         .get("DEFAULT_UNWIND")
@@ -54,6 +40,21 @@ pub fn emitted_opcodes(text: &str) -> Result<Vec<Opcode>, String> {
         .iter()
         .map(|opcode| opcode.variant.opcode)
         .collect())
+}
+
+/// Cleans, parses and links `text`: the linked assembly and its bytecode words.
+fn compile(text: &str) -> Result<(Assembly, Vec<[u8; 32]>), String> {
+    let clean = clean(text)?;
+    let mut assembly = guarded(move || Assembly::from_string(clean, None))?;
+    let words = guarded(|| assembly.compile_to_bytecode())?;
+    Ok((assembly, words))
+}
+
+/// Runs an assembler step, turning its panics and errors into messages.
+fn guarded<T, E: std::fmt::Display>(step: impl FnOnce() -> Result<T, E>) -> Result<T, String> {
+    panic_guard::catch(step)
+        .map_err(|panic| format!("assembler failed: {panic}"))?
+        .map_err(|err| format!("does not assemble: {err}"))
 }
 
 /// Strips comments and stray whitespace, and rejects what the assembler would mis-assemble.

@@ -11,7 +11,8 @@ use zksync_types::{
 };
 
 use super::{
-    keys::test_key, Batch, BatchFile, Block, Expectation, L1TxSpec, L2TxSpec, Party, TxSpec,
+    keys::{test_key, test_key_address},
+    Batch, BatchFile, Block, Expectation, L1TxSpec, L2TxSpec, Party, TxSpec,
 };
 use crate::{
     assembly::assemble,
@@ -144,7 +145,7 @@ impl BatchFile {
 fn resolve(party: Party, what: &str) -> Result<Address, InputError> {
     match party {
         Party::Address(address) => Ok(address),
-        Party::Key(index) => test_key(index).map(|key| key.address()).ok_or_else(|| {
+        Party::Key(index) => test_key_address(index).ok_or_else(|| {
             InputError::new(
                 what,
                 format!("{index} is not a valid test key number (1 or more)"),

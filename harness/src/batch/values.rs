@@ -3,7 +3,7 @@
 use std::fmt;
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
-use zksync_types::{H256, U256};
+use zksync_types::{u256_to_h256, H256, U256};
 
 /// A 256-bit number: a YAML integer, or a string in decimal or `0x` hex.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -12,9 +12,7 @@ pub struct Quantity(pub U256);
 impl Quantity {
     /// As a 32-byte big-endian word (storage keys and values).
     pub fn to_word(self) -> H256 {
-        let mut bytes = [0_u8; 32];
-        self.0.to_big_endian(&mut bytes);
-        H256(bytes)
+        u256_to_h256(self.0)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Fault injection: the new VM with one class of its reported outputs perturbed, to check that
 //! the harness reports each class under the right field path with its own fingerprint.
 
+use std::sync::LazyLock;
+
 use zksync_multivm::vm_fast;
 use zksync_types::{
     l2_to_l1_log::{L2ToL1Log, UserL2ToL1Log},
@@ -21,7 +23,8 @@ use crate::{
     world::{World, WorldStorage},
 };
 
-/// One class of VM output to perturb.
+/// One class of VM output to perturb. Declaration order is the order of [`Fault::ALL`], so
+/// `fault as usize` indexes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Fault {
     /// Every transaction's execution result (output gains a byte, or a failure becomes success).
@@ -169,28 +172,41 @@ impl FaultyVmFast {
 
 impl Engine for FaultyVmFast {
     fn name(&self) -> &str {
-        match self.0 {
-            Fault::Result => "vm_fast+fault:result",
-            Fault::StorageWrite => "vm_fast+fault:storage_write",
-            Fault::Event => "vm_fast+fault:event",
-            Fault::L2ToL1Log => "vm_fast+fault:l2_to_l1_log",
-            Fault::Refund => "vm_fast+fault:refund",
-            Fault::PubdataBytes => "vm_fast+fault:pubdata_bytes",
-            Fault::StateDiff => "vm_fast+fault:state_diff",
-            Fault::BootloaderMemory => "vm_fast+fault:bootloader_memory",
-        }
+        static NAMES: LazyLock<[String; 8]> = LazyLock::new(|| {
+            Fault::ALL.map(|fault| format!("{}{}", FaultyVmFast::PREFIX, fault.name()))
+        });
+        &NAMES[self.0 as usize]
     }
 
     fn run(&self, world: &World, batch: &Batch) -> Outcome {
+        use Fault::*;
         match self.0 {
-            Fault::Result => run_vm::<FaultyVm<Fast, 0>>(world, batch),
-            Fault::StorageWrite => run_vm::<FaultyVm<Fast, 1>>(world, batch),
-            Fault::Event => run_vm::<FaultyVm<Fast, 2>>(world, batch),
-            Fault::L2ToL1Log => run_vm::<FaultyVm<Fast, 3>>(world, batch),
-            Fault::Refund => run_vm::<FaultyVm<Fast, 4>>(world, batch),
-            Fault::PubdataBytes => run_vm::<FaultyVm<Fast, 5>>(world, batch),
-            Fault::StateDiff => run_vm::<FaultyVm<Fast, 6>>(world, batch),
-            Fault::BootloaderMemory => run_vm::<FaultyVm<Fast, 7>>(world, batch),
+            Result => run_vm::<FaultyVm<Fast, { Result as usize }>>(world, batch),
+            StorageWrite => run_vm::<FaultyVm<Fast, { StorageWrite as usize }>>(world, batch),
+            Event => run_vm::<FaultyVm<Fast, { Event as usize }>>(world, batch),
+            L2ToL1Log => run_vm::<FaultyVm<Fast, { L2ToL1Log as usize }>>(world, batch),
+            Refund => run_vm::<FaultyVm<Fast, { Refund as usize }>>(world, batch),
+            PubdataBytes => run_vm::<FaultyVm<Fast, { PubdataBytes as usize }>>(world, batch),
+            StateDiff => run_vm::<FaultyVm<Fast, { StateDiff as usize }>>(world, batch),
+            BootloaderMemory => {
+                run_vm::<FaultyVm<Fast, { BootloaderMemory as usize }>>(world, batch)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_indices_follow_all() {
+        for (index, fault) in Fault::ALL.into_iter().enumerate() {
+            assert_eq!(fault as usize, index, "{fault:?}");
+            assert_eq!(
+                FaultyVmFast(fault).name(),
+                format!("vm_fast+fault:{}", fault.name())
+            );
         }
     }
 }

@@ -53,13 +53,13 @@ pub trait Engine: Send + Sync {
 pub type OpcodeCounts = Vec<(Opcode, u64)>;
 
 /// Names accepted by [`by_name`], besides `vm_fast+fault:<fault>` (see [`Fault`]).
-pub const ENGINE_NAMES: &[&str] = &["vm_latest", "vm_fast", RareRefundVmFast::NAME];
+pub const ENGINE_NAMES: &[&str] = &[VmLatest::NAME, VmFast::NAME, RareRefundVmFast::NAME];
 
 /// The engine called `name`, if there is one.
 pub fn by_name(name: &str) -> Option<Box<dyn Engine>> {
     match name {
-        "vm_latest" => Some(Box::new(VmLatest)),
-        "vm_fast" => Some(Box::new(VmFast)),
+        VmLatest::NAME => Some(Box::new(VmLatest)),
+        VmFast::NAME => Some(Box::new(VmFast)),
         RareRefundVmFast::NAME => Some(Box::new(RareRefundVmFast)),
         _ => FaultyVmFast::by_name(name).map(|engine| Box::new(engine) as Box<dyn Engine>),
     }

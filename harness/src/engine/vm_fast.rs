@@ -12,9 +12,13 @@ use crate::{
 
 pub struct VmFast;
 
+impl VmFast {
+    pub const NAME: &'static str = "vm_fast";
+}
+
 impl Engine for VmFast {
     fn name(&self) -> &str {
-        "vm_fast"
+        Self::NAME
     }
 
     fn run(&self, world: &World, batch: &Batch) -> Outcome {

@@ -20,9 +20,13 @@ type Vm = vm_latest::Vm<VmStorage, HistoryEnabled>;
 
 pub struct VmLatest;
 
+impl VmLatest {
+    pub const NAME: &'static str = "vm_latest";
+}
+
 impl Engine for VmLatest {
     fn name(&self) -> &str {
-        "vm_latest"
+        Self::NAME
     }
 
     fn run(&self, world: &World, batch: &Batch) -> Outcome {

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
-use zksync_types::{H256, U256};
+use zksync_types::{u256_to_h256, H256, U256};
 
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Word(pub [u8; 32]);
@@ -17,15 +17,7 @@ impl From<H256> for Word {
 
 impl From<U256> for Word {
     fn from(value: U256) -> Self {
-        let mut bytes = [0; 32];
-        value.to_big_endian(&mut bytes);
-        Self(bytes)
-    }
-}
-
-impl From<Word> for U256 {
-    fn from(value: Word) -> Self {
-        U256::from_big_endian(&value.0)
+        Self(u256_to_h256(value).0)
     }
 }
 

@@ -15,7 +15,7 @@ use std::{path::PathBuf, str::FromStr, sync::Arc};
 use zksync_types::{
     bytecode::{validate_bytecode, BytecodeHash},
     commitment::PubdataParams,
-    get_code_key, get_known_code_key, get_nonce_key,
+    get_code_key, get_known_code_key, get_nonce_key, h256_to_u256, u256_to_h256,
     utils::{decompose_full_nonce, storage_key_for_eth_balance},
     Address, L2ChainId, ProtocolVersionId, StorageKey, H256, U256,
 };
@@ -72,7 +72,7 @@ impl World {
     /// This world with a batch's set-up applied on top (replacing any earlier set-up).
     pub fn with_setup(&self, setup: Setup) -> Self {
         let mut world = self.clone();
-        world.storage = WorldStorage::new(self.storage.base().clone(), Arc::new(setup.overlay));
+        world.storage = WorldStorage::new(setup.base, Arc::new(setup.overlay));
         world
     }
 
@@ -84,16 +84,10 @@ impl World {
         }
     }
 
-    /// Base-token balance of `address` in the pre-state.
-    pub fn balance(&self, address: Address) -> U256 {
-        let value = self.storage.value(&storage_key_for_eth_balance(&address));
-        U256::from_big_endian(value.as_bytes())
-    }
-
     /// Transaction nonce of `address` in the pre-state.
     pub fn tx_nonce(&self, address: Address) -> U256 {
         let full = self.storage.value(&get_nonce_key(&address));
-        decompose_full_nonce(U256::from_big_endian(full.as_bytes())).0
+        decompose_full_nonce(h256_to_u256(full)).0
     }
 
     /// Whether an EraVM contract is deployed at `address` in the pre-state.
@@ -115,15 +109,12 @@ impl Setup {
     }
 
     pub fn set_balance(&mut self, address: Address, amount: U256) {
-        let mut value = [0_u8; 32];
-        amount.to_big_endian(&mut value);
-        self.set_storage(storage_key_for_eth_balance(&address), H256(value));
+        self.set_storage(storage_key_for_eth_balance(&address), u256_to_h256(amount));
     }
 
     /// Deploys EraVM `bytecode` at `address`: code hash, known-code marker and factory dep.
-    pub fn deploy(&mut self, address: Address, bytecode: Vec<u8>) -> Result<H256, InputError> {
-        let hash = deploy_into(&mut self.overlay, Some(&self.base), address, bytecode)?;
-        Ok(hash)
+    pub fn deploy(&mut self, address: Address, bytecode: Vec<u8>) -> Result<(), InputError> {
+        deploy_into(&mut self.overlay, Some(&self.base), address, bytecode).map(drop)
     }
 }
 

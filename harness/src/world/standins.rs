@@ -17,6 +17,7 @@ pub struct StandIn {
     pub name: &'static str,
     pub address: Address,
     pub source: &'static str,
+    code: OnceLock<Vec<u8>>,
 }
 
 /// Every stand-in, in installation order.
@@ -25,49 +26,37 @@ pub static STAND_INS: [StandIn; 2] = [
         name: "L1Messenger",
         address: L1_MESSENGER_ADDRESS,
         source: include_str!("../../standins/l1_messenger.zasm"),
+        code: OnceLock::new(),
     },
     StandIn {
         name: "KnownCodesStorage",
         address: KNOWN_CODES_STORAGE_ADDRESS,
         source: include_str!("../../standins/known_codes_storage.zasm"),
+        code: OnceLock::new(),
     },
 ];
 
 impl StandIn {
     /// The stand-in's bytecode, assembled once per process.
-    pub fn bytecode(&self) -> &'static [u8] {
-        static CODE: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
-        let all = CODE.get_or_init(|| {
-            STAND_INS
-                .iter()
-                .map(|stand_in| {
-                    assemble(stand_in.source).unwrap_or_else(|err| {
-                        panic!("stand-in {} does not assemble: {err}", stand_in.name)
-                    })
-                })
-                .collect()
-        });
-        let index = STAND_INS
-            .iter()
-            .position(|stand_in| stand_in.address == self.address)
-            .expect("stand-ins are the entries of STAND_INS");
-        &all[index]
+    pub fn bytecode(&self) -> &[u8] {
+        self.code.get_or_init(|| {
+            assemble(self.source)
+                .unwrap_or_else(|err| panic!("stand-in {} does not assemble: {err}", self.name))
+        })
     }
 }
 
-/// Deploys every stand-in whose address has no code in `layer`; returns their names.
-pub(super) fn install_missing(layer: &mut StorageLayer) -> Result<Vec<&'static str>, InputError> {
-    let mut installed = vec![];
+/// Deploys every stand-in whose address has no code in `layer`.
+pub(super) fn install_missing(layer: &mut StorageLayer) -> Result<(), InputError> {
     for stand_in in &STAND_INS {
         let has_code = layer
             .slot(&get_code_key(&stand_in.address))
             .is_some_and(|slot| !slot.value.is_zero());
         if !has_code {
             deploy_into(layer, None, stand_in.address, stand_in.bytecode().to_vec())?;
-            installed.push(stand_in.name);
         }
     }
-    Ok(installed)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -73,14 +73,6 @@ impl StorageLayer {
     pub fn factory_dep(&self, hash: &H256) -> Option<&[u8]> {
         self.factory_deps.get(hash).map(|code| &code[..])
     }
-
-    pub fn slot_count(&self) -> usize {
-        self.slots.len()
-    }
-
-    pub fn factory_dep_count(&self) -> usize {
-        self.factory_deps.len()
-    }
 }
 
 /// The storage a VM reads: an overlay over a shared base. Cloning it clones two `Arc`s.
@@ -109,13 +101,14 @@ impl WorldStorage {
         &self.base
     }
 
-    pub fn overlay(&self) -> &Arc<StorageLayer> {
-        &self.overlay
-    }
-
     /// The slot as the VMs see it before the batch runs.
     pub fn slot(&self, key: &StorageKey) -> Option<Slot> {
-        self.overlay.slot(key).or_else(|| self.base.slot(key))
+        let hashed = key.hashed_key();
+        self.overlay
+            .slots
+            .get(&hashed)
+            .or_else(|| self.base.slots.get(&hashed))
+            .copied()
     }
 
     pub fn value(&self, key: &StorageKey) -> H256 {
