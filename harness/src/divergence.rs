@@ -304,14 +304,8 @@ impl Diff {
 
     /// Compares a nested structure under `name`.
     fn nested<T: Compare + ?Sized>(&mut self, name: &str, reference: &T, candidate: &T) {
-        let parent = std::mem::take(&mut self.path);
-        self.path = if parent.is_empty() {
-            name.to_owned()
-        } else if name.starts_with('[') {
-            format!("{parent}{name}")
-        } else {
-            format!("{parent}.{name}")
-        };
+        let path = self.join(name);
+        let parent = std::mem::replace(&mut self.path, path);
         reference.compare(candidate, self);
         self.path = parent;
     }

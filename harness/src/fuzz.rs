@@ -4,7 +4,7 @@
 //! new divergence fingerprint is written once, as a YAML batch, to the findings directory.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     path::{Path, PathBuf},
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -16,23 +16,29 @@ use std::{
 use arbitrary::Unstructured;
 
 use crate::{
-    batch::BatchFile,
-    divergence::{compare, Divergence},
+    batch::{write_batch_file, BatchFile},
+    divergence::Divergence,
     engine::Engine,
-    files::write_atomic,
     generate::{batch, seeded_bytes, GeneratorConfig},
+    runner::{divergence, thread_pool},
     world::World,
 };
 
 /// Bytes of generator input per sample.
 pub const INPUT_LEN: usize = 8192;
 
-/// What to fuzz, and for how long.
-pub struct FuzzOptions<'a> {
+/// What generated samples run on: a world, the generator for it, and the engines to compare.
+#[derive(Clone, Copy)]
+pub struct Differential<'a> {
     pub world: &'a World,
     pub generator: &'a GeneratorConfig,
     pub reference: &'a dyn Engine,
     pub candidate: &'a dyn Engine,
+}
+
+/// What to fuzz, and for how long.
+pub struct FuzzOptions<'a> {
+    pub diff: Differential<'a>,
     pub seed: u64,
     /// Stop after this long…
     pub duration: Option<Duration>,
@@ -41,8 +47,8 @@ pub struct FuzzOptions<'a> {
     pub jobs: usize,
     /// Where findings go (created if missing).
     pub findings: &'a Path,
-    /// Fingerprints already known (and explained): not reported as findings.
-    pub known: HashSet<String>,
+    /// Divergences already known (fingerprint → explanation): not reported as findings.
+    pub known: &'a HashMap<String, String>,
 }
 
 /// A new divergence found by fuzzing.
@@ -50,6 +56,8 @@ pub struct FuzzOptions<'a> {
 pub struct Finding {
     pub sample: u64,
     pub divergence: Divergence,
+    /// The batch as written to `path`.
+    pub file: BatchFile,
     pub path: PathBuf,
 }
 
@@ -80,14 +88,11 @@ pub fn fuzz(
     let executions = AtomicU64::new(0);
     let divergent = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
-    let seen = Mutex::new(options.known.clone());
+    let seen: Mutex<HashSet<String>> = Mutex::new(options.known.keys().cloned().collect());
     let findings = Mutex::new(Vec::new());
     let failure = Mutex::new(None);
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
-        .build()
-        .map_err(std::io::Error::other)?;
+    let pool = thread_pool(options.jobs).map_err(std::io::Error::other)?;
     pool.in_place_scope(|scope| {
         for _ in 0..options.jobs.max(1) {
             scope.spawn(|_| {
@@ -101,19 +106,26 @@ pub fn fuzz(
                         stop.store(true, Ordering::Relaxed);
                         break;
                     }
-                    let divergence = run_sample(options, sample);
+                    let divergence = run_sample(&options.diff, options.seed, sample);
                     executions.fetch_add(1, Ordering::Relaxed);
-                    let Some((file, divergence)) = divergence else {
+                    let Some((mut file, divergence)) = divergence else {
                         continue;
                     };
                     divergent.fetch_add(1, Ordering::Relaxed);
                     if !seen.lock().unwrap().insert(divergence.fingerprint.clone()) {
                         continue;
                     }
-                    match write_finding(options, sample, &file, &divergence) {
+                    let origin = format!(
+                        "eravm-diff fuzz --seed {} (sample {sample}), {} vs {}",
+                        options.seed,
+                        options.diff.reference.name(),
+                        options.diff.candidate.name(),
+                    );
+                    match write_finding(options.findings, &mut file, origin, &divergence) {
                         Ok(path) => findings.lock().unwrap().push(Finding {
                             sample,
                             divergence,
+                            file,
                             path,
                         }),
                         Err(err) => {
@@ -150,15 +162,24 @@ pub fn fuzz(
     })
 }
 
-/// The batch of sample `sample`, and its divergence if the engines disagree.
-pub fn run_sample(options: &FuzzOptions<'_>, sample: u64) -> Option<(BatchFile, Divergence)> {
-    let file = sample_batch(options.generator, options.seed, sample);
+/// The batch of sample `sample` of a run seeded with `seed`, and its divergence if the engines
+/// disagree.
+pub fn run_sample(
+    diff: &Differential<'_>,
+    seed: u64,
+    sample: u64,
+) -> Option<(BatchFile, Divergence)> {
+    let file = sample_batch(diff.generator, seed, sample);
     let prepared = file
-        .prepare(options.world)
+        .prepare(diff.world)
         .expect("generated batches are valid in the world they are generated for");
-    let reference = options.reference.run(&prepared.world, &prepared.batch);
-    let candidate = options.candidate.run(&prepared.world, &prepared.batch);
-    compare(&reference, &candidate).map(|divergence| (file, divergence))
+    divergence(
+        diff.reference,
+        diff.candidate,
+        &prepared.world,
+        &prepared.batch,
+    )
+    .map(|divergence| (file, divergence))
 }
 
 /// The batch that sample `sample` of a run seeded with `seed` generates.
@@ -167,24 +188,18 @@ pub fn sample_batch(generator: &GeneratorConfig, seed: u64, sample: u64) -> Batc
     batch(&mut Unstructured::new(&bytes), generator).expect("the generator never fails")
 }
 
-fn write_finding(
-    options: &FuzzOptions<'_>,
-    sample: u64,
-    file: &BatchFile,
+/// Labels `file` with its origin and a description of `divergence`, and writes it to `dir` as
+/// `<fingerprint>.yaml`.
+pub fn write_finding(
+    dir: &Path,
+    file: &mut BatchFile,
+    origin: String,
     divergence: &Divergence,
 ) -> std::io::Result<PathBuf> {
-    let mut file = file.clone();
-    file.origin = Some(format!(
-        "eravm-diff fuzz --seed {} (sample {sample}), {} vs {}",
-        options.seed,
-        options.reference.name(),
-        options.candidate.name(),
-    ));
+    file.origin = Some(origin);
     file.description = Some(describe(divergence));
-    let path = options
-        .findings
-        .join(format!("{}.yaml", divergence.fingerprint));
-    write_batch_file(&path, &file)?;
+    let path = dir.join(format!("{}.yaml", divergence.fingerprint));
+    write_batch_file(&path, file)?;
     Ok(path)
 }
 
@@ -197,10 +212,4 @@ pub fn describe(divergence: &Divergence) -> String {
         divergence.first,
         divergence.signature.join("; "),
     )
-}
-
-/// Writes a batch file atomically.
-pub fn write_batch_file(path: &Path, file: &BatchFile) -> std::io::Result<()> {
-    let yaml = serde_yaml::to_string(file).map_err(std::io::Error::other)?;
-    write_atomic(path, yaml.as_bytes())
 }

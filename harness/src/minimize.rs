@@ -13,12 +13,11 @@ use rayon::prelude::*;
 use arbitrary::Unstructured;
 
 use crate::{
-    batch::{load_batch_file, BatchFile, HexBytes, Quantity, TxSpec},
-    divergence::compare,
+    batch::{load_batch_file, write_batch_file, BatchFile, HexBytes, Quantity, TxSpec},
     engine::Engine,
     error::{read_file, InputError},
-    fuzz::write_batch_file,
     generate::{batch, GeneratorConfig},
+    runner::divergence,
     world::World,
 };
 
@@ -132,9 +131,13 @@ impl Minimizer<'_> {
         let Ok(prepared) = file.prepare(self.world) else {
             return false;
         };
-        let reference = self.reference.run(&prepared.world, &prepared.batch);
-        let candidate = self.candidate.run(&prepared.world, &prepared.batch);
-        compare(&reference, &candidate).is_some_and(|found| found.fingerprint == self.fingerprint)
+        divergence(
+            self.reference,
+            self.candidate,
+            &prepared.world,
+            &prepared.batch,
+        )
+        .is_some_and(|found| found.fingerprint == self.fingerprint)
     }
 
     /// Minimizes `file`, which must reproduce the fingerprint.

@@ -25,12 +25,19 @@ pub struct Report {
     pub transactions: usize,
     pub reference: EngineSummary,
     pub candidate: EngineSummary,
-    /// `equal` or `divergence`.
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     pub expected: Option<ExpectationSummary>,
     /// Whether the verdict matches the expectation (equality when none is given).
     pub as_expected: bool,
     pub divergence: Option<Divergence>,
+}
+
+/// Whether the outcomes are equal (`equal` or `divergence` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Equal,
+    Divergence,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,9 +80,9 @@ impl Report {
             reference: EngineSummary::new(&comparison.reference),
             candidate: EngineSummary::new(&comparison.candidate),
             verdict: if divergence.is_some() {
-                "divergence"
+                Verdict::Divergence
             } else {
-                "equal"
+                Verdict::Equal
             },
             expected: expected.map(|expected| match expected {
                 Expectation::Equal => ExpectationSummary::Equal,
@@ -93,10 +100,10 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut text = String::new();
         let status = match (self.verdict, self.as_expected) {
-            ("equal", true) => "EQUAL",
-            ("equal", false) => "EQUAL (a divergence was expected)",
-            (_, true) => "DIVERGENCE (expected)",
-            _ => "DIVERGENCE",
+            (Verdict::Equal, true) => "EQUAL",
+            (Verdict::Equal, false) => "EQUAL (a divergence was expected)",
+            (Verdict::Divergence, true) => "DIVERGENCE (expected)",
+            (Verdict::Divergence, false) => "DIVERGENCE",
         };
         let (reference, candidate) = (&self.reference, &self.candidate);
         let _ = writeln!(text, "{status}  {}", self.batch);
@@ -162,14 +169,9 @@ fn write_difference(text: &mut String, difference: &Difference, reference: &str,
 }
 
 fn shorten(value: &str) -> String {
-    if value.len() <= TEXT_VALUE_LIMIT {
-        value.to_owned()
-    } else {
-        format!(
-            "{}… ({} characters)",
-            &value[..TEXT_VALUE_LIMIT],
-            value.len()
-        )
+    match value.char_indices().nth(TEXT_VALUE_LIMIT) {
+        None => value.to_owned(),
+        Some((end, _)) => format!("{}… ({} characters)", &value[..end], value.chars().count()),
     }
 }
 
@@ -206,5 +208,19 @@ impl EngineSummary {
                 .map(|input| input.0.len()),
             panic: outcome.panic.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_shortened_at_a_character_boundary() {
+        let value = "é".repeat(TEXT_VALUE_LIMIT + 1);
+        let shown = shorten(&value);
+        assert!(shown.starts_with(&"é".repeat(TEXT_VALUE_LIMIT)), "{shown}");
+        assert!(shown.ends_with(&format!("({} characters)", TEXT_VALUE_LIMIT + 1)));
+        assert_eq!(shorten("short"), "short");
     }
 }

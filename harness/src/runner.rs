@@ -25,8 +25,6 @@ pub struct Comparison {
     pub reference: EngineRun,
     pub candidate: EngineRun,
     pub divergence: Option<Divergence>,
-    /// Time spent comparing the outcomes.
-    pub compare_elapsed: Duration,
 }
 
 /// Runs `batch` in `world` on both engines concurrently and compares the outcomes.
@@ -41,14 +39,30 @@ pub fn run_both(
         let reference = run_one(reference, world, batch);
         (reference, candidate.join().expect("engines never panic"))
     });
-    let start = Instant::now();
     let divergence = compare(&reference.outcome, &candidate.outcome);
     Comparison {
         reference,
         candidate,
         divergence,
-        compare_elapsed: start.elapsed(),
     }
+}
+
+/// Runs `batch` in `world` on both engines one after the other (for callers that are already
+/// parallel) and compares the outcomes.
+pub fn divergence(
+    reference: &dyn Engine,
+    candidate: &dyn Engine,
+    world: &World,
+    batch: &Batch,
+) -> Option<Divergence> {
+    compare(&reference.run(world, batch), &candidate.run(world, batch))
+}
+
+/// A rayon pool of `jobs` threads (at least one).
+pub fn thread_pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
 }
 
 /// Runs `batch` on one engine, timing it.

@@ -8,11 +8,10 @@ use arbitrary::Unstructured;
 use crate::{
     assembly::assemble,
     batch::{parse_batch_file, Batch},
-    divergence::compare,
     engine::{Engine, VmFast, VmLatest},
     generate::{batch, mutate_dump, GeneratorConfig},
     report::Report,
-    runner::{run_one, Comparison},
+    runner::run_both,
     world::{default_world, embedded_dump_path, load_dump, parse_dump, Dump, World},
 };
 
@@ -103,11 +102,8 @@ fn check(
     batch: &Batch,
     show_input: impl FnOnce() -> String,
 ) {
-    let (reference, candidate) = (
-        run_one(reference, world, batch),
-        run_one(candidate, world, batch),
-    );
-    let Some(divergence) = compare(&reference.outcome, &candidate.outcome) else {
+    let comparison = run_both(reference, candidate, world, batch);
+    let Some(divergence) = &comparison.divergence else {
         return;
     };
     if KNOWN_DIVERGENCES
@@ -116,12 +112,6 @@ fn check(
     {
         return;
     }
-    let comparison = Comparison {
-        reference,
-        candidate,
-        divergence: Some(divergence),
-        compare_elapsed: Default::default(),
-    };
     let report = Report::new(what.to_owned(), world.origin.clone(), &comparison, None);
     panic!(
         "unexplained divergence\n{}\ninput:\n{}",

@@ -6,6 +6,7 @@ use eravm_diff::{
     campaign::{self, CampaignOptions, CampaignState, EPOCH_SAMPLES},
     engine::{Fault, FaultyVmFast, VmLatest},
     error::InputError,
+    fuzz::Differential,
     generate::GeneratorConfig,
     world::default_world,
 };
@@ -17,17 +18,19 @@ fn try_run(dir: &Path, seed: u64, samples: u64) -> Result<CampaignState, InputEr
     let generator = GeneratorConfig::for_world(&world);
     let candidate = FaultyVmFast(Fault::Refund);
     let options = CampaignOptions {
-        world: &world,
-        generator: &generator,
-        reference: &VmLatest,
-        candidate: &candidate,
+        diff: Differential {
+            world: &world,
+            generator: &generator,
+            reference: &VmLatest,
+            candidate: &candidate,
+        },
         seed,
         duration: None,
         samples: Some(samples),
         jobs: 2,
         corpus: &dir.join("corpus"),
         findings: &dir.join("findings"),
-        known: HashMap::new(),
+        known: &HashMap::new(),
     };
     campaign::run(&options, &|_| {})
 }

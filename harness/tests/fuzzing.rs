@@ -1,11 +1,11 @@
 //! The fuzzing loop and the fuzz-target bodies.
 
-use std::{collections::HashSet, panic};
+use std::{collections::HashMap, panic};
 
 use eravm_diff::{
     batch::known_divergences,
     engine::{Fault, FaultyVmFast, RareRefundVmFast, VmFast, VmLatest},
-    fuzz::{fuzz, run_sample, FuzzOptions, INPUT_LEN},
+    fuzz::{fuzz, run_sample, Differential, FuzzOptions, INPUT_LEN},
     generate::{seeded_bytes, GeneratorConfig},
     targets,
     world::default_world,
@@ -20,16 +20,18 @@ fn fuzzing_finds_the_rare_refund_fault() {
     let generator = GeneratorConfig::for_world(&world);
     let findings = TempDir::new().unwrap();
     let options = FuzzOptions {
-        world: &world,
-        generator: &generator,
-        reference: &VmLatest,
-        candidate: &RareRefundVmFast,
+        diff: Differential {
+            world: &world,
+            generator: &generator,
+            reference: &VmLatest,
+            candidate: &RareRefundVmFast,
+        },
         seed: 1,
         duration: None,
         samples: Some(24),
         jobs: 2,
         findings: findings.path(),
-        known: HashSet::new(),
+        known: &HashMap::new(),
     };
     let summary = fuzz(&options, &|_, _| {}).unwrap();
     assert_eq!(summary.executions, 24);
@@ -58,21 +60,15 @@ fn diff_batch_aborts_only_on_unexplained_divergences() {
     let generator = GeneratorConfig::for_world(&world);
     let vectors = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors");
     let known = known_divergences(vectors.as_ref()).unwrap();
-    let options = FuzzOptions {
+    let diff = Differential {
         world: &world,
         generator: &generator,
         reference: &VmLatest,
         candidate: &VmFast,
-        seed: 3,
-        duration: None,
-        samples: None,
-        jobs: 1,
-        findings: std::path::Path::new("unused"),
-        known: HashSet::new(),
     };
     let (mut equal, mut explained) = (None, None);
     for sample in 0..100 {
-        match run_sample(&options, sample) {
+        match run_sample(&diff, 3, sample) {
             None => equal = equal.or(Some(sample)),
             Some((_, found)) if known.contains_key(&found.fingerprint) => {
                 explained = explained.or(Some(sample));

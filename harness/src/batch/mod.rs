@@ -11,7 +11,8 @@ use zksync_types::{Transaction, H256};
 pub use self::{
     keys::{test_key, test_key_address},
     prepare::{
-        batch_files_in, known_divergences, load_batch_file, parse_batch_file, PreparedBatch,
+        batch_files_in, known_divergences, load_batch_file, parse_batch_file, write_batch_file,
+        PreparedBatch,
     },
     spec::{
         BalanceSpec, BatchFile, BlockSpec, ContractSpec, Expectation, L1TxSpec, L2TxSpec, Party,

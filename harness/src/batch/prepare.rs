@@ -17,6 +17,7 @@ use super::{
 use crate::{
     assembly::assemble,
     error::{read_file, InputError},
+    files::write_atomic,
     world::World,
 };
 
@@ -36,6 +37,12 @@ pub fn load_batch_file(path: &Path) -> Result<BatchFile, InputError> {
     let text = std::str::from_utf8(&bytes)
         .map_err(|err| InputError::at(path, format!("not UTF-8 text: {err}")))?;
     parse_batch_file(&path.display().to_string(), text)
+}
+
+/// Writes a batch file atomically.
+pub fn write_batch_file(path: &Path, file: &BatchFile) -> std::io::Result<()> {
+    let yaml = serde_yaml::to_string(file).map_err(std::io::Error::other)?;
+    write_atomic(path, yaml.as_bytes())
 }
 
 /// Parses YAML batch text; `origin` names it in errors.

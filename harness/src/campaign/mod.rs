@@ -30,13 +30,13 @@ pub use self::{
 use crate::{
     batch::BatchFile,
     divergence::{compare, Divergence},
-    engine::{Engine, OpcodeCounts},
+    engine::OpcodeCounts,
     error::InputError,
-    fuzz::{describe, write_batch_file},
-    generate::{batch, GeneratorConfig},
+    fuzz::{self, Differential},
+    generate::batch,
     minimize::Minimizer,
     outcome::Outcome,
-    world::World,
+    runner::thread_pool,
 };
 
 /// Samples per epoch (fixed, so results do not depend on the number of jobs).
@@ -44,10 +44,7 @@ pub const EPOCH_SAMPLES: u64 = 64;
 
 /// What to run, for how long, and where to keep it.
 pub struct CampaignOptions<'a> {
-    pub world: &'a World,
-    pub generator: &'a GeneratorConfig,
-    pub reference: &'a dyn Engine,
-    pub candidate: &'a dyn Engine,
+    pub diff: Differential<'a>,
     pub seed: u64,
     /// Total campaign time, across restarts.
     pub duration: Option<Duration>,
@@ -57,7 +54,7 @@ pub struct CampaignOptions<'a> {
     pub corpus: &'a Path,
     pub findings: &'a Path,
     /// Divergences the vectors declare (fingerprint → explanation): counted, not reported.
-    pub known: HashMap<String, String>,
+    pub known: &'a HashMap<String, String>,
 }
 
 /// Runs (or resumes) the campaign kept in `options.findings` until its budget is spent.
@@ -74,15 +71,15 @@ pub fn run(
         Some(state) => state,
         None => CampaignState {
             seed: options.seed,
-            reference: options.reference.name().to_owned(),
-            candidate: options.candidate.name().to_owned(),
+            reference: options.diff.reference.name().to_owned(),
+            candidate: options.diff.candidate.name().to_owned(),
             ..CampaignState::default()
         },
     };
     let this = (
         options.seed,
-        options.reference.name(),
-        options.candidate.name(),
+        options.diff.reference.name(),
+        options.diff.candidate.name(),
     );
     if (
         state.seed,
@@ -100,10 +97,7 @@ pub fn run(
     }
     state.runs += 1;
     let mut corpus = Corpus::load(options.corpus, options.seed, state.epoch)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
-        .build()
-        .map_err(|err| InputError::new("thread pool", err))?;
+    let pool = thread_pool(options.jobs).map_err(|err| InputError::new("thread pool", err))?;
     let write_error =
         |path: &Path, err: std::io::Error| InputError::at(path, format!("cannot write: {err}"));
 
@@ -172,9 +166,9 @@ pub fn run(
         for (mut record, file) in new_findings {
             let start = Instant::now();
             let minimizer = Minimizer {
-                world: options.world,
-                reference: options.reference,
-                candidate: options.candidate,
+                world: options.diff.world,
+                reference: options.diff.reference,
+                candidate: options.diff.candidate,
                 fingerprint: record.fingerprint.clone(),
                 progress: &|_| {},
             };
@@ -202,7 +196,7 @@ pub fn run(
             .map_err(|err| write_error(&findings.join(STATE_FILE), err))?;
         progress(&state);
     }
-    report::write(findings, &state, &options.known)?;
+    report::write(findings, &state, options.known)?;
     Ok(state)
 }
 
@@ -243,11 +237,12 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> Samp
         seconds
     };
     let input = corpus.input(sample);
-    let file = batch(&mut Unstructured::new(&input), options.generator)
-        .expect("the generator never fails");
+    let diff = &options.diff;
+    let file =
+        batch(&mut Unstructured::new(&input), diff.generator).expect("the generator never fails");
     time.generate = lap();
     let prepared = file
-        .prepare(options.world)
+        .prepare(diff.world)
         .expect("generated batches are valid in the world they are generated for");
     let code = file
         .contracts
@@ -256,11 +251,10 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> Samp
         .collect();
     time.world = lap();
     let (reference, opcodes) =
-        options
-            .reference
+        diff.reference
             .run_counting_opcodes(&prepared.world, &prepared.batch, code);
     time.reference = lap();
-    let candidate = options.candidate.run(&prepared.world, &prepared.batch);
+    let candidate = diff.candidate.run(&prepared.world, &prepared.batch);
     time.candidate = lap();
     let divergence = compare(&reference, &candidate);
     let opcodes = opcodes.unwrap_or_default();
@@ -320,24 +314,26 @@ fn write_finding(
     mut file: BatchFile,
     divergence: &Divergence,
 ) -> Result<(FindingRecord, BatchFile), InputError> {
-    file.origin = Some(format!(
+    let origin = format!(
         "eravm-diff campaign --seed {} (sample {sample}), {} vs {}",
         options.seed,
-        options.reference.name(),
-        options.candidate.name()
-    ));
-    file.description = Some(describe(divergence));
-    let name = format!("{}.yaml", divergence.fingerprint);
-    let path = options.findings.join(&name);
-    write_batch_file(&path, &file)
-        .map_err(|err| InputError::at(&path, format!("cannot write: {err}")))?;
+        options.diff.reference.name(),
+        options.diff.candidate.name()
+    );
+    let path =
+        fuzz::write_finding(options.findings, &mut file, origin, divergence).map_err(|err| {
+            InputError::at(options.findings, format!("cannot write a finding: {err}"))
+        })?;
     let record = FindingRecord {
         fingerprint: divergence.fingerprint.clone(),
         sample,
         found_at: elapsed,
         first: format!("{:?}", divergence.first),
         signature: divergence.signature.clone(),
-        file: name,
+        file: format!(
+            "{}",
+            path.file_name().expect("a finding file").to_string_lossy()
+        ),
         minimized: String::new(),
     };
     Ok((record, file))

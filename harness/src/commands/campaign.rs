@@ -45,41 +45,35 @@ impl CampaignArgs {
     pub fn execute(self) -> CommandResult {
         let session = Session::load(&self.world, &self.vectors, &self.engines)?;
         let options = CampaignOptions {
-            world: &session.world,
-            generator: &session.generator,
-            reference: &*session.reference,
-            candidate: &*session.candidate,
+            diff: session.differential(),
             seed: self.seed,
             duration: Some(self.duration),
             samples: self.samples,
             jobs: self.jobs,
             corpus: &self.corpus,
             findings: &self.findings,
-            known: session.known.clone(),
+            known: &session.known,
         };
         let progress = Progress::new(self.duration, self.samples);
         let state = campaign::run(&options, &|state| progress.update(state));
         progress.finish();
         let state = state?;
-        let unexplained = state
-            .findings
-            .iter()
-            .filter(|finding| !options.known.contains_key(&finding.fingerprint))
-            .count();
+        let summary = report::Report::new(&state, &session.known).summary;
         println!(
             "{} executions in {:.0} s ({:.1}/s) over {} run(s); {} divergent samples ({} known); \
-             {} findings ({unexplained} unexplained); coverage {} variants; reports in {}",
-            state.executions,
-            state.elapsed,
-            state.executions as f64 / state.elapsed.max(1e-9),
-            state.runs,
-            state.divergent_samples,
-            state.known_divergent_samples,
-            state.findings.len(),
-            state.coverage.len(),
+             {} findings ({} unexplained); coverage {} variants; reports in {}",
+            summary.executions,
+            summary.seconds,
+            summary.executions_per_second,
+            summary.runs,
+            summary.divergent_samples,
+            summary.known_divergent_samples,
+            summary.findings,
+            summary.unexplained,
+            summary.coverage,
             self.findings.display()
         );
-        Ok(status(unexplained == 0))
+        Ok(status(summary.unexplained == 0))
     }
 }
 

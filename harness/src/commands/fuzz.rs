@@ -6,7 +6,6 @@ use std::{
 };
 
 use eravm_diff::{
-    batch::load_batch_file,
     coverage::{measure, opcode_variants},
     error::InputError,
     fuzz::{fuzz, FuzzOptions},
@@ -48,19 +47,16 @@ pub struct FuzzArgs {
 impl FuzzArgs {
     pub fn execute(self) -> CommandResult {
         let session = Session::load(&self.world, &self.vectors, &self.engines)?;
-        let (world, reference, candidate) =
-            (&session.world, &*session.reference, &*session.candidate);
+        let diff = session.differential();
+        let (reference, candidate) = (diff.reference, diff.candidate);
         let options = FuzzOptions {
-            world,
-            generator: &session.generator,
-            reference,
-            candidate,
+            diff,
             seed: self.seed,
             duration: Some(Duration::from_secs(self.seconds)),
             samples: self.samples,
             jobs: self.jobs,
             findings: &self.findings,
-            known: session.known.keys().cloned().collect(),
+            known: &session.known,
         };
         eprintln!(
             "fuzzing {} against {} with seed {} on {} jobs; findings go to {}",
@@ -102,15 +98,14 @@ impl FuzzArgs {
             }
             if self.minimize {
                 let minimizer = Minimizer {
-                    world,
+                    world: diff.world,
                     reference,
                     candidate,
                     fingerprint: divergence.fingerprint.clone(),
                     progress: &|line| eprintln!("  {line}"),
                 };
-                let file = load_batch_file(&finding.path)?;
                 let minimized = pool
-                    .install(|| minimizer.minimize_into(&file, &finding.path))
+                    .install(|| minimizer.minimize_into(&finding.file, &finding.path))
                     .map_err(|err| InputError::at(&finding.path, format!("cannot write: {err}")))?;
                 println!("      minimized: {}", minimized.after);
             }

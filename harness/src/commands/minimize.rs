@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 use eravm_diff::{
-    divergence::compare,
     error::InputError,
     fuzz::describe,
     generate::GeneratorConfig,
     minimize::{load_input, Minimizer},
+    runner::divergence,
     world::WorldSource,
 };
 
@@ -40,11 +40,8 @@ impl MinimizeArgs {
         let prepared = file
             .prepare(&world)
             .map_err(|err| err.within(input.display()))?;
-        let divergence = compare(
-            &reference.run(&prepared.world, &prepared.batch),
-            &candidate.run(&prepared.world, &prepared.batch),
-        )
-        .ok_or_else(|| InputError::at(input, "the engines agree on it: nothing to minimize"))?;
+        let divergence = divergence(&*reference, &*candidate, &prepared.world, &prepared.batch)
+            .ok_or_else(|| InputError::at(input, "the engines agree on it: nothing to minimize"))?;
         if let Some(wanted) = self
             .fingerprint
             .as_ref()

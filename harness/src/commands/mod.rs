@@ -11,7 +11,9 @@ use eravm_diff::{
     batch::known_divergences,
     engine::{self, Engine, Fault, ENGINE_NAMES},
     error::InputError,
+    fuzz::Differential,
     generate::GeneratorConfig,
+    runner::thread_pool,
     world::{World, WorldSource},
 };
 
@@ -90,6 +92,16 @@ impl Session {
             known: load_known(vectors)?,
         })
     }
+
+    /// The world, generator and engines, borrowed for a run.
+    pub fn differential(&self) -> Differential<'_> {
+        Differential {
+            world: &self.world,
+            generator: &self.generator,
+            reference: &*self.reference,
+            candidate: &*self.candidate,
+        }
+    }
 }
 
 /// Exit status 0 when `ok`, 1 otherwise.
@@ -103,8 +115,5 @@ pub fn status(ok: bool) -> ExitCode {
 
 /// A rayon pool of `jobs` threads.
 pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, InputError> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-        .map_err(|err| InputError::new("thread pool", err))
+    thread_pool(jobs).map_err(|err| InputError::new("thread pool", err))
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use eravm_diff::{
     batch::{batch_files_in, load_batch_file, Expectation},
     error::InputError,
-    report::Report,
+    report::{Report, Verdict},
     runner::run_both,
     world::{load_dump, WorldSource},
 };
@@ -156,7 +156,7 @@ fn print_reports(reports: &[Report], json: bool) {
     }
     let diverged = reports
         .iter()
-        .filter(|report| report.verdict != "equal")
+        .filter(|report| report.verdict == Verdict::Divergence)
         .count();
     let unexpected = reports.iter().filter(|report| !report.as_expected).count();
     println!(
