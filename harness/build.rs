@@ -57,7 +57,8 @@ fn main() {
 }
 
 /// Writes `$OUT_DIR/known_divergences.rs`: `(fingerprint, why)` of every vector that declares
-/// `expect: {divergence, why}`.
+/// `expect: {divergence, why}`. The same list as `batch::known_divergences` reads at run time
+/// (a build script cannot call the library); a unit test in `targets.rs` checks they agree.
 fn embed_known_divergences(vectors: &Path) {
     println!("cargo:rerun-if-changed={}", vectors.display());
     let mut known = vec![];

@@ -238,7 +238,7 @@ fn panic_location(message: &str) -> &str {
 }
 
 /// Replaces every bracketed index or key with `*`.
-pub fn normalize(path: &str) -> String {
+fn normalize(path: &str) -> String {
     let mut normalized = String::with_capacity(path.len());
     let mut depth = 0_usize;
     for ch in path.chars() {

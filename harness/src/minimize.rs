@@ -61,7 +61,10 @@ impl Size {
                 .blocks
                 .iter()
                 .flat_map(|block| &block.transactions)
-                .map(|tx| calldata(tx).0.len())
+                .map(|tx| {
+                    let (calldata, _) = calldata_and_gas(tx);
+                    calldata.0.len()
+                })
                 .sum(),
         }
     }
@@ -207,8 +210,13 @@ impl Minimizer<'_> {
                     "calldata",
                     file,
                     &test,
-                    |f| calldata(&transactions(f)[tx]).0.clone(),
-                    |f, bytes| set_field(f, tx, |spec| set_calldata(spec, HexBytes(bytes))),
+                    |f| {
+                        let (calldata, _) = calldata_and_gas(transaction(f, tx));
+                        calldata.0.clone()
+                    },
+                    |f, bytes| {
+                        set_field(f, tx, |spec| *shared_fields_mut(spec).0 = HexBytes(bytes))
+                    },
                 );
                 file = self.simplify_numbers(file, tx, &test);
             }
@@ -263,19 +271,21 @@ impl Minimizer<'_> {
     ) -> BatchFile {
         let mut candidate = file.clone();
         set_field(&mut candidate, tx, |spec| {
-            set_value(spec, Quantity::default())
+            *shared_fields_mut(spec).1 = Quantity::default();
         });
         if candidate != file && test(&candidate) {
             (self.progress)(&format!("transaction {tx}: value -> 0"));
             file = candidate;
         }
         loop {
-            let gas = gas_limit(&transactions(&file)[tx]);
+            let gas = calldata_and_gas(transaction(&file, tx)).1;
             if gas < 2 {
                 break;
             }
             let mut candidate = file.clone();
-            set_field(&mut candidate, tx, |spec| set_gas_limit(spec, gas / 2));
+            set_field(&mut candidate, tx, |spec| {
+                *shared_fields_mut(spec).2 = gas / 2
+            });
             if !test(&candidate) {
                 break;
             }
@@ -288,7 +298,7 @@ impl Minimizer<'_> {
 
 /// Delta debugging (complements only): the smallest sublist found for which `test` holds.
 /// Complements of one granularity are tested in parallel; the first success in order wins.
-pub fn ddmin<T: Clone + Send + Sync>(
+fn ddmin<T: Clone + Send + Sync>(
     mut items: Vec<T>,
     test: &(dyn Fn(&[T]) -> bool + Sync),
 ) -> Vec<T> {
@@ -356,38 +366,28 @@ fn set_field(file: &mut BatchFile, index: usize, change: impl FnOnce(&mut TxSpec
     true
 }
 
-fn calldata(tx: &TxSpec) -> &HexBytes {
+/// Transaction `index` (in batch order) of `file`.
+fn transaction(file: &BatchFile, index: usize) -> &TxSpec {
+    file.blocks
+        .iter()
+        .flat_map(|block| &block.transactions)
+        .nth(index)
+        .expect("transaction index in range")
+}
+
+/// The calldata and gas limit, which L1 and L2 transactions share.
+fn calldata_and_gas(tx: &TxSpec) -> (&HexBytes, u64) {
     match tx {
-        TxSpec::L2(spec) => &spec.calldata,
-        TxSpec::L1(spec) => &spec.calldata,
+        TxSpec::L2(spec) => (&spec.calldata, spec.gas_limit),
+        TxSpec::L1(spec) => (&spec.calldata, spec.gas_limit),
     }
 }
 
-fn set_calldata(tx: &mut TxSpec, bytes: HexBytes) {
+/// The calldata, value and gas limit, which L1 and L2 transactions share.
+fn shared_fields_mut(tx: &mut TxSpec) -> (&mut HexBytes, &mut Quantity, &mut u64) {
     match tx {
-        TxSpec::L2(spec) => spec.calldata = bytes,
-        TxSpec::L1(spec) => spec.calldata = bytes,
-    }
-}
-
-fn set_value(tx: &mut TxSpec, value: Quantity) {
-    match tx {
-        TxSpec::L2(spec) => spec.value = value,
-        TxSpec::L1(spec) => spec.value = value,
-    }
-}
-
-fn gas_limit(tx: &TxSpec) -> u64 {
-    match tx {
-        TxSpec::L2(spec) => spec.gas_limit,
-        TxSpec::L1(spec) => spec.gas_limit,
-    }
-}
-
-fn set_gas_limit(tx: &mut TxSpec, gas: u64) {
-    match tx {
-        TxSpec::L2(spec) => spec.gas_limit = gas,
-        TxSpec::L1(spec) => spec.gas_limit = gas,
+        TxSpec::L2(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
+        TxSpec::L1(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
     }
 }
 

@@ -119,3 +119,21 @@ fn check(
         show_input()
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{collections::HashMap, path::Path};
+
+    use super::KNOWN_DIVERGENCES;
+    use crate::batch::known_divergences;
+
+    #[test]
+    fn embedded_known_divergences_match_the_vectors() {
+        let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors");
+        let embedded: HashMap<String, String> = KNOWN_DIVERGENCES
+            .iter()
+            .map(|&(fingerprint, why)| (fingerprint.to_owned(), why.to_owned()))
+            .collect();
+        assert_eq!(embedded, known_divergences(&vectors).unwrap());
+    }
+}

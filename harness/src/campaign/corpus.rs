@@ -59,17 +59,15 @@ impl Corpus {
         self.inputs.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.inputs.is_empty()
-    }
-
     /// Adds an input found by `sample` of `epoch`, writing it atomically.
     pub fn add(&mut self, epoch: u64, sample: u64, input: Vec<u8>) -> std::io::Result<()> {
         let hash = hex::encode(&Sha256::digest(&input)[..4]);
         let name = format!("c{}-e{epoch:06}-s{sample:09}-{hash}", self.seed);
         write_atomic(&self.dir.join(&name), &input)?;
-        self.inputs.push((name, input));
-        self.inputs.sort();
+        let at = self
+            .inputs
+            .partition_point(|(existing, _)| *existing < name);
+        self.inputs.insert(at, (name, input));
         Ok(())
     }
 

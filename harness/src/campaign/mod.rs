@@ -23,10 +23,8 @@ use std::{
 use arbitrary::Unstructured;
 use rayon::prelude::*;
 
-pub use self::{
-    corpus::Corpus,
-    state::{CampaignState, FindingRecord, SeriesPoint, TimeSplit, STATE_FILE},
-};
+use self::corpus::Corpus;
+pub use self::state::{CampaignState, FindingRecord, SeriesPoint, TimeSplit, STATE_FILE};
 use crate::{
     batch::BatchFile,
     divergence::{compare, Divergence},

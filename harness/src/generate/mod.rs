@@ -17,10 +17,8 @@ use zksync_system_constants::{
 };
 use zksync_types::{get_code_key, Address, H256};
 
-pub use self::{
-    dump::mutate_dump,
-    program::{program, ProgramContext},
-};
+pub use self::dump::mutate_dump;
+use self::program::{program, ProgramContext};
 use crate::{
     batch::{
         BalanceSpec, BatchFile, BlockSpec, ContractSpec, HexBytes, L1TxSpec, L2TxSpec, Party,
@@ -67,7 +65,7 @@ impl GeneratorConfig {
 }
 
 /// Address of generated contract `index`: kernel space (`0x4000 + index`) or user space.
-pub fn contract_address(index: usize, kernel: bool) -> Address {
+fn contract_address(index: usize, kernel: bool) -> Address {
     if kernel {
         Address::from_low_u64_be(0x4000 + index as u64)
     } else {
@@ -92,8 +90,8 @@ pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile
         .map(|(index, &this)| {
             let cx = ProgramContext {
                 this,
-                call_targets: call_targets.clone(),
-                code_hashes: config.code_hashes.clone(),
+                call_targets: &call_targets,
+                code_hashes: &config.code_hashes,
             };
             Ok(ContractSpec {
                 address: this,

@@ -17,25 +17,25 @@ use arbitrary::{Result, Unstructured};
 use zksync_types::{Address, H256, U256};
 
 /// What a program can refer to besides itself.
-#[derive(Debug, Clone)]
-pub struct ProgramContext {
+#[derive(Debug, Clone, Copy)]
+pub struct ProgramContext<'a> {
     /// The contract's own address.
     pub this: Address,
     /// Other contracts worth calling: generated peers, system contracts, accounts.
-    pub call_targets: Vec<Address>,
+    pub call_targets: &'a [Address],
     /// Code hashes worth decommitting.
-    pub code_hashes: Vec<H256>,
+    pub code_hashes: &'a [H256],
 }
 
-impl ProgramContext {
+impl ProgramContext<'_> {
     /// Below 2^16: kernel-only opcodes succeed.
-    pub fn is_kernel(&self) -> bool {
+    fn is_kernel(&self) -> bool {
         self.this < Address::from_low_u64_be(1 << 16)
     }
 }
 
 /// Generates the assembly text of one contract.
-pub fn program(u: &mut Unstructured, cx: &ProgramContext) -> Result<String> {
+pub fn program(u: &mut Unstructured, cx: &ProgramContext<'_>) -> Result<String> {
     let mut builder = Builder::new(cx);
     builder.main(u)?;
     Ok(builder.finish())
@@ -54,7 +54,7 @@ const MAX_DEPTH: u8 = 3;
 const STACK_SLOTS: u16 = 16;
 
 struct Builder<'a> {
-    cx: &'a ProgramContext,
+    cx: &'a ProgramContext<'a>,
     lines: Vec<String>,
     subroutines: Vec<Vec<String>>,
     constants: Vec<U256>,
@@ -62,7 +62,7 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(cx: &'a ProgramContext) -> Self {
+    fn new(cx: &'a ProgramContext<'a>) -> Self {
         Self {
             cx,
             lines: vec![],
