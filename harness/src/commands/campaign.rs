@@ -10,51 +10,38 @@ use std::{
 use eravm_diff::{
     campaign::{self, report, CampaignOptions, CampaignState, STATE_FILE},
     error::InputError,
-    world::WorldSource,
 };
 
-use super::{default_jobs, load_known, status, CommandResult, EngineArgs, Session};
+use super::{load_known, status, CommandResult, SessionArgs};
 
 #[derive(clap::Args)]
 pub struct CampaignArgs {
     /// Total campaign time across restarts (e.g. 30m, 2h, 90s).
     #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
     duration: Duration,
-    /// Total samples across restarts (stops at whichever budget is spent first).
-    #[arg(long)]
-    samples: Option<u64>,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    #[arg(long, default_value_t = default_jobs())]
-    jobs: usize,
     #[arg(long, default_value = "campaign/corpus")]
     corpus: PathBuf,
     /// Findings, campaign state and reports.
     #[arg(long, default_value = "campaign/findings")]
     findings: PathBuf,
-    /// Batch files whose declared divergences are known.
-    #[arg(long, default_value = "vectors")]
-    vectors: PathBuf,
-    #[arg(long, default_value = "default")]
-    world: WorldSource,
     #[command(flatten)]
-    engines: EngineArgs,
+    session: SessionArgs,
 }
 
 impl CampaignArgs {
     pub fn execute(self) -> CommandResult {
-        let session = Session::load(&self.world, &self.vectors, &self.engines)?;
+        let session = self.session.load()?;
         let options = CampaignOptions {
             diff: session.differential(),
-            seed: self.seed,
+            seed: self.session.seed,
             duration: Some(self.duration),
-            samples: self.samples,
-            jobs: self.jobs,
+            samples: self.session.samples,
+            jobs: self.session.jobs,
             corpus: &self.corpus,
             findings: &self.findings,
             known: &session.known,
         };
-        let progress = Progress::new(self.duration, self.samples);
+        let progress = Progress::new(self.duration, self.session.samples);
         let state = campaign::run(&options, &|state| progress.update(state));
         progress.finish();
         let state = state?;

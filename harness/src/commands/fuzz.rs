@@ -14,47 +14,33 @@ use eravm_diff::{
     world::WorldSource,
 };
 
-use super::{default_jobs, pool, status, CommandResult, EngineArgs, Session};
+use super::{default_jobs, pool, status, CommandResult, SessionArgs};
 
 #[derive(clap::Args)]
 pub struct FuzzArgs {
     /// Time budget.
     #[arg(long, default_value_t = 60)]
     seconds: u64,
-    /// Sample budget (stops at whichever budget is spent first).
-    #[arg(long)]
-    samples: Option<u64>,
-    /// Sample `i` of seed `s` is always the same batch.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Parallel workers.
-    #[arg(long, default_value_t = default_jobs())]
-    jobs: usize,
     #[arg(long, default_value = "findings")]
     findings: PathBuf,
-    /// Batch files whose declared divergences are known (not reported again).
-    #[arg(long, default_value = "vectors")]
-    vectors: PathBuf,
     /// Minimize each new finding before it is left in the findings directory.
     #[arg(long)]
     minimize: bool,
-    #[arg(long, default_value = "default")]
-    world: WorldSource,
     #[command(flatten)]
-    engines: EngineArgs,
+    session: SessionArgs,
 }
 
 impl FuzzArgs {
     pub fn execute(self) -> CommandResult {
-        let session = Session::load(&self.world, &self.vectors, &self.engines)?;
+        let session = self.session.load()?;
         let diff = session.differential();
         let (reference, candidate) = (diff.reference, diff.candidate);
         let options = FuzzOptions {
             diff,
-            seed: self.seed,
+            seed: self.session.seed,
             duration: Some(Duration::from_secs(self.seconds)),
-            samples: self.samples,
-            jobs: self.jobs,
+            samples: self.session.samples,
+            jobs: self.session.jobs,
             findings: &self.findings,
             known: &session.known,
         };
@@ -62,8 +48,8 @@ impl FuzzArgs {
             "fuzzing {} against {} with seed {} on {} jobs; findings go to {}",
             candidate.name(),
             reference.name(),
-            self.seed,
-            self.jobs,
+            self.session.seed,
+            self.session.jobs,
             self.findings.display()
         );
         let start = Instant::now();
@@ -84,7 +70,7 @@ impl FuzzArgs {
             summary.divergent_samples,
             summary.findings.len()
         );
-        let pool = pool(self.jobs)?;
+        let pool = pool(self.session.jobs)?;
         for finding in &summary.findings {
             let divergence = &finding.divergence;
             println!(

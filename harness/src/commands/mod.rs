@@ -5,7 +5,11 @@ pub mod fuzz;
 pub mod minimize;
 pub mod run;
 
-use std::{collections::HashMap, path::Path, process::ExitCode};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use eravm_diff::{
     batch::known_divergences,
@@ -76,23 +80,43 @@ pub struct Session {
     pub known: HashMap<String, String>,
 }
 
-impl Session {
-    pub fn load(
-        world: &WorldSource,
-        vectors: &Path,
-        engines: &EngineArgs,
-    ) -> Result<Self, InputError> {
-        let world = world.load()?;
-        let (reference, candidate) = engines.engines();
-        Ok(Self {
+/// The arguments of the generating commands (`fuzz`, `campaign`) from which a [`Session`] is
+/// loaded, plus their sample budget, seed and parallelism.
+#[derive(clap::Args)]
+pub struct SessionArgs {
+    /// Sample budget (for a campaign, across restarts); stops at whichever budget is spent first.
+    #[arg(long)]
+    pub samples: Option<u64>,
+    /// Sample `i` of seed `s` is always the same batch.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Parallel workers.
+    #[arg(long, default_value_t = default_jobs())]
+    pub jobs: usize,
+    /// Batch files whose declared divergences are known (not reported as findings).
+    #[arg(long, default_value = "vectors")]
+    pub vectors: PathBuf,
+    #[arg(long, default_value = "default")]
+    pub world: WorldSource,
+    #[command(flatten)]
+    pub engines: EngineArgs,
+}
+
+impl SessionArgs {
+    pub fn load(&self) -> Result<Session, InputError> {
+        let world = self.world.load()?;
+        let (reference, candidate) = self.engines.engines();
+        Ok(Session {
             generator: GeneratorConfig::for_world(&world),
             world,
             reference,
             candidate,
-            known: load_known(vectors)?,
+            known: load_known(&self.vectors)?,
         })
     }
+}
 
+impl Session {
     /// The world, generator and engines, borrowed for a run.
     pub fn differential(&self) -> Differential<'_> {
         Differential {

@@ -481,7 +481,7 @@ impl<'a> Builder<'a> {
             }
             _ => {
                 let hash = if !self.cx.code_hashes.is_empty() && u.ratio(3, 4)? {
-                    U256::from_big_endian(u.choose(&self.cx.code_hashes)?.as_bytes())
+                    U256::from_big_endian(u.choose(self.cx.code_hashes)?.as_bytes())
                 } else {
                     Self::interesting_word(u)?
                 };
@@ -568,7 +568,7 @@ impl<'a> Builder<'a> {
 
     fn far_call(&mut self, u: &mut Unstructured) -> Result<()> {
         let target = match u.int_in_range(0..=9)? {
-            0..=6 if !self.cx.call_targets.is_empty() => *u.choose(&self.cx.call_targets)?,
+            0..=6 if !self.cx.call_targets.is_empty() => *u.choose(self.cx.call_targets)?,
             7 => self.cx.this,
             8 => Address::from_low_u64_be(0x4fff),
             _ => Address::from_low_u64_be(u.arbitrary::<u64>()? | (1 << 40)),
