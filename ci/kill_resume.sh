@@ -4,13 +4,17 @@
 # time, and checks that both end with the same findings, the same corpus and each finding
 # reported once: nothing lost, nothing duplicated.
 #
-#   ci/kill_resume.sh [SAMPLES]     (default 384; PROFILE=release to use a release build)
+# Each kill waits until its run has committed an epoch, then falls at a random moment within
+# about one epoch's time, so that every restart resumes committed work and every kill interrupts
+# work in flight, however fast or slow the machine is. SAMPLES must cover at least 4 epochs of 64.
+#
+#   ci/kill_resume.sh [SAMPLES]     (default 256; PROFILE=release to use a release build)
 #
 # The vectors' known divergences are not loaded, so that every divergence is a finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-samples=${1:-384}
+samples=${1:-256}
 profile=${PROFILE:-debug}
 if [ "$profile" = release ]; then cargo build -q --release -p eravm-diff; else cargo build -q -p eravm-diff; fi
 bin=target/$profile/eravm-diff
@@ -29,19 +33,29 @@ committed() {
   python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["epoch"], "epochs,", len(s["findings"]), "findings")' \
     "$1/findings/campaign.json" 2>/dev/null || echo "nothing committed yet"
 }
+epochs() { # committed epochs, 0 before the first commit
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["epoch"])' "$1/findings/campaign.json" 2>/dev/null || echo 0
+}
+now_ms() { date +%s%3N; }
 
-start=$(date +%s)
+start=$(now_ms)
 status=0; (campaign "$work/whole") || status=$?
 finished "$status" "$work/whole"
-echo "uninterrupted: $(committed "$work/whole") in $(( $(date +%s) - start )) s"
+whole_ms=$(( $(now_ms) - start ))
+whole_epochs=$(epochs "$work/whole")
+[ "$whole_epochs" -ge 4 ] || { echo "need at least 4 epochs of 64 samples, got $whole_epochs"; exit 1; }
+epoch_ms=$(( whole_ms / whole_epochs ))
+echo "uninterrupted: $(committed "$work/whole") in $(( whole_ms / 1000 )) s (about $epoch_ms ms an epoch)"
 
 for kill in 1 2 3; do
+  before=$(epochs "$work/killed")
   (campaign "$work/killed") & pid=$!
-  delay=$(( RANDOM % 60 + 20 ))            # 2.0 to 7.9 seconds
-  sleep "$(( delay / 10 )).$(( delay % 10 ))"
+  while [ "$(epochs "$work/killed")" = "$before" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  delay=$(( RANDOM * epoch_ms / 32768 ))
+  sleep "$(( delay / 1000 )).$(printf %03d $(( delay % 1000 )))"
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  echo "kill -9 $kill after $(( delay / 10 )).$(( delay % 10 )) s: $(committed "$work/killed")"
+  echo "kill -9 $kill at $delay ms after epoch $(( before + 1 )) committed: $(committed "$work/killed")"
 done
 status=0; (campaign "$work/killed") || status=$?
 finished "$status" "$work/killed"
@@ -63,8 +77,8 @@ whole, killed = (json.load(open(path)) for path in sys.argv[1:])
 fingerprints = [f["fingerprint"] for f in killed["findings"]]
 assert len(fingerprints) == len(set(fingerprints)), f"a finding was reported twice: {fingerprints}"
 assert fingerprints == [f["fingerprint"] for f in whole["findings"]], f"findings differ: {fingerprints} vs {[f['fingerprint'] for f in whole['findings']]}"
-# Runs that committed an epoch before their kill, plus the last one.
-assert killed["runs"] >= 2, f"no run was resumed (state says {killed['runs']} runs)"
+# Runs that committed an epoch: each killed one, and the last one unless nothing was left for it.
+assert killed["runs"] >= 3, f"a killed run did not commit (state says {killed['runs']} runs)"
 for key in ("executions", "divergent_samples", "corpus_added", "features", "coverage"):
     assert whole[key] == killed[key], f"{key} differs"
 report = json.load(open(sys.argv[2].replace("campaign.json", "report.json")))
