@@ -181,7 +181,7 @@ pub fn run(
         let epoch_seconds = epoch_started.elapsed().as_secs_f64();
         state.elapsed = elapsed_before + started.elapsed().as_secs_f64();
         state.epoch += 1;
-        state.series.push(SeriesPoint {
+        state.record(SeriesPoint {
             time: state.elapsed,
             executions: state.executions,
             rate: (last - first) as f64 / epoch_seconds.max(1e-9),

@@ -13,6 +13,10 @@ use crate::{error::InputError, files::write_atomic};
 /// File name of the state, in the findings directory.
 pub const STATE_FILE: &str = "campaign.json";
 
+/// The most points the series keeps. Past it, every other point is dropped (the first and the
+/// last stay), so a campaign of any length keeps a plot-sized history and a small state file.
+pub const MAX_SERIES_POINTS: usize = 1024;
+
 /// A campaign's progress, totals and history.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CampaignState {
@@ -41,7 +45,7 @@ pub struct CampaignState {
     pub corpus_added: u64,
     /// New divergences, in the order found.
     pub findings: Vec<FindingRecord>,
-    /// One point per committed epoch.
+    /// One point per committed epoch, thinned to at most [`MAX_SERIES_POINTS`].
     pub series: Vec<SeriesPoint>,
 }
 
@@ -131,9 +135,55 @@ impl CampaignState {
         write_atomic(&dir.join(STATE_FILE), &json)
     }
 
+    /// Appends the point of a committed epoch, thinning the series when it grows too long.
+    pub fn record(&mut self, point: SeriesPoint) {
+        self.series.push(point);
+        let len = self.series.len();
+        if len > MAX_SERIES_POINTS {
+            let mut index = 0;
+            self.series.retain(|_| {
+                let keep = index % 2 == 0 || index == len - 1;
+                index += 1;
+                keep
+            });
+        }
+    }
+
     pub fn knows(&self, fingerprint: &str) -> bool {
         self.findings
             .iter()
             .any(|finding| finding.fingerprint == fingerprint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(executions: u64) -> SeriesPoint {
+        SeriesPoint {
+            time: executions as f64,
+            executions,
+            rate: 1.0,
+            findings: 0,
+            coverage: 0,
+            corpus: 0,
+        }
+    }
+
+    #[test]
+    fn series_stays_bounded_and_keeps_its_ends() {
+        let mut state = CampaignState::default();
+        for executions in 0..10 * MAX_SERIES_POINTS as u64 {
+            state.record(point(executions));
+            assert!(state.series.len() <= MAX_SERIES_POINTS);
+            assert_eq!(state.series.last(), Some(&point(executions)));
+        }
+        assert_eq!(state.series[0], point(0));
+        assert!(state.series.len() > MAX_SERIES_POINTS / 4);
+        assert!(state
+            .series
+            .windows(2)
+            .all(|w| w[0].executions < w[1].executions));
     }
 }
