@@ -15,8 +15,8 @@ pub use self::{
         PreparedBatch,
     },
     spec::{
-        BalanceSpec, BatchFile, BlockSpec, ContractSpec, Expectation, L1TxSpec, L2TxSpec, Party,
-        StorageSpec, TxSpec,
+        BalanceSpec, BatchFile, BlockSpec, ContractSpec, Expectation, FactoryDepSpec, L1TxSpec,
+        L2TxSpec, Party, StorageSpec, TxSpec,
     },
     values::{HexBytes, Quantity},
 };

@@ -12,7 +12,8 @@ use zksync_types::{
 
 use super::{
     keys::{test_key, test_key_address},
-    Batch, BatchFile, Block, Expectation, L1TxSpec, L2TxSpec, Party, TxSpec,
+    Batch, BatchFile, Block, Expectation, FactoryDepSpec, HexBytes, L1TxSpec, L2TxSpec, Party,
+    TxSpec,
 };
 use crate::{
     assembly::assemble,
@@ -93,18 +94,8 @@ impl BatchFile {
         }
         for (i, contract) in self.contracts.iter().enumerate() {
             let origin = format!("contracts[{i}] ({:?})", contract.address);
-            let bytecode = match (&contract.assembly, &contract.bytecode) {
-                (Some(text), None) => {
-                    assemble(text).map_err(|problem| InputError::new(&origin, problem))?
-                }
-                (None, Some(code)) => code.0.clone(),
-                _ => {
-                    return Err(InputError::new(
-                        origin,
-                        "give exactly one of `assembly` and `bytecode`",
-                    ))
-                }
-            };
+            let bytecode = code(&contract.assembly, &contract.bytecode)
+                .map_err(|problem| InputError::new(&origin, problem))?;
             setup
                 .deploy(contract.address, bytecode)
                 .map_err(|err| InputError::new(origin, err.problem))?;
@@ -147,6 +138,26 @@ impl BatchFile {
             batch: Batch { blocks },
         })
     }
+}
+
+/// The bytecode of a contract or factory dependency, given as assembly or as bytecode.
+fn code(assembly: &Option<String>, bytecode: &Option<HexBytes>) -> Result<Vec<u8>, String> {
+    match (assembly, bytecode) {
+        (Some(text), None) => assemble(text),
+        (None, Some(code)) => Ok(code.0.clone()),
+        _ => Err("give exactly one of `assembly` and `bytecode`".to_owned()),
+    }
+}
+
+/// The bytecodes of a transaction's factory dependencies.
+fn factory_deps(deps: &[FactoryDepSpec]) -> Result<Vec<Vec<u8>>, String> {
+    deps.iter()
+        .enumerate()
+        .map(|(i, dep)| {
+            code(&dep.assembly, &dep.bytecode)
+                .map_err(|problem| format!("factory_deps[{i}]: {problem}"))
+        })
+        .collect()
 }
 
 fn resolve(party: Party, what: &str) -> Result<Address, InputError> {
@@ -222,7 +233,7 @@ impl<'a> TxBuilder<'a> {
             spec.value.0,
             self.world.system_env.chain_id,
             &key,
-            vec![],
+            factory_deps(&spec.factory_deps)?,
             PaymasterParams::default(),
         )
         .map_err(|err| format!("cannot sign: {err}"))?;
@@ -253,7 +264,7 @@ impl<'a> TxBuilder<'a> {
                 contract_address: Some(self.address(spec.to)?),
                 calldata: spec.calldata.0.clone(),
                 value: spec.value.0,
-                factory_deps: vec![],
+                factory_deps: factory_deps(&spec.factory_deps)?,
             },
             common_data: L1TxCommonData {
                 sender,

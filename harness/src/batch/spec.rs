@@ -16,6 +16,13 @@
 //! blocks:
 //!   - transactions:
 //!       - l2: {from: 1, to: "0x...c0de", calldata: "0x", gas_limit: 2000000}
+//!       - l2:
+//!           from: 1
+//!           to: "0x...c0de"
+//!           gas_limit: 20000000
+//!           factory_deps:             # bytecodes shipped with the transaction
+//!             - assembly: |
+//!                 ...EraVM assembly...  # or `bytecode: 0x...`
 //!       - l1: {from: "0x...", to: "0x...c0de", gas_limit: 2000000}
 //!   - timestamp_delta: 2
 //!     transactions: []
@@ -121,6 +128,19 @@ pub struct ContractSpec {
     pub bytecode: Option<HexBytes>,
 }
 
+/// A factory dependency: bytecode shipped with a transaction, which the bootloader publishes
+/// (compressed when it can) and marks as known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactoryDepSpec {
+    /// EraVM assembly text (zkevm-assembly syntax).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assembly: Option<String>,
+    /// Compiled EraVM bytecode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytecode: Option<HexBytes>,
+}
+
 /// A storage slot in the pre-state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -173,6 +193,8 @@ pub struct L2TxSpec {
     /// Defaults to 50000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gas_per_pubdata_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factory_deps: Vec<FactoryDepSpec>,
 }
 
 /// An L1->L2 priority transaction.
@@ -198,6 +220,8 @@ pub struct L1TxSpec {
     /// Defaults to 800 (the L1->L2 requirement).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gas_per_pubdata_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factory_deps: Vec<FactoryDepSpec>,
 }
 
 fn one() -> u64 {

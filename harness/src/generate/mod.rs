@@ -164,6 +164,7 @@ fn transaction(u: &mut Unstructured, contracts: &[Address]) -> Result<TxSpec> {
             refund_recipient: None,
             max_fee_per_gas: None,
             gas_per_pubdata_limit: None,
+            factory_deps: vec![],
         })
     } else {
         TxSpec::L2(L2TxSpec {
@@ -176,6 +177,7 @@ fn transaction(u: &mut Unstructured, contracts: &[Address]) -> Result<TxSpec> {
             nonce: if u.ratio(1, 30)? { Some(1_000) } else { None },
             max_fee_per_gas: None,
             gas_per_pubdata_limit: None,
+            factory_deps: vec![],
         })
     })
 }

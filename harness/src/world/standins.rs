@@ -1,11 +1,15 @@
-//! Stand-ins for system contracts that a world lacks but the bootloader needs to finish a batch.
+//! Stand-ins for system contracts that a world lacks but the bootloader needs to finish a batch
+//! and to publish factory deps.
 //! They are written for this project in EraVM assembly (harness/standins/*.zasm); each file's
 //! header says what the stand-in does and what it does not check. They are installed only at
 //! addresses without code, so a world with the real contracts keeps them.
 
 use std::sync::OnceLock;
 
-use zksync_system_constants::{KNOWN_CODES_STORAGE_ADDRESS, L1_MESSENGER_ADDRESS};
+use zksync_system_constants::{
+    COMPRESSOR_ADDRESS, KNOWN_CODES_STORAGE_ADDRESS, L1_MESSENGER_ADDRESS,
+    SHA256_PRECOMPILE_ADDRESS,
+};
 use zksync_types::{get_code_key, Address};
 
 use super::{deploy_into, StorageLayer};
@@ -21,7 +25,7 @@ pub struct StandIn {
 }
 
 /// Every stand-in, in installation order.
-pub static STAND_INS: [StandIn; 2] = [
+pub static STAND_INS: [StandIn; 4] = [
     StandIn {
         name: "L1Messenger",
         address: L1_MESSENGER_ADDRESS,
@@ -32,6 +36,18 @@ pub static STAND_INS: [StandIn; 2] = [
         name: "KnownCodesStorage",
         address: KNOWN_CODES_STORAGE_ADDRESS,
         source: include_str!("../../standins/known_codes_storage.zasm"),
+        code: OnceLock::new(),
+    },
+    StandIn {
+        name: "Compressor",
+        address: COMPRESSOR_ADDRESS,
+        source: include_str!("../../standins/compressor.zasm"),
+        code: OnceLock::new(),
+    },
+    StandIn {
+        name: "SHA256",
+        address: SHA256_PRECOMPILE_ADDRESS,
+        source: include_str!("../../standins/sha256.zasm"),
         code: OnceLock::new(),
     },
 ];
