@@ -13,7 +13,9 @@ use rayon::prelude::*;
 use arbitrary::Unstructured;
 
 use crate::{
-    batch::{load_batch_file, write_batch_file, BatchFile, HexBytes, Quantity, TxSpec},
+    batch::{
+        load_batch_file, write_batch_file, BatchFile, FactoryDepSpec, HexBytes, Quantity, TxSpec,
+    },
     engine::Engine,
     error::{read_file, InputError},
     generate::{batch, GeneratorConfig},
@@ -40,6 +42,7 @@ pub struct Size {
     /// Instructions in all contracts (assembly lines that are not labels or directives).
     pub instructions: usize,
     pub calldata_bytes: usize,
+    pub factory_deps: usize,
 }
 
 impl Size {
@@ -66,6 +69,12 @@ impl Size {
                     calldata.0.len()
                 })
                 .sum(),
+            factory_deps: file
+                .blocks
+                .iter()
+                .flat_map(|block| &block.transactions)
+                .map(|tx| factory_deps(tx).len())
+                .sum(),
         }
     }
 }
@@ -76,7 +85,11 @@ impl fmt::Display for Size {
             f,
             "{} blocks, {} transactions, {} contracts, {} instructions, {} calldata bytes",
             self.blocks, self.transactions, self.contracts, self.instructions, self.calldata_bytes
-        )
+        )?;
+        if self.factory_deps > 0 {
+            write!(f, ", {} factory deps", self.factory_deps)?;
+        }
+        Ok(())
     }
 }
 
@@ -217,6 +230,13 @@ impl Minimizer<'_> {
                     |f, bytes| {
                         set_field(f, tx, |spec| *shared_fields_mut(spec).0 = HexBytes(bytes))
                     },
+                );
+                file = self.pass(
+                    "factory deps",
+                    file,
+                    &test,
+                    |f| factory_deps(transaction(f, tx)).to_vec(),
+                    |f, deps| set_field(f, tx, |spec| *factory_deps_mut(spec) = deps),
                 );
                 file = self.simplify_numbers(file, tx, &test);
             }
@@ -388,6 +408,21 @@ fn shared_fields_mut(tx: &mut TxSpec) -> (&mut HexBytes, &mut Quantity, &mut u64
     match tx {
         TxSpec::L2(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
         TxSpec::L1(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
+    }
+}
+
+/// The factory deps, which L1 and L2 transactions share.
+fn factory_deps(tx: &TxSpec) -> &[FactoryDepSpec] {
+    match tx {
+        TxSpec::L2(spec) => &spec.factory_deps,
+        TxSpec::L1(spec) => &spec.factory_deps,
+    }
+}
+
+fn factory_deps_mut(tx: &mut TxSpec) -> &mut Vec<FactoryDepSpec> {
+    match tx {
+        TxSpec::L2(spec) => &mut spec.factory_deps,
+        TxSpec::L1(spec) => &mut spec.factory_deps,
     }
 }
 

@@ -3,7 +3,7 @@
 use arbitrary::Unstructured;
 use eravm_diff::{
     assembly::assemble,
-    batch::parse_batch_file,
+    batch::{parse_batch_file, TxSpec},
     engine::{Engine, VmFast},
     generate::{batch, GeneratorConfig},
     outcome::Outcome,
@@ -58,5 +58,37 @@ proptest! {
         let decoded = Outcome::from_canonical_bytes(&encoded).unwrap();
         prop_assert_eq!(decoded.canonical_bytes(), encoded);
         prop_assert_eq!(decoded.digest(), outcome.digest());
+    }
+}
+
+#[test]
+fn some_generated_batches_ship_well_formed_factory_deps() {
+    let config = GeneratorConfig::for_world(&default_world());
+    let batches: Vec<_> = (0..400)
+        .map(|sample| eravm_diff::fuzz::sample_batch(&config, 1, sample))
+        .collect();
+    let deps_of = |file: &eravm_diff::batch::BatchFile| -> Vec<Vec<u8>> {
+        file.blocks
+            .iter()
+            .flat_map(|block| &block.transactions)
+            .flat_map(|tx| match tx {
+                TxSpec::L2(spec) => &spec.factory_deps,
+                TxSpec::L1(spec) => &spec.factory_deps,
+            })
+            .map(|dep| dep.bytecode.clone().expect("generated deps are bytecode").0)
+            .collect()
+    };
+    let with_deps = batches
+        .iter()
+        .filter(|file| !deps_of(file).is_empty())
+        .count();
+    // One batch in eight draws a pool; a few of those give it to no transaction.
+    assert!(
+        (10..=100).contains(&with_deps),
+        "{with_deps} of 400 batches ship factory deps"
+    );
+    for bytecode in batches.iter().flat_map(deps_of) {
+        let words = bytecode.len() / 32;
+        assert!(bytecode.len() % 32 == 0 && words % 2 == 1 && words < 16);
     }
 }
