@@ -13,9 +13,7 @@ use rayon::prelude::*;
 use arbitrary::Unstructured;
 
 use crate::{
-    batch::{
-        load_batch_file, write_batch_file, BatchFile, FactoryDepSpec, HexBytes, Quantity, TxSpec,
-    },
+    batch::{load_batch_file, write_batch_file, BatchFile, HexBytes, Quantity, TxSpec},
     engine::Engine,
     error::{read_file, InputError},
     generate::{batch, GeneratorConfig},
@@ -73,7 +71,7 @@ impl Size {
                 .blocks
                 .iter()
                 .flat_map(|block| &block.transactions)
-                .map(|tx| factory_deps(tx).len())
+                .map(|tx| tx.factory_deps().len())
                 .sum(),
         }
     }
@@ -235,8 +233,8 @@ impl Minimizer<'_> {
                     "factory deps",
                     file,
                     &test,
-                    |f| factory_deps(transaction(f, tx)).to_vec(),
-                    |f, deps| set_field(f, tx, |spec| *factory_deps_mut(spec) = deps),
+                    |f| transaction(f, tx).factory_deps().to_vec(),
+                    |f, deps| set_field(f, tx, |spec| *spec.factory_deps_mut() = deps),
                 );
                 file = self.simplify_numbers(file, tx, &test);
             }
@@ -408,21 +406,6 @@ fn shared_fields_mut(tx: &mut TxSpec) -> (&mut HexBytes, &mut Quantity, &mut u64
     match tx {
         TxSpec::L2(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
         TxSpec::L1(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
-    }
-}
-
-/// The factory deps, which L1 and L2 transactions share.
-fn factory_deps(tx: &TxSpec) -> &[FactoryDepSpec] {
-    match tx {
-        TxSpec::L2(spec) => &spec.factory_deps,
-        TxSpec::L1(spec) => &spec.factory_deps,
-    }
-}
-
-fn factory_deps_mut(tx: &mut TxSpec) -> &mut Vec<FactoryDepSpec> {
-    match tx {
-        TxSpec::L2(spec) => &mut spec.factory_deps,
-        TxSpec::L1(spec) => &mut spec.factory_deps,
     }
 }
 

@@ -3,7 +3,7 @@
 use arbitrary::Unstructured;
 use eravm_diff::{
     assembly::assemble,
-    batch::{parse_batch_file, TxSpec},
+    batch::parse_batch_file,
     engine::{Engine, VmFast},
     generate::{batch, GeneratorConfig},
     outcome::Outcome,
@@ -71,10 +71,7 @@ fn some_generated_batches_ship_well_formed_factory_deps() {
         file.blocks
             .iter()
             .flat_map(|block| &block.transactions)
-            .flat_map(|tx| match tx {
-                TxSpec::L2(spec) => &spec.factory_deps,
-                TxSpec::L1(spec) => &spec.factory_deps,
-            })
+            .flat_map(|tx| tx.factory_deps())
             .map(|dep| dep.bytecode.clone().expect("generated deps are bytecode").0)
             .collect()
     };

@@ -172,6 +172,23 @@ pub enum TxSpec {
     L1(L1TxSpec),
 }
 
+impl TxSpec {
+    /// The factory deps, which L1 and L2 transactions share.
+    pub fn factory_deps(&self) -> &[FactoryDepSpec] {
+        match self {
+            Self::L2(spec) => &spec.factory_deps,
+            Self::L1(spec) => &spec.factory_deps,
+        }
+    }
+
+    pub fn factory_deps_mut(&mut self) -> &mut Vec<FactoryDepSpec> {
+        match self {
+            Self::L2(spec) => &mut spec.factory_deps,
+            Self::L1(spec) => &mut spec.factory_deps,
+        }
+    }
+}
+
 /// An EIP-1559 L2 transaction, executed in `VerifyExecute` mode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

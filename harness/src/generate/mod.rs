@@ -157,13 +157,9 @@ fn attach_factory_deps(u: &mut Unstructured, blocks: &mut [BlockSpec]) -> Result
         if u.int_in_range(0..=2)? != 2 {
             continue;
         }
-        let deps = (0..u.int_in_range(1..=2)?)
+        *tx.factory_deps_mut() = (0..u.int_in_range(1..=2)?)
             .map(|_| u.choose(&pool).cloned())
             .collect::<Result<_>>()?;
-        match tx {
-            TxSpec::L2(spec) => spec.factory_deps = deps,
-            TxSpec::L1(spec) => spec.factory_deps = deps,
-        }
     }
     Ok(())
 }
