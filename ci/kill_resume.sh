@@ -5,16 +5,17 @@
 # reported once: nothing lost, nothing duplicated.
 #
 # Each kill waits until its run has committed an epoch, then falls at a random moment within
-# about one epoch's time, so that every restart resumes committed work and every kill interrupts
-# work in flight, however fast or slow the machine is. SAMPLES must cover at least 4 epochs of 64.
+# half an epoch's time, so that every restart resumes committed work and every kill interrupts
+# work in flight, however fast or slow the machine is. SAMPLES must cover at least 8 epochs of
+# 64, so that work is left for every restart even when a run commits two epochs before its kill.
 #
-#   ci/kill_resume.sh [SAMPLES]     (default 256; PROFILE=release to use a release build)
+#   ci/kill_resume.sh [SAMPLES]     (default 512; PROFILE=release to use a release build)
 #
 # The vectors' known divergences are not loaded, so that every divergence is a finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-samples=${1:-256}
+samples=${1:-512}
 profile=${PROFILE:-debug}
 if [ "$profile" = release ]; then cargo build -q --release -p eravm-diff; else cargo build -q -p eravm-diff; fi
 bin=target/$profile/eravm-diff
@@ -43,7 +44,7 @@ status=0; (campaign "$work/whole") || status=$?
 finished "$status" "$work/whole"
 whole_ms=$(( $(now_ms) - start ))
 whole_epochs=$(epochs "$work/whole")
-[ "$whole_epochs" -ge 4 ] || { echo "need at least 4 epochs of 64 samples, got $whole_epochs"; exit 1; }
+[ "$whole_epochs" -ge 8 ] || { echo "need at least 8 epochs of 64 samples, got $whole_epochs"; exit 1; }
 epoch_ms=$(( whole_ms / whole_epochs ))
 echo "uninterrupted: $(committed "$work/whole") in $(( whole_ms / 1000 )) s (about $epoch_ms ms an epoch)"
 
@@ -51,9 +52,9 @@ for kill in 1 2 3; do
   before=$(epochs "$work/killed")
   (campaign "$work/killed") & pid=$!
   while [ "$(epochs "$work/killed")" = "$before" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  delay=$(( RANDOM * epoch_ms / 32768 ))
+  delay=$(( RANDOM * epoch_ms / 65536 ))
   sleep "$(( delay / 1000 )).$(printf %03d $(( delay % 1000 )))"
-  kill -9 "$pid" 2>/dev/null || true
+  kill -9 "$pid" 2>/dev/null || { echo "kill -9 $kill came after the campaign ended: raise SAMPLES"; exit 1; }
   wait "$pid" 2>/dev/null || true
   echo "kill -9 $kill at $delay ms after epoch $(( before + 1 )) committed: $(committed "$work/killed")"
 done
