@@ -1,9 +1,9 @@
 //! The stand-in system contracts compute what the real ones compute.
 
 use eravm_diff::{
-    batch::parse_batch_file,
+    batch::{parse_batch_file, PreparedBatch},
     engine::{Engine, VmFast, VmLatest},
-    outcome::{ExecResult, TxOutcome, Word},
+    outcome::{ExecResult, Outcome, TxOutcome, Word},
     world::default_world,
 };
 use sha2::{Digest, Sha256};
@@ -12,11 +12,28 @@ use zksync_types::{
     Address, U256,
 };
 
-/// A contract that forwards its calldata to the SHA-256 precompile contract (0x02) and stores
-/// the returned word in slot 1.
-const HASHER: &str = r#"
+/// Address of the forwarding contract.
+const FORWARDER: &str = "0x0000000000000000000000000000000000004001";
+
+/// A batch of one L2 transaction per calldata to a kernel-space contract that forwards its
+/// calldata to `target` in a mimic call as the bootloader (0x8001, the only caller some
+/// stand-ins accept). The contract stores the first returned word in its slot 1, or counts a
+/// revert of the target in its slot 2.
+fn forwarding_batch(target: u16, calldatas: &[Vec<u8>]) -> PreparedBatch {
+    let transactions: String = calldatas
+        .iter()
+        .map(|calldata| {
+            format!(
+                "      - l2: {{from: 1, to: \"{FORWARDER}\", calldata: \"0x{}\", gas_limit: 5000000}}\n",
+                hex::encode(calldata)
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"balances:
+  - {{account: 1, amount: "1000000000000000000"}}
 contracts:
-  - address: "0xc0de000000000000000000000000000000000005"
+  - address: "{FORWARDER}"
     assembly: |
       .rodata
       ABI_FORWARD_ALL_GAS:
@@ -25,15 +42,59 @@ contracts:
       __entry:
           add @ABI_FORWARD_ALL_GAS[0], r0, r2
           ptr.pack r1, r2, r1
-          add 2, r0, r2
-          far_call r1, r2, @fail
+          add {target}, r0, r2
+          add 32769, r0, r15
+          far_call.mimic r1, r2, @rejected
           ld r1, r3
           add 1, r0, r4
           sstore r4, r3
           ret.ok r0
-      fail:
-          ret.revert r0
-"#;
+      rejected:
+          add 2, r0, r4
+          sload r4, r5
+          add 1, r5, r5
+          sstore r4, r5
+          ret.ok r0
+blocks:
+  - transactions:
+{transactions}"#
+    );
+    parse_batch_file("forwarding batch", &text)
+        .unwrap()
+        .prepare(&default_world())
+        .unwrap()
+}
+
+/// The batch's outcome on each VM, which must not panic.
+fn outcomes(prepared: &PreparedBatch) -> Vec<(&'static str, Outcome)> {
+    [&VmLatest as &dyn Engine, &VmFast]
+        .into_iter()
+        .map(|engine| {
+            let outcome = engine.run(&prepared.world, &prepared.batch);
+            assert!(
+                outcome.panic.is_none(),
+                "{}: {:?}",
+                engine.name(),
+                outcome.panic
+            );
+            (engine.name(), outcome)
+        })
+        .collect()
+}
+
+/// The value the transaction wrote to a slot, if it changed it.
+fn written(tx: &TxOutcome, address: &str, key: Word) -> Option<Word> {
+    let address: Address = address.parse().unwrap();
+    tx.execution
+        .storage_writes
+        .iter()
+        .find(|write| write.address == address && write.key == key)
+        .map(|write| write.after)
+}
+
+fn word(value: u64) -> Word {
+    Word::from(U256::from(value))
+}
 
 #[test]
 fn sha256_stand_in_hashes_every_padding_case() {
@@ -44,52 +105,13 @@ fn sha256_stand_in_hashes_every_padding_case() {
         .iter()
         .map(|&len| (0..len).map(|i| (i * 7 + len) as u8).collect())
         .collect();
-    let transactions: String = inputs
-        .iter()
-        .map(|input| {
-            format!(
-                "      - l2: {{from: 1, to: \"0xc0de000000000000000000000000000000000005\", calldata: \"0x{}\", gas_limit: 2000000}}\n",
-                hex::encode(input)
-            )
-        })
-        .collect();
-    let text = format!(
-        "balances:\n  - {{account: 1, amount: \"1000000000000000000\"}}\n{HASHER}blocks:\n  - transactions:\n{transactions}"
-    );
-    let prepared = parse_batch_file("sha256 batch", &text)
-        .unwrap()
-        .prepare(&default_world())
-        .unwrap();
-
-    let hasher: Address = "0xc0de000000000000000000000000000000000005"
-        .parse()
-        .unwrap();
-    for engine in [&VmLatest as &dyn Engine, &VmFast] {
-        let outcome = engine.run(&prepared.world, &prepared.batch);
-        assert!(
-            outcome.panic.is_none(),
-            "{}: {:?}",
-            engine.name(),
-            outcome.panic
-        );
+    let prepared = forwarding_batch(0x02, &inputs);
+    for (name, outcome) in outcomes(&prepared) {
         for (input, tx) in inputs.iter().zip(&outcome.transactions) {
-            let stored = tx
-                .execution
-                .storage_writes
-                .iter()
-                .find(|write| write.address == hasher && write.key == Word::from(U256::one()))
-                .unwrap_or_else(|| {
-                    panic!(
-                        "{}: no hash stored for {} bytes",
-                        engine.name(),
-                        input.len()
-                    )
-                });
             assert_eq!(
-                stored.after.0,
-                <[u8; 32]>::from(Sha256::digest(input)),
-                "{}: sha256 of {} bytes",
-                engine.name(),
+                written(tx, FORWARDER, word(1)),
+                Some(Word(Sha256::digest(input).into())),
+                "{name}: sha256 of {} bytes",
                 input.len()
             );
         }
@@ -105,35 +127,6 @@ fn publish_compressed_calldata(bytecode: &[u8], raw: &[u8]) -> Vec<u8> {
     let arguments = encode(&[Token::Bytes(bytecode.to_vec()), Token::Bytes(raw.to_vec())]);
     [&selector[..], &arguments].concat()
 }
-
-/// A kernel-space contract that forwards its calldata to the compressor (0x800e) in a mimic call
-/// as the bootloader (0x8001), the only caller the compressor accepts. It stores the returned
-/// hash in slot 1, or counts a revert of the compressor in slot 2.
-const MIMIC_BOOTLOADER: &str = r#"
-contracts:
-  - address: "0x0000000000000000000000000000000000004001"
-    assembly: |
-      .rodata
-      ABI_FORWARD_ALL_GAS:
-          .cell 53919893328024177853947349410203471924066622428978789517743185985536
-      .text
-      __entry:
-          add @ABI_FORWARD_ALL_GAS[0], r0, r2
-          ptr.pack r1, r2, r1
-          add 32782, r0, r2
-          add 32769, r0, r15
-          far_call.mimic r1, r2, @rejected
-          ld r1, r3
-          add 1, r0, r4
-          sstore r4, r3
-          ret.ok r0
-      rejected:
-          add 2, r0, r4
-          sload r4, r5
-          add 1, r5, r5
-          sstore r4, r5
-          ret.ok r0
-"#;
 
 #[test]
 fn compressor_stand_in_checks_the_compression() {
@@ -173,66 +166,31 @@ fn compressor_stand_in_checks_the_compression() {
             false,
         ),
     ];
-    let transactions: String = cases
+    let calldatas: Vec<Vec<u8>> = cases
         .iter()
-        .map(|(_, bytecode, raw, _)| {
-            format!(
-                "      - l2: {{from: 1, to: \"0x0000000000000000000000000000000000004001\", calldata: \"0x{}\", gas_limit: 5000000}}\n",
-                hex::encode(publish_compressed_calldata(bytecode, raw))
-            )
-        })
+        .map(|(_, bytecode, raw, _)| publish_compressed_calldata(bytecode, raw))
         .collect();
-    let text = format!(
-        "balances:\n  - {{account: 1, amount: \"1000000000000000000\"}}\n{MIMIC_BOOTLOADER}blocks:\n  - transactions:\n{transactions}"
-    );
-    let prepared = parse_batch_file("compressor batch", &text)
-        .unwrap()
-        .prepare(&default_world())
-        .unwrap();
+    let prepared = forwarding_batch(0x800e, &calldatas);
 
-    let mut versioned_hash = <[u8; 32]>::from(Sha256::digest(&bytecode));
+    let mut versioned_hash: [u8; 32] = Sha256::digest(&bytecode).into();
     versioned_hash[..4].copy_from_slice(&[1, 0, 0, 1]);
-    let caller: Address = "0x0000000000000000000000000000000000004001"
-        .parse()
-        .unwrap();
-    let known_codes_storage: Address = "0x0000000000000000000000000000000000008004"
-        .parse()
-        .unwrap();
-    let slot = |tx: &TxOutcome, address: Address, key: Word| {
-        tx.execution
-            .storage_writes
-            .iter()
-            .find(|write| write.address == address && write.key == key)
-            .map(|write| write.after)
-    };
-    for engine in [&VmLatest as &dyn Engine, &VmFast] {
-        let outcome = engine.run(&prepared.world, &prepared.batch);
-        assert!(
-            outcome.panic.is_none(),
-            "{}: {:?}",
-            engine.name(),
-            outcome.panic
-        );
+    let known_codes_storage = "0x0000000000000000000000000000000000008004";
+    for (name, outcome) in outcomes(&prepared) {
         for ((case, _, _, accepted), tx) in cases.iter().zip(&outcome.transactions) {
-            let name = engine.name();
             assert!(
                 matches!(tx.execution.result, ExecResult::Success { .. }),
                 "{name}: {case}"
             );
-            let returned = slot(tx, caller, Word::from(U256::one()));
-            let rejected = slot(tx, caller, Word::from(U256::from(2)));
-            let marked = slot(tx, known_codes_storage, Word(versioned_hash));
+            let returned = written(tx, FORWARDER, word(1));
+            let rejected = written(tx, FORWARDER, word(2));
+            let marked = written(tx, known_codes_storage, Word(versioned_hash));
             if *accepted {
                 assert_eq!(
                     returned,
                     Some(Word(versioned_hash)),
                     "{name}: {case}: returned hash"
                 );
-                assert_eq!(
-                    marked,
-                    Some(Word::from(U256::one())),
-                    "{name}: {case}: marked published"
-                );
+                assert_eq!(marked, Some(word(1)), "{name}: {case}: marked published");
                 assert_eq!(rejected, None, "{name}: {case}");
             } else {
                 assert!(rejected.is_some(), "{name}: {case}: rejected");
