@@ -36,15 +36,20 @@ pub struct Differential<'a> {
     pub candidate: &'a dyn Engine,
 }
 
+/// How much to run, and how: the seed that fixes every sample, the time and sample budgets
+/// (whichever is spent first) and the parallel workers.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub seed: u64,
+    pub duration: Option<Duration>,
+    pub samples: Option<u64>,
+    pub jobs: usize,
+}
+
 /// What to fuzz, and for how long.
 pub struct FuzzOptions<'a> {
     pub diff: Differential<'a>,
-    pub seed: u64,
-    /// Stop after this long…
-    pub duration: Option<Duration>,
-    /// …or after this many samples, whichever comes first.
-    pub samples: Option<u64>,
-    pub jobs: usize,
+    pub budget: Budget,
     /// Where findings go (created if missing).
     pub findings: &'a Path,
     /// Divergences already known (fingerprint → explanation): not reported as findings.
@@ -92,21 +97,22 @@ pub fn fuzz(
     let findings = Mutex::new(Vec::new());
     let failure = Mutex::new(None);
 
-    let pool = thread_pool(options.jobs).map_err(std::io::Error::other)?;
+    let pool = thread_pool(options.budget.jobs).map_err(std::io::Error::other)?;
     pool.in_place_scope(|scope| {
-        for _ in 0..options.jobs.max(1) {
+        for _ in 0..options.budget.jobs.max(1) {
             scope.spawn(|_| {
                 while !stop.load(Ordering::Relaxed) {
                     let sample = next_sample.fetch_add(1, Ordering::Relaxed);
-                    if options.samples.is_some_and(|limit| sample >= limit)
+                    if options.budget.samples.is_some_and(|limit| sample >= limit)
                         || options
+                            .budget
                             .duration
                             .is_some_and(|limit| start.elapsed() >= limit)
                     {
                         stop.store(true, Ordering::Relaxed);
                         break;
                     }
-                    let divergence = run_sample(&options.diff, options.seed, sample);
+                    let divergence = run_sample(&options.diff, options.budget.seed, sample);
                     executions.fetch_add(1, Ordering::Relaxed);
                     let Some((mut file, divergence)) = divergence else {
                         continue;
@@ -117,7 +123,7 @@ pub fn fuzz(
                     }
                     let origin = format!(
                         "eravm-diff fuzz --seed {} (sample {sample}), {} vs {}",
-                        options.seed,
+                        options.budget.seed,
                         options.diff.reference.name(),
                         options.diff.candidate.name(),
                     );

@@ -5,7 +5,7 @@ use std::{collections::HashMap, panic};
 use eravm_diff::{
     batch::known_divergences,
     engine::{Fault, FaultyVmFast, RareRefundVmFast, VmFast, VmLatest},
-    fuzz::{fuzz, run_sample, Differential, FuzzOptions, INPUT_LEN},
+    fuzz::{fuzz, run_sample, Budget, Differential, FuzzOptions, INPUT_LEN},
     generate::{seeded_bytes, GeneratorConfig},
     targets,
     world::default_world,
@@ -26,10 +26,12 @@ fn fuzzing_finds_the_rare_refund_fault() {
             reference: &VmLatest,
             candidate: &RareRefundVmFast,
         },
-        seed: 1,
-        duration: None,
-        samples: Some(24),
-        jobs: 2,
+        budget: Budget {
+            seed: 1,
+            duration: None,
+            samples: Some(24),
+            jobs: 2,
+        },
         findings: findings.path(),
         known: &HashMap::new(),
     };

@@ -17,7 +17,7 @@ mod state;
 use std::{
     collections::{BTreeSet, HashMap},
     path::Path,
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use arbitrary::Unstructured;
@@ -30,7 +30,7 @@ use crate::{
     divergence::{compare, Divergence},
     engine::OpcodeCounts,
     error::InputError,
-    fuzz::{self, Differential},
+    fuzz::{self, Budget, Differential},
     generate::batch,
     minimize::Minimizer,
     outcome::Outcome,
@@ -43,12 +43,8 @@ pub const EPOCH_SAMPLES: u64 = 64;
 /// What to run, for how long, and where to keep it.
 pub struct CampaignOptions<'a> {
     pub diff: Differential<'a>,
-    pub seed: u64,
-    /// Total campaign time, across restarts.
-    pub duration: Option<Duration>,
-    /// Total samples, across restarts.
-    pub samples: Option<u64>,
-    pub jobs: usize,
+    /// Its duration and samples count the whole campaign, across restarts.
+    pub budget: Budget,
     pub corpus: &'a Path,
     pub findings: &'a Path,
     /// Divergences the vectors declare (fingerprint → explanation): counted, not reported.
@@ -68,14 +64,14 @@ pub fn run(
     let mut state = match CampaignState::load(findings)? {
         Some(state) => state,
         None => CampaignState {
-            seed: options.seed,
+            seed: options.budget.seed,
             reference: options.diff.reference.name().to_owned(),
             candidate: options.diff.candidate.name().to_owned(),
             ..CampaignState::default()
         },
     };
     let this = (
-        options.seed,
+        options.budget.seed,
         options.diff.reference.name(),
         options.diff.candidate.name(),
     );
@@ -94,8 +90,9 @@ pub fn run(
         ));
     }
     state.runs += 1;
-    let mut corpus = Corpus::load(options.corpus, options.seed, state.epoch)?;
-    let pool = thread_pool(options.jobs).map_err(|err| InputError::new("thread pool", err))?;
+    let mut corpus = Corpus::load(options.corpus, options.budget.seed, state.epoch)?;
+    let pool =
+        thread_pool(options.budget.jobs).map_err(|err| InputError::new("thread pool", err))?;
     let write_error =
         |path: &Path, err: std::io::Error| InputError::at(path, format!("cannot write: {err}"));
 
@@ -104,12 +101,13 @@ pub fn run(
     loop {
         let elapsed = elapsed_before + started.elapsed().as_secs_f64();
         let first = state.epoch * EPOCH_SAMPLES;
-        let last = match options.samples {
+        let last = match options.budget.samples {
             Some(limit) if first >= limit => break,
             Some(limit) => (first + EPOCH_SAMPLES).min(limit),
             None => first + EPOCH_SAMPLES,
         };
         if options
+            .budget
             .duration
             .is_some_and(|limit| elapsed >= limit.as_secs_f64())
         {
@@ -314,7 +312,7 @@ fn write_finding(
 ) -> Result<(FindingRecord, BatchFile), InputError> {
     let origin = format!(
         "eravm-diff campaign --seed {} (sample {sample}), {} vs {}",
-        options.seed,
+        options.budget.seed,
         options.diff.reference.name(),
         options.diff.candidate.name()
     );

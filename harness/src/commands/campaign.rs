@@ -33,10 +33,7 @@ impl CampaignArgs {
         let session = self.session.load()?;
         let options = CampaignOptions {
             diff: session.differential(),
-            seed: self.session.seed,
-            duration: Some(self.duration),
-            samples: self.session.samples,
-            jobs: self.session.jobs,
+            budget: self.session.budget(self.duration),
             corpus: &self.corpus,
             findings: &self.findings,
             known: &session.known,

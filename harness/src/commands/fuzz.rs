@@ -37,10 +37,7 @@ impl FuzzArgs {
         let (reference, candidate) = (diff.reference, diff.candidate);
         let options = FuzzOptions {
             diff,
-            seed: self.session.seed,
-            duration: Some(Duration::from_secs(self.seconds)),
-            samples: self.session.samples,
-            jobs: self.session.jobs,
+            budget: self.session.budget(Duration::from_secs(self.seconds)),
             findings: &self.findings,
             known: &session.known,
         };

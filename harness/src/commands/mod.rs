@@ -9,13 +9,14 @@ use std::{
     collections::HashMap,
     path::{Path, PathBuf},
     process::ExitCode,
+    time::Duration,
 };
 
 use eravm_diff::{
     batch::known_divergences,
     engine::{self, Engine, Fault, ENGINE_NAMES},
     error::InputError,
-    fuzz::Differential,
+    fuzz::{Budget, Differential},
     generate::GeneratorConfig,
     runner::thread_pool,
     world::{World, WorldSource},
@@ -113,6 +114,16 @@ impl SessionArgs {
             candidate,
             known: load_known(&self.vectors)?,
         })
+    }
+
+    /// The seed, sample budget and jobs, with a time budget.
+    pub fn budget(&self, duration: Duration) -> Budget {
+        Budget {
+            seed: self.seed,
+            duration: Some(duration),
+            samples: self.samples,
+            jobs: self.jobs,
+        }
     }
 }
 
