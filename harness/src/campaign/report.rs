@@ -41,6 +41,44 @@ pub struct Summary {
     pub variants: usize,
 }
 
+impl Summary {
+    /// (label, value) rows of the summary table, which the Markdown and HTML reports share.
+    fn rows(&self) -> [(&'static str, String); 7] {
+        [
+            (
+                "seed",
+                format!(
+                    "{} ({} run{})",
+                    self.seed,
+                    self.runs,
+                    if self.runs == 1 { "" } else { "s" }
+                ),
+            ),
+            ("time", format!("{:.0} s", self.seconds)),
+            (
+                "executions",
+                format!("{} ({:.1}/s)", self.executions, self.executions_per_second),
+            ),
+            (
+                "divergent samples",
+                format!(
+                    "{} ({} known)",
+                    self.divergent_samples, self.known_divergent_samples
+                ),
+            ),
+            (
+                "new fingerprints",
+                format!("{} ({} unexplained)", self.findings, self.unexplained),
+            ),
+            (
+                "opcode coverage",
+                format!("{}/{} variants", self.coverage, self.variants),
+            ),
+            ("corpus inputs added", self.corpus_added.to_string()),
+        ]
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct ReportedFinding<'a> {
     #[serde(flatten)]
@@ -101,35 +139,9 @@ impl<'a> Report<'a> {
             s.candidate, s.reference
         );
         let _ = writeln!(md, "| | |\n|---|---|");
-        let _ = writeln!(
-            md,
-            "| seed | {} ({} run{}) |",
-            s.seed,
-            s.runs,
-            if s.runs == 1 { "" } else { "s" }
-        );
-        let _ = writeln!(md, "| time | {:.0} s |", s.seconds);
-        let _ = writeln!(
-            md,
-            "| executions | {} ({:.1}/s) |",
-            s.executions, s.executions_per_second
-        );
-        let _ = writeln!(
-            md,
-            "| divergent samples | {} ({} known) |",
-            s.divergent_samples, s.known_divergent_samples
-        );
-        let _ = writeln!(
-            md,
-            "| new fingerprints | {} ({} unexplained) |",
-            s.findings, s.unexplained
-        );
-        let _ = writeln!(
-            md,
-            "| opcode coverage | {}/{} variants |",
-            s.coverage, s.variants
-        );
-        let _ = writeln!(md, "| corpus inputs added | {} |", s.corpus_added);
+        for (label, value) in s.rows() {
+            let _ = writeln!(md, "| {label} | {value} |");
+        }
         if !self.findings.is_empty() {
             let _ = writeln!(md, "\n### Findings\n\n| fingerprint | first divergence | signature | minimized | status |\n|---|---|---|---|---|");
             for finding in &self.findings {
@@ -182,25 +194,15 @@ impl<'a> Report<'a> {
             escape(&s.candidate),
             escape(&s.reference)
         );
-        let _ = writeln!(
-            html,
-            "<table><tr><th>seed</th><td>{}</td><th>runs</th><td>{}</td><th>time</th><td>{:.0} s</td></tr>\
-             <tr><th>executions</th><td>{} ({:.1}/s)</td><th>divergent samples</th><td>{} ({} known)</td>\
-             <th>new fingerprints</th><td>{} ({} unexplained)</td></tr>\
-             <tr><th>opcode coverage</th><td>{}/{}</td><th>corpus added</th><td>{}</td><th></th><td></td></tr></table>",
-            s.seed,
-            s.runs,
-            s.seconds,
-            s.executions,
-            s.executions_per_second,
-            s.divergent_samples,
-            s.known_divergent_samples,
-            s.findings,
-            s.unexplained,
-            s.coverage,
-            s.variants,
-            s.corpus_added
-        );
+        html.push_str("<table>");
+        for row in s.rows().chunks(3) {
+            html.push_str("<tr>");
+            for (label, value) in row {
+                let _ = write!(html, "<th>{label}</th><td>{}</td>", escape(value));
+            }
+            html.push_str("</tr>");
+        }
+        html.push_str("</table>\n");
         html.push_str("<div class=\"plots\">\n");
         let plots = [
             line_plot(
