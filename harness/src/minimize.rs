@@ -177,16 +177,7 @@ impl Minimizer<'_> {
                 },
             );
             file = self.pass("transactions", file, &test, transactions, set_transactions);
-            file = self.pass(
-                "contracts",
-                file,
-                &test,
-                |f| f.contracts.clone(),
-                |f, c| {
-                    f.contracts = c;
-                    true
-                },
-            );
+            file = self.list_pass("contracts", file, &test, |f| &mut f.contracts);
             for index in 0..file.contracts.len() {
                 file = self.pass(
                     "contract lines",
@@ -196,26 +187,8 @@ impl Minimizer<'_> {
                     |f, lines| set_code_lines(f, index, lines),
                 );
             }
-            file = self.pass(
-                "balances",
-                file,
-                &test,
-                |f| f.balances.clone(),
-                |f, b| {
-                    f.balances = b;
-                    true
-                },
-            );
-            file = self.pass(
-                "storage",
-                file,
-                &test,
-                |f| f.storage.clone(),
-                |f, s| {
-                    f.storage = s;
-                    true
-                },
-            );
+            file = self.list_pass("balances", file, &test, |f| &mut f.balances);
+            file = self.list_pass("storage", file, &test, |f| &mut f.storage);
             for tx in 0..transactions(&file).len() {
                 file = self.pass(
                     "calldata",
@@ -278,6 +251,27 @@ impl Minimizer<'_> {
             return build(kept).expect("the kept items were tested");
         }
         file
+    }
+
+    /// [`Self::pass`] over a list of the batch that may shrink to nothing.
+    fn list_pass<T: Clone + Send + Sync>(
+        &self,
+        what: &str,
+        mut file: BatchFile,
+        test: &(dyn Fn(&BatchFile) -> bool + Sync),
+        list: impl Fn(&mut BatchFile) -> &mut Vec<T> + Sync,
+    ) -> BatchFile {
+        let items = list(&mut file).clone();
+        self.pass(
+            what,
+            file,
+            test,
+            |_| items.clone(),
+            |f, kept| {
+                *list(f) = kept;
+                true
+            },
+        )
     }
 
     /// Smaller gas limits (halving) and zero values for transaction `tx`.
