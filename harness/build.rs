@@ -1,7 +1,8 @@
 //! Locates the zksync_multivm package that cargo downloaded, so that the library can embed the
-//! real VM dump it ships (tests/vm_dumps/) without copying it into this repository; and embeds
-//! the known divergences that the regression vectors declare, so that fuzz-target binaries
-//! (which may run where the sources are not) know them.
+//! real VM dump it ships (tests/vm_dumps/) without copying it into this repository; embeds the
+//! source root of every package in the build, so that panic locations are named by crate; and
+//! embeds the known divergences that the regression vectors declare, so that fuzz-target
+//! binaries (which may run where the sources are not) know them.
 
 use std::{
     env,
@@ -50,6 +51,7 @@ fn main() {
         .parent()
         .expect("a manifest path has a parent")
         .to_path_buf();
+    embed_crate_roots(&metadata);
     let dumps = package_dir.join("tests").join("vm_dumps");
     println!("cargo:rerun-if-changed={}", dumps.display());
     println!("cargo:rustc-env=ERAVM_DIFF_VM_DUMPS={}", dumps.display());
@@ -87,5 +89,39 @@ fn embed_known_divergences(vectors: &Path) {
     );
     let out =
         PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("known_divergences.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
+}
+
+/// Writes `$OUT_DIR/crate_roots.rs`: the workspace root and `(source root, package name)` of every
+/// package `cargo metadata` lists, wherever cargo took it from (registry, `[patch]` path, git
+/// checkout, vendored directory). Rebuilt when the lockfile changes, e.g. when a `[patch]` is
+/// added.
+fn embed_crate_roots(metadata: &serde_json::Value) {
+    let workspace_root = metadata["workspace_root"]
+        .as_str()
+        .expect("metadata names the workspace root");
+    println!("cargo:rerun-if-changed={workspace_root}/Cargo.lock");
+    println!("cargo:rerun-if-changed={workspace_root}/Cargo.toml");
+    let mut roots: Vec<String> = metadata["packages"]
+        .as_array()
+        .expect("metadata lists packages")
+        .iter()
+        .filter_map(|package| {
+            let name = package["name"].as_str()?;
+            let manifest = Path::new(package["manifest_path"].as_str()?);
+            let root = manifest.parent()?.to_str()?;
+            Some(format!("    ({root:?}, {name:?}),\n"))
+        })
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let code = format!(
+        "/// The workspace this crate was built in.\n\
+         const WORKSPACE_ROOT: &str = {workspace_root:?};\n\
+         /// `(source root, package name)` of every package in the build.\n\
+         const CRATE_ROOTS: &[(&str, &str)] = &[\n{}];\n",
+        roots.concat()
+    );
+    let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("crate_roots.rs");
     std::fs::write(out, code).expect("OUT_DIR is writable");
 }

@@ -9,9 +9,9 @@ use std::{
 };
 
 use eravm_diff::{
-    batch::{batch_files_in, load_batch_file},
     divergence::compare,
     engine::{Engine, VmFast, VmLatest},
+    spec::{batch_files_in, load_batch_file},
     world::{embedded_dump_path, load_dump, EMBEDDED_DUMP},
 };
 

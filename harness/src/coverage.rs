@@ -1,8 +1,8 @@
 //! Opcode coverage of the generator: for every EraVM opcode variant (the ground truth is
 //! zkevm_opcode_defs, as the reference VM decodes it), how often generated contracts contain it
-//! and how often the reference VM executed it in generated code.
+//! and how often the reference engine executed it in generated code.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
@@ -13,10 +13,9 @@ use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
 
 use crate::{
     assembly::emitted_opcodes,
-    engine::{Engine, VmLatest},
-    fuzz::sample_batch,
     generate::GeneratorConfig,
-    world::World,
+    pipeline::{Differential, RunOptions},
+    samples::sample_batch,
 };
 
 /// Every opcode variant of the ISA version the reference VM runs.
@@ -80,8 +79,14 @@ impl Coverage {
 }
 
 /// Generates `samples` batches from `seed`, counts the opcodes they contain and the opcodes the
-/// reference VM executed in their contracts. Parallel over rayon's pool.
-pub fn measure(world: &World, generator: &GeneratorConfig, seed: u64, samples: u64) -> Coverage {
+/// reference engine executed in their contracts (running them through the whole pipeline, as
+/// fuzzing does). Parallel over rayon's pool.
+pub fn measure(
+    differential: &Differential,
+    generator: &GeneratorConfig,
+    seed: u64,
+    samples: u64,
+) -> Coverage {
     (0..samples)
         .into_par_iter()
         .map(|sample| {
@@ -96,17 +101,24 @@ pub fn measure(world: &World, generator: &GeneratorConfig, seed: u64, samples: u
                     *coverage.emitted.entry(opcode).or_default() += 1;
                 }
             }
-            let prepared = file.prepare(world).expect("generated batches are valid");
-            let code: HashSet<_> = file
-                .contracts
-                .iter()
-                .map(|contract| contract.address)
-                .collect();
-            let (_, executed) =
-                VmLatest.run_counting_opcodes(&prepared.world, &prepared.batch, code);
-            coverage
-                .executed
-                .extend(executed.expect("vm_latest counts opcodes"));
+            let run = RunOptions {
+                concurrent: false,
+                count_opcodes_in: Some(
+                    file.contracts
+                        .iter()
+                        .map(|contract| contract.address)
+                        .collect(),
+                ),
+            };
+            let comparison = differential
+                .run_file(&file, &run)
+                .expect("generated batches are valid");
+            coverage.executed.extend(
+                comparison
+                    .reference
+                    .opcodes
+                    .expect("the reference engine counts opcodes"),
+            );
             coverage
         })
         .reduce(Coverage::default, Coverage::merge)

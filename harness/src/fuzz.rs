@@ -1,10 +1,10 @@
 //! Fuzzing without libFuzzer (stable toolchain): sample `i` of a run seeded with `s` is the batch
-//! generated from `seeded_bytes(s, i)`, so any finding can be regenerated from its seed and
-//! index. Samples run in parallel on a rayon pool until the time or sample budget is spent; each
-//! new divergence fingerprint is written once, as a YAML batch, to the findings directory.
+//! [`sample_batch`] generates, so any finding can be regenerated from its seed and index.
+//! Samples run in parallel on a rayon pool until the time or sample budget is spent; each new
+//! divergence fingerprint is written once, as a YAML batch, to the findings directory.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashSet,
     path::{Path, PathBuf},
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -13,47 +13,22 @@ use std::{
     time::{Duration, Instant},
 };
 
-use arbitrary::Unstructured;
-
 use crate::{
-    batch::{write_batch_file, BatchFile},
     divergence::Divergence,
-    engine::Engine,
-    generate::{batch, seeded_bytes, GeneratorConfig},
-    runner::{divergence, thread_pool},
-    world::World,
+    findings::write_finding,
+    generate::GeneratorConfig,
+    pipeline::{thread_pool, Differential, RunOptions},
+    samples::{sample_batch, Budget},
+    spec::BatchFile,
 };
-
-/// Bytes of generator input per sample.
-pub const INPUT_LEN: usize = 8192;
-
-/// What generated samples run on: a world, the generator for it, and the engines to compare.
-#[derive(Clone, Copy)]
-pub struct Differential<'a> {
-    pub world: &'a World,
-    pub generator: &'a GeneratorConfig,
-    pub reference: &'a dyn Engine,
-    pub candidate: &'a dyn Engine,
-}
-
-/// How much to run, and how: the seed that fixes every sample, the time and sample budgets
-/// (whichever is spent first) and the parallel workers.
-#[derive(Debug, Clone, Copy)]
-pub struct Budget {
-    pub seed: u64,
-    pub duration: Option<Duration>,
-    pub samples: Option<u64>,
-    pub jobs: usize,
-}
 
 /// What to fuzz, and for how long.
 pub struct FuzzOptions<'a> {
-    pub diff: Differential<'a>,
+    pub differential: &'a Differential,
+    pub generator: &'a GeneratorConfig,
     pub budget: Budget,
     /// Where findings go (created if missing).
     pub findings: &'a Path,
-    /// Divergences already known (fingerprint → explanation): not reported as findings.
-    pub known: &'a HashMap<String, String>,
 }
 
 /// A new divergence found by fuzzing.
@@ -93,7 +68,7 @@ pub fn fuzz(
     let executions = AtomicU64::new(0);
     let divergent = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
-    let seen: Mutex<HashSet<String>> = Mutex::new(options.known.keys().cloned().collect());
+    let seen: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     let findings = Mutex::new(Vec::new());
     let failure = Mutex::new(None);
 
@@ -112,20 +87,26 @@ pub fn fuzz(
                         stop.store(true, Ordering::Relaxed);
                         break;
                     }
-                    let divergence = run_sample(&options.diff, options.budget.seed, sample);
+                    let divergence = run_sample(
+                        options.differential,
+                        options.generator,
+                        options.budget.seed,
+                        sample,
+                    );
                     executions.fetch_add(1, Ordering::Relaxed);
                     let Some((mut file, divergence)) = divergence else {
                         continue;
                     };
                     divergent.fetch_add(1, Ordering::Relaxed);
-                    if !seen.lock().unwrap().insert(divergence.fingerprint.clone()) {
+                    if options.differential.known.contains(&divergence.fingerprint)
+                        || !seen.lock().unwrap().insert(divergence.fingerprint.clone())
+                    {
                         continue;
                     }
                     let origin = format!(
-                        "eravm-diff fuzz --seed {} (sample {sample}), {} vs {}",
+                        "eravm-diff fuzz --seed {} (sample {sample}), {}",
                         options.budget.seed,
-                        options.diff.reference.name(),
-                        options.diff.candidate.name(),
+                        options.differential.engines(),
                     );
                     match write_finding(options.findings, &mut file, origin, &divergence) {
                         Ok(path) => findings.lock().unwrap().push(Finding {
@@ -171,51 +152,14 @@ pub fn fuzz(
 /// The batch of sample `sample` of a run seeded with `seed`, and its divergence if the engines
 /// disagree.
 pub fn run_sample(
-    diff: &Differential<'_>,
+    differential: &Differential,
+    generator: &GeneratorConfig,
     seed: u64,
     sample: u64,
 ) -> Option<(BatchFile, Divergence)> {
-    let file = sample_batch(diff.generator, seed, sample);
-    let prepared = file
-        .prepare(diff.world)
+    let file = sample_batch(generator, seed, sample);
+    let comparison = differential
+        .run_file(&file, &RunOptions::default())
         .expect("generated batches are valid in the world they are generated for");
-    divergence(
-        diff.reference,
-        diff.candidate,
-        &prepared.world,
-        &prepared.batch,
-    )
-    .map(|divergence| (file, divergence))
-}
-
-/// The batch that sample `sample` of a run seeded with `seed` generates.
-pub fn sample_batch(generator: &GeneratorConfig, seed: u64, sample: u64) -> BatchFile {
-    let bytes = seeded_bytes(seed, sample, INPUT_LEN);
-    batch(&mut Unstructured::new(&bytes), generator).expect("the generator never fails")
-}
-
-/// Labels `file` with its origin and a description of `divergence`, and writes it to `dir` as
-/// `<fingerprint>.yaml`.
-pub fn write_finding(
-    dir: &Path,
-    file: &mut BatchFile,
-    origin: String,
-    divergence: &Divergence,
-) -> std::io::Result<PathBuf> {
-    file.origin = Some(origin);
-    file.description = Some(describe(divergence));
-    let path = dir.join(format!("{}.yaml", divergence.fingerprint));
-    write_batch_file(&path, file)?;
-    Ok(path)
-}
-
-/// A one-paragraph description of an unexplained divergence, for a batch file.
-pub fn describe(divergence: &Divergence) -> String {
-    format!(
-        "Unexplained divergence {} (first: {:?}): {}. Add `expect` with a one-line explanation \
-         once it is understood.",
-        divergence.fingerprint,
-        divergence.first,
-        divergence.signature.join("; "),
-    )
+    comparison.divergence.map(|divergence| (file, divergence))
 }

@@ -13,19 +13,17 @@ use rayon::prelude::*;
 use arbitrary::Unstructured;
 
 use crate::{
-    batch::{load_batch_file, write_batch_file, BatchFile, HexBytes, Quantity, TxSpec},
-    engine::Engine,
+    bytes::HexBytes,
     error::{read_file, InputError},
     generate::{batch, GeneratorConfig},
-    runner::divergence,
-    world::World,
+    pipeline::{Differential, RunOptions},
+    spec::{load_batch_file, write_batch_file, BatchFile, Quantity, TxSpec},
 };
 
 /// What a candidate must reproduce, and where.
 pub struct Minimizer<'a> {
-    pub world: &'a World,
-    pub reference: &'a dyn Engine,
-    pub candidate: &'a dyn Engine,
+    /// The engines and the world the batch is prepared in.
+    pub differential: &'a Differential,
     pub fingerprint: String,
     /// Called with a line of progress after each kept reduction.
     pub progress: &'a (dyn Fn(&str) + Sync),
@@ -130,10 +128,9 @@ impl Minimizer<'_> {
     pub fn minimize_into(&self, file: &BatchFile, path: &Path) -> std::io::Result<Minimized> {
         let mut minimized = self.minimize(file);
         minimized.file.origin = Some(format!(
-            "{}; minimized ({} vs {}) from {}",
+            "{}; minimized ({}) from {}",
             file.origin.as_deref().unwrap_or("unknown origin"),
-            self.reference.name(),
-            self.candidate.name(),
+            self.differential.engines(),
             minimized.before
         ));
         write_batch_file(path, &minimized.file)?;
@@ -142,16 +139,13 @@ impl Minimizer<'_> {
 
     /// Whether `file` still diverges with the fingerprint.
     pub fn reproduces(&self, file: &BatchFile) -> bool {
-        let Ok(prepared) = file.prepare(self.world) else {
-            return false;
-        };
-        divergence(
-            self.reference,
-            self.candidate,
-            &prepared.world,
-            &prepared.batch,
-        )
-        .is_some_and(|found| found.fingerprint == self.fingerprint)
+        self.differential
+            .run_file(file, &RunOptions::default())
+            .is_ok_and(|comparison| {
+                comparison
+                    .divergence
+                    .is_some_and(|found| found.fingerprint == self.fingerprint)
+            })
     }
 
     /// Minimizes `file`, which must reproduce the fingerprint.

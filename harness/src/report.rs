@@ -5,10 +5,10 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::{
-    batch::Expectation,
     divergence::{Difference, Divergence},
     outcome::{ExecResult, Outcome, VmPanic},
-    runner::{Comparison, EngineRun},
+    pipeline::{Comparison, EngineRun},
+    spec::Expectation,
 };
 
 /// Longest value shown in text reports; JSON reports carry values in full.

@@ -7,19 +7,19 @@ use arbitrary::Unstructured;
 
 use crate::{
     assembly::assemble,
-    batch::{parse_batch_file, Batch},
-    engine::{Engine, VmFast, VmLatest},
+    batch::Batch,
+    engine::{VmFast, VmLatest},
+    findings::KnownDivergences,
     generate::{batch, mutate_dump, GeneratorConfig},
+    pipeline::{Differential, RunOptions},
     report::Report,
-    runner::run_both,
+    spec::parse_batch_file,
     world::{default_world, embedded_dump_path, load_dump, parse_dump, Dump, World},
 };
 
-include!(concat!(env!("OUT_DIR"), "/known_divergences.rs"));
-
 /// The state every input shares: built once per process.
 struct Harness {
-    world: World,
+    differential: Differential,
     generator: GeneratorConfig,
     dumps: Vec<Dump>,
 }
@@ -30,7 +30,12 @@ fn harness() -> &'static Harness {
         let world = default_world();
         Harness {
             generator: GeneratorConfig::for_world(&world),
-            world,
+            differential: Differential {
+                world,
+                reference: Box::new(VmLatest),
+                candidate: Box::new(VmFast),
+                known: KnownDivergences::embedded(),
+            },
             dumps: [
                 "estimate_fee_for_transfer_to_self.json",
                 "validation_adjacent_storage_slots.json",
@@ -43,20 +48,20 @@ fn harness() -> &'static Harness {
 
 /// `diff_batch`: a generated batch on both VMs; an unknown divergence panics with its report.
 pub fn diff_batch(data: &[u8]) {
-    diff_batch_on(data, &VmLatest, &VmFast);
+    let harness = harness();
+    diff_batch_on(data, &harness.differential, &harness.generator);
 }
 
-/// [`diff_batch`] with other engines.
-pub fn diff_batch_on(data: &[u8], reference: &dyn Engine, candidate: &dyn Engine) {
-    let harness = harness();
-    let Ok(file) = batch(&mut Unstructured::new(data), &harness.generator) else {
+/// [`diff_batch`] on another pipeline (other engines, another world).
+pub fn diff_batch_on(data: &[u8], differential: &Differential, generator: &GeneratorConfig) {
+    let Ok(file) = batch(&mut Unstructured::new(data), generator) else {
         return;
     };
     let prepared = file
-        .prepare(&harness.world)
+        .prepare(&differential.world)
         .expect("generated batches are valid in the world they are generated for");
     check(
-        (reference, candidate),
+        differential,
         "generated batch",
         &prepared.world,
         &prepared.batch,
@@ -75,7 +80,7 @@ pub fn diff_dump(data: &[u8]) {
         return;
     };
     check(
-        (&VmLatest, &VmFast),
+        &harness.differential,
         "mutated dump",
         &dump.world,
         &batch,
@@ -91,25 +96,26 @@ pub fn load_inputs(data: &[u8]) {
     };
     let _ = assemble(text);
     if let Ok(file) = parse_batch_file("fuzz input", text) {
-        let _ = file.prepare(&harness().world);
+        let _ = file.prepare(&harness().differential.world);
     }
 }
 
 fn check(
-    (reference, candidate): (&dyn Engine, &dyn Engine),
+    differential: &Differential,
     what: &str,
     world: &World,
     batch: &Batch,
     show_input: impl FnOnce() -> String,
 ) {
-    let comparison = run_both(reference, candidate, world, batch);
+    let run = RunOptions {
+        concurrent: true,
+        count_opcodes_in: None,
+    };
+    let comparison = differential.run(world, batch, &run);
     let Some(divergence) = &comparison.divergence else {
         return;
     };
-    if KNOWN_DIVERGENCES
-        .iter()
-        .any(|(fingerprint, _)| *fingerprint == divergence.fingerprint)
-    {
+    if differential.known.contains(&divergence.fingerprint) {
         return;
     }
     let report = Report::new(what.to_owned(), world.origin.clone(), &comparison, None);
@@ -118,22 +124,4 @@ fn check(
         report.to_text(),
         show_input()
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use std::{collections::HashMap, path::Path};
-
-    use super::KNOWN_DIVERGENCES;
-    use crate::batch::known_divergences;
-
-    #[test]
-    fn embedded_known_divergences_match_the_vectors() {
-        let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors");
-        let embedded: HashMap<String, String> = KNOWN_DIVERGENCES
-            .iter()
-            .map(|&(fingerprint, why)| (fingerprint.to_owned(), why.to_owned()))
-            .collect();
-        assert_eq!(embedded, known_divergences(&vectors).unwrap());
-    }
 }

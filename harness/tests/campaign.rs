@@ -1,13 +1,14 @@
 //! Campaigns: resuming gives exactly what an uninterrupted run gives; reports are written.
 
-use std::{collections::HashMap, path::Path};
+use std::path::Path;
 
 use eravm_diff::{
     campaign::{self, CampaignOptions, CampaignState, EPOCH_SAMPLES},
     engine::{Fault, FaultyVmFast, VmLatest},
     error::InputError,
-    fuzz::{Budget, Differential},
     generate::GeneratorConfig,
+    pipeline::Differential,
+    samples::Budget,
     world::default_world,
 };
 use tempfile::TempDir;
@@ -16,14 +17,10 @@ use tempfile::TempDir;
 fn try_run(dir: &Path, seed: u64, samples: u64) -> Result<CampaignState, InputError> {
     let world = default_world();
     let generator = GeneratorConfig::for_world(&world);
-    let candidate = FaultyVmFast(Fault::Refund);
+    let differential = Differential::new(world, VmLatest, FaultyVmFast(Fault::Refund));
     let options = CampaignOptions {
-        diff: Differential {
-            world: &world,
-            generator: &generator,
-            reference: &VmLatest,
-            candidate: &candidate,
-        },
+        differential: &differential,
+        generator: &generator,
         budget: Budget {
             seed,
             duration: None,
@@ -32,7 +29,7 @@ fn try_run(dir: &Path, seed: u64, samples: u64) -> Result<CampaignState, InputEr
         },
         corpus: &dir.join("corpus"),
         findings: &dir.join("findings"),
-        known: &HashMap::new(),
+        vm_output: None,
     };
     campaign::run(&options, &|_| {})
 }

@@ -104,6 +104,15 @@ fn malformed_batches_exit_two_naming_file_and_problem() {
             vector.replace("{account: 1,", "{account: 0,"),
             "not a valid test key",
         ),
+        (
+            "short_address.yaml",
+            vector.replace(
+                "to: \"0xc0de000000000000000000000000000000000001\"",
+                "to: \"0xc0de\"",
+            ),
+            "`0xc0de` is not an account: 4 hex digits where an address has 40; expected an \
+             address of 20 bytes (0x and 40 hex digits) or a test key number",
+        ),
     ];
     for (name, text, problem) in cases {
         let path = write(&dir, name, &text);

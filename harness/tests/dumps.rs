@@ -3,7 +3,7 @@
 use eravm_diff::{
     engine::{VmFast, VmLatest},
     outcome::ExecResult,
-    runner::run_both,
+    pipeline::{Differential, RunOptions},
     world::{embedded_dump_path, load_dump},
 };
 
@@ -13,7 +13,8 @@ fn estimate_fee_dump_replays_equal_and_seals_the_batch() {
         "estimate_fee_for_transfer_to_self.json",
     ))
     .unwrap();
-    let comparison = run_both(&VmLatest, &VmFast, &dump.world, &dump.batch);
+    let differential = Differential::new(dump.world.clone(), VmLatest, VmFast);
+    let comparison = differential.run(&dump.world, &dump.batch, &RunOptions::default());
     assert_eq!(comparison.divergence, None);
     let outcome = &comparison.reference.outcome;
     assert_eq!(outcome.panic, None);
@@ -29,7 +30,8 @@ fn validation_adjacent_storage_slots_dump_runs_to_the_end() {
         "validation_adjacent_storage_slots.json",
     ))
     .unwrap();
-    let comparison = run_both(&VmLatest, &VmFast, &dump.world, &dump.batch);
+    let differential = Differential::new(dump.world.clone(), VmLatest, VmFast);
+    let comparison = differential.run(&dump.world, &dump.batch, &RunOptions::default());
     for run in [&comparison.reference, &comparison.candidate] {
         assert_eq!(run.outcome.panic, None, "{}", run.engine);
         assert_eq!(

@@ -1,12 +1,14 @@
 //! The fuzzing loop and the fuzz-target bodies.
 
-use std::{collections::HashMap, panic};
+use std::panic;
 
 use eravm_diff::{
-    batch::known_divergences,
     engine::{Fault, FaultyVmFast, RareRefundVmFast, VmFast, VmLatest},
-    fuzz::{fuzz, run_sample, Budget, Differential, FuzzOptions, INPUT_LEN},
-    generate::{seeded_bytes, GeneratorConfig},
+    findings::KnownDivergences,
+    fuzz::{fuzz, run_sample, FuzzOptions},
+    generate::GeneratorConfig,
+    pipeline::Differential,
+    samples::{seeded_bytes, Budget, INPUT_LEN},
     targets,
     world::default_world,
 };
@@ -19,13 +21,10 @@ fn fuzzing_finds_the_rare_refund_fault() {
     let world = default_world();
     let generator = GeneratorConfig::for_world(&world);
     let findings = TempDir::new().unwrap();
+    let differential = Differential::new(world, VmLatest, RareRefundVmFast);
     let options = FuzzOptions {
-        diff: Differential {
-            world: &world,
-            generator: &generator,
-            reference: &VmLatest,
-            candidate: &RareRefundVmFast,
-        },
+        differential: &differential,
+        generator: &generator,
         budget: Budget {
             seed: 1,
             duration: None,
@@ -33,7 +32,6 @@ fn fuzzing_finds_the_rare_refund_fault() {
             jobs: 2,
         },
         findings: findings.path(),
-        known: &HashMap::new(),
     };
     let summary = fuzz(&options, &|_, _| {}).unwrap();
     assert_eq!(summary.executions, 24);
@@ -50,7 +48,7 @@ fn fuzzing_finds_the_rare_refund_fault() {
         saved.contains(&refund.divergence.fingerprint),
         "the finding names its fingerprint"
     );
-    let replayed = eravm_diff::batch::parse_batch_file("finding", &saved).unwrap();
+    let replayed = eravm_diff::spec::parse_batch_file("finding", &saved).unwrap();
     assert!(!replayed.contracts.is_empty());
 }
 
@@ -61,18 +59,13 @@ fn diff_batch_aborts_only_on_unexplained_divergences() {
     let world = default_world();
     let generator = GeneratorConfig::for_world(&world);
     let vectors = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors");
-    let known = known_divergences(vectors.as_ref()).unwrap();
-    let diff = Differential {
-        world: &world,
-        generator: &generator,
-        reference: &VmLatest,
-        candidate: &VmFast,
-    };
+    let known = KnownDivergences::declared_in(vectors.as_ref()).unwrap();
+    let differential = Differential::new(world.clone(), VmLatest, VmFast);
     let (mut equal, mut explained) = (None, None);
     for sample in 0..100 {
-        match run_sample(&diff, 3, sample) {
+        match run_sample(&differential, &generator, 3, sample) {
             None => equal = equal.or(Some(sample)),
-            Some((_, found)) if known.contains_key(&found.fingerprint) => {
+            Some((_, found)) if known.contains(&found.fingerprint) => {
                 explained = explained.or(Some(sample));
             }
             Some((_, found)) => panic!("sample {sample}: unexplained {}", found.fingerprint),
@@ -88,8 +81,9 @@ fn diff_batch_aborts_only_on_unexplained_divergences() {
         explained.expect("a known divergence"),
         INPUT_LEN,
     ));
-    let faulty = FaultyVmFast(Fault::Refund);
-    let panic = panic::catch_unwind(|| targets::diff_batch_on(&equal, &VmLatest, &faulty))
+    let faulty = Differential::new(world, VmLatest, FaultyVmFast(Fault::Refund));
+    let run = || targets::diff_batch_on(&equal, &faulty, &generator);
+    let panic = panic::catch_unwind(panic::AssertUnwindSafe(run))
         .expect_err("an unexplained divergence aborts the target");
     let message = panic.downcast_ref::<String>().unwrap();
     assert!(

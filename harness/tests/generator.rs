@@ -3,15 +3,15 @@
 use arbitrary::Unstructured;
 use eravm_diff::{
     assembly::assemble,
-    batch::parse_batch_file,
     engine::{Engine, VmFast},
     generate::{batch, GeneratorConfig},
     outcome::Outcome,
+    spec::parse_batch_file,
     world::default_world,
 };
 use proptest::prelude::*;
 
-fn generate(bytes: &[u8]) -> eravm_diff::batch::BatchFile {
+fn generate(bytes: &[u8]) -> eravm_diff::spec::BatchFile {
     let config = GeneratorConfig::for_world(&default_world());
     batch(&mut Unstructured::new(bytes), &config).expect("the generator never fails")
 }
@@ -65,9 +65,9 @@ proptest! {
 fn some_generated_batches_ship_well_formed_factory_deps() {
     let config = GeneratorConfig::for_world(&default_world());
     let batches: Vec<_> = (0..400)
-        .map(|sample| eravm_diff::fuzz::sample_batch(&config, 1, sample))
+        .map(|sample| eravm_diff::samples::sample_batch(&config, 1, sample))
         .collect();
-    let deps_of = |file: &eravm_diff::batch::BatchFile| -> Vec<Vec<u8>> {
+    let deps_of = |file: &eravm_diff::spec::BatchFile| -> Vec<Vec<u8>> {
         file.blocks
             .iter()
             .flat_map(|block| &block.transactions)

@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use eravm_diff::{
-    batch::{batch_files_in, load_batch_file},
     engine::{Engine, VmLatest},
     outcome::Outcome,
+    spec::{batch_files_in, load_batch_file},
     world::default_world,
 };
 

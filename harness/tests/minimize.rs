@@ -3,12 +3,12 @@
 use std::process::Command;
 
 use eravm_diff::{
-    batch::load_batch_file,
-    divergence::compare,
-    engine::{Engine, RareRefundVmFast, VmLatest},
-    fuzz::{sample_batch, INPUT_LEN},
-    generate::{seeded_bytes, GeneratorConfig},
+    engine::{RareRefundVmFast, VmLatest},
+    generate::GeneratorConfig,
     minimize::{instruction_count, Minimizer, Size},
+    pipeline::{Differential, RunOptions},
+    samples::{sample_batch, seeded_bytes, INPUT_LEN},
+    spec::load_batch_file,
     world::default_world,
 };
 use tempfile::TempDir;
@@ -24,21 +24,19 @@ fn planted_fault_minimizes_to_two_transactions_and_ten_instructions() {
     let world = default_world();
     let file = sample_batch(&GeneratorConfig::for_world(&world), SEED, SAMPLE);
     assert!(Size::of(&file).transactions >= 20, "{}", Size::of(&file));
-    let prepared = file.prepare(&world).unwrap();
-    let divergence = compare(
-        &VmLatest.run(&prepared.world, &prepared.batch),
-        &RareRefundVmFast.run(&prepared.world, &prepared.batch),
-    )
-    .expect("the fault shows");
+    let differential = Differential::new(world, VmLatest, RareRefundVmFast);
+    let divergence = differential
+        .run_file(&file, &RunOptions::default())
+        .unwrap()
+        .divergence
+        .expect("the fault shows");
     assert_eq!(
         divergence.signature,
         ["transactions[*].execution.refunds.gas_refunded: value"]
     );
 
     let minimizer = Minimizer {
-        world: &world,
-        reference: &VmLatest,
-        candidate: &RareRefundVmFast,
+        differential: &differential,
         fingerprint: divergence.fingerprint.clone(),
         progress: &|_| {},
     };

@@ -1,9 +1,9 @@
 //! The stand-in system contracts compute what the real ones compute.
 
 use eravm_diff::{
-    batch::{parse_batch_file, PreparedBatch},
     engine::{Engine, VmFast, VmLatest},
     outcome::{ExecResult, Outcome, TxOutcome, Word},
+    spec::{parse_batch_file, PreparedBatch},
     world::default_world,
 };
 use sha2::{Digest, Sha256};

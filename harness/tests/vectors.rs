@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use eravm_diff::{
-    batch::{batch_files_in, load_batch_file, Expectation},
     engine::{VmFast, VmLatest},
     outcome::ExecResult,
-    runner::run_both,
+    pipeline::{Differential, RunOptions},
+    spec::{batch_files_in, load_batch_file, Expectation},
     world::default_world,
 };
 
@@ -24,12 +24,13 @@ fn vectors_show_their_expected_outcomes() {
         "at least six vectors, found {}",
         files.len()
     );
-    let world = default_world();
+    let differential = Differential::new(default_world(), VmLatest, VmFast);
     let mut failures = vec![];
     for path in &files {
         let file = load_batch_file(path).unwrap();
-        let prepared = file.prepare(&world).unwrap();
-        let comparison = run_both(&VmLatest, &VmFast, &prepared.world, &prepared.batch);
+        let comparison = differential
+            .run_file(&file, &RunOptions::default())
+            .unwrap();
         let expect = file.expect.as_ref().unwrap_or(&Expectation::Equal);
         let runs = match expect {
             Expectation::Equal => vec![&comparison.reference, &comparison.candidate],

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use eravm_diff::{
     assembly::assemble,
-    batch::load_batch_file,
     engine::{VmFast, VmLatest},
     outcome::ExecResult,
-    runner::run_both,
+    pipeline::{Differential, RunOptions},
+    spec::load_batch_file,
     world::{default_world, load_zksync_home, World, STAND_INS},
 };
 use tempfile::TempDir;
@@ -148,11 +148,12 @@ fn genesis_world_from_a_checkout_runs_a_vector() {
         env!("CARGO_MANIFEST_DIR"),
         "/../vectors/storage_writes.yaml"
     );
-    let prepared = load_batch_file(vector.as_ref())
-        .unwrap()
-        .prepare(&world)
+    let comparison = Differential::new(world, VmLatest, VmFast)
+        .run_file(
+            &load_batch_file(vector.as_ref()).unwrap(),
+            &RunOptions::default(),
+        )
         .unwrap();
-    let comparison = run_both(&VmLatest, &VmFast, &prepared.world, &prepared.batch);
     assert_eq!(comparison.divergence, None);
     let outcome = &comparison.reference.outcome;
     assert!(outcome.transactions.iter().all(|tx| tx.included));

@@ -10,7 +10,11 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
-use crate::{error::InputError, files::write_atomic, fuzz::INPUT_LEN, generate::seeded_bytes};
+use crate::{
+    error::InputError,
+    files::write_atomic,
+    samples::{seeded_bytes, INPUT_LEN},
+};
 
 /// Inputs of the corpus, in name order.
 #[derive(Debug, Default)]

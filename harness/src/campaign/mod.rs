@@ -14,27 +14,24 @@ mod corpus;
 pub mod report;
 mod state;
 
-use std::{
-    collections::{BTreeSet, HashMap},
-    path::Path,
-    time::Instant,
-};
+use std::{collections::BTreeSet, path::Path, time::Instant};
 
-use arbitrary::Unstructured;
 use rayon::prelude::*;
 
 use self::corpus::Corpus;
 pub use self::state::{CampaignState, FindingRecord, SeriesPoint, TimeSplit, STATE_FILE};
 use crate::{
-    batch::BatchFile,
-    divergence::{compare, Divergence},
+    divergence::Divergence,
     engine::OpcodeCounts,
     error::InputError,
-    fuzz::{self, Budget, Differential},
-    generate::batch,
+    findings,
+    generate::GeneratorConfig,
     minimize::Minimizer,
     outcome::Outcome,
-    runner::thread_pool,
+    pipeline::{thread_pool, Differential, RunOptions},
+    samples::{generated, Budget},
+    spec::BatchFile,
+    vm_output::StderrCapture,
 };
 
 /// Samples per epoch (fixed, so results do not depend on the number of jobs).
@@ -42,13 +39,15 @@ pub const EPOCH_SAMPLES: u64 = 64;
 
 /// What to run, for how long, and where to keep it.
 pub struct CampaignOptions<'a> {
-    pub diff: Differential<'a>,
+    /// The engines, the world, and the divergences the vectors declare (counted, not reported).
+    pub differential: &'a Differential,
+    pub generator: &'a GeneratorConfig,
     /// Its duration and samples count the whole campaign, across restarts.
     pub budget: Budget,
     pub corpus: &'a Path,
     pub findings: &'a Path,
-    /// Divergences the vectors declare (fingerprint → explanation): counted, not reported.
-    pub known: &'a HashMap<String, String>,
+    /// The capture of what the VMs print, if on: its counts are committed with each epoch.
+    pub vm_output: Option<&'a StderrCapture>,
 }
 
 /// Runs (or resumes) the campaign kept in `options.findings` until its budget is spent.
@@ -65,15 +64,15 @@ pub fn run(
         Some(state) => state,
         None => CampaignState {
             seed: options.budget.seed,
-            reference: options.diff.reference.name().to_owned(),
-            candidate: options.diff.candidate.name().to_owned(),
+            reference: options.differential.reference.name().to_owned(),
+            candidate: options.differential.candidate.name().to_owned(),
             ..CampaignState::default()
         },
     };
     let this = (
         options.budget.seed,
-        options.diff.reference.name(),
-        options.diff.candidate.name(),
+        options.differential.reference.name(),
+        options.differential.candidate.name(),
     );
     if (
         state.seed,
@@ -141,7 +140,7 @@ pub fn run(
             };
             state.divergent_samples += 1;
             let fingerprint = &divergence.fingerprint;
-            if options.known.contains_key(fingerprint) {
+            if options.differential.known.contains(fingerprint) {
                 state.known_divergent_samples += 1;
             } else if !state.knows(fingerprint)
                 && new_findings
@@ -162,9 +161,7 @@ pub fn run(
         for (mut record, file) in new_findings {
             let start = Instant::now();
             let minimizer = Minimizer {
-                world: options.diff.world,
-                reference: options.diff.reference,
-                candidate: options.diff.candidate,
+                differential: options.differential,
                 fingerprint: record.fingerprint.clone(),
                 progress: &|_| {},
             };
@@ -179,6 +176,9 @@ pub fn run(
         let epoch_seconds = epoch_started.elapsed().as_secs_f64();
         state.elapsed = elapsed_before + started.elapsed().as_secs_f64();
         state.epoch += 1;
+        if let Some(capture) = options.vm_output {
+            state.vm_output.merge(&capture.take());
+        }
         state.record(SeriesPoint {
             time: state.elapsed,
             executions: state.executions,
@@ -192,7 +192,7 @@ pub fn run(
             .map_err(|err| write_error(&findings.join(STATE_FILE), err))?;
         progress(&state);
     }
-    report::write(findings, &state, options.known)?;
+    report::write(findings, &state, &options.differential.known)?;
     Ok(state)
 }
 
@@ -233,35 +233,40 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> Samp
         seconds
     };
     let input = corpus.input(sample);
-    let diff = &options.diff;
-    let file =
-        batch(&mut Unstructured::new(&input), diff.generator).expect("the generator never fails");
+    let file = generated(options.generator, &input);
     time.generate = lap();
     let prepared = file
-        .prepare(diff.world)
+        .prepare(&options.differential.world)
         .expect("generated batches are valid in the world they are generated for");
-    let code = file
-        .contracts
-        .iter()
-        .map(|contract| contract.address)
-        .collect();
+    let run = RunOptions {
+        concurrent: false,
+        count_opcodes_in: Some(
+            file.contracts
+                .iter()
+                .map(|contract| contract.address)
+                .collect(),
+        ),
+    };
     time.world = lap();
-    let (reference, opcodes) =
-        diff.reference
-            .run_counting_opcodes(&prepared.world, &prepared.batch, code);
-    time.reference = lap();
-    let candidate = diff.candidate.run(&prepared.world, &prepared.batch);
-    time.candidate = lap();
-    let divergence = compare(&reference, &candidate);
-    let opcodes = opcodes.unwrap_or_default();
-    let features = features(&opcodes, &reference, divergence.as_ref());
-    time.compare = lap();
+    let comparison = options
+        .differential
+        .run(&prepared.world, &prepared.batch, &run);
+    lap();
+    time.reference = comparison.reference.elapsed.as_secs_f64();
+    time.candidate = comparison.candidate.elapsed.as_secs_f64();
+    let opcodes = comparison.reference.opcodes.unwrap_or_default();
+    let features = features(
+        &opcodes,
+        &comparison.reference.outcome,
+        comparison.divergence.as_ref(),
+    );
+    time.compare = comparison.compare_time.as_secs_f64() + lap();
     SampleResult {
         sample,
         input,
         features,
         opcodes,
-        divergence: divergence.map(|divergence| (file, divergence)),
+        divergence: comparison.divergence.map(|divergence| (file, divergence)),
         time,
     }
 }
@@ -311,15 +316,13 @@ fn write_finding(
     divergence: &Divergence,
 ) -> Result<(FindingRecord, BatchFile), InputError> {
     let origin = format!(
-        "eravm-diff campaign --seed {} (sample {sample}), {} vs {}",
+        "eravm-diff campaign --seed {} (sample {sample}), {}",
         options.budget.seed,
-        options.diff.reference.name(),
-        options.diff.candidate.name()
+        options.differential.engines(),
     );
-    let path =
-        fuzz::write_finding(options.findings, &mut file, origin, divergence).map_err(|err| {
-            InputError::at(options.findings, format!("cannot write a finding: {err}"))
-        })?;
+    let path = findings::write_finding(options.findings, &mut file, origin, divergence).map_err(
+        |err| InputError::at(options.findings, format!("cannot write a finding: {err}")),
+    )?;
     let record = FindingRecord {
         fingerprint: divergence.fingerprint.clone(),
         sample,

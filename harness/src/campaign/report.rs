@@ -3,13 +3,15 @@
 //! with plots drawn by plotters as inline SVG: executions per second, cumulative opcode
 //! coverage and findings over time, and where the time went).
 
-use std::{collections::HashMap, fmt::Write, path::Path};
+use std::{fmt::Write, path::Path};
 
 use plotters::prelude::*;
 use serde::Serialize;
 
 use super::{CampaignState, FindingRecord, SeriesPoint};
-use crate::{coverage::opcode_variants, error::InputError, files::write_atomic};
+use crate::{
+    coverage::opcode_variants, error::InputError, files::write_atomic, findings::KnownDivergences,
+};
 
 /// Everything a report shows.
 #[derive(Debug, Serialize)]
@@ -39,11 +41,14 @@ pub struct Summary {
     pub corpus_added: u64,
     pub coverage: usize,
     pub variants: usize,
+    /// Lines the VMs printed to stderr (captured; their texts are in the state's `vm_output`).
+    pub vm_output_lines: u64,
+    pub vm_output_texts: usize,
 }
 
 impl Summary {
     /// (label, value) rows of the summary table, which the Markdown and HTML reports share.
-    fn rows(&self) -> [(&'static str, String); 7] {
+    fn rows(&self) -> [(&'static str, String); 8] {
         [
             (
                 "seed",
@@ -75,6 +80,13 @@ impl Summary {
                 format!("{}/{} variants", self.coverage, self.variants),
             ),
             ("corpus inputs added", self.corpus_added.to_string()),
+            (
+                "VM output",
+                format!(
+                    "{} lines ({} distinct)",
+                    self.vm_output_lines, self.vm_output_texts
+                ),
+            ),
         ]
     }
 }
@@ -88,13 +100,13 @@ pub struct ReportedFinding<'a> {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(state: &'a CampaignState, known: &'a HashMap<String, String>) -> Self {
+    pub fn new(state: &'a CampaignState, known: &'a KnownDivergences) -> Self {
         let findings: Vec<_> = state
             .findings
             .iter()
             .map(|record| ReportedFinding {
                 record,
-                explained: known.get(&record.fingerprint).map(String::as_str),
+                explained: known.0.get(&record.fingerprint).map(String::as_str),
             })
             .collect();
         let variants = opcode_variants();
@@ -119,6 +131,8 @@ impl<'a> Report<'a> {
                 corpus_added: state.corpus_added,
                 coverage: state.coverage.len(),
                 variants: variants.len(),
+                vm_output_lines: state.vm_output.total(),
+                vm_output_texts: state.vm_output.lines.len(),
             },
             findings,
             never_executed,
@@ -279,7 +293,7 @@ impl<'a> Report<'a> {
 pub fn write(
     dir: &Path,
     state: &CampaignState,
-    known: &HashMap<String, String>,
+    known: &KnownDivergences,
 ) -> Result<(), InputError> {
     let report = Report::new(state, known);
     for (name, text) in [

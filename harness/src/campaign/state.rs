@@ -8,7 +8,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::{error::InputError, files::write_atomic};
+use crate::{error::InputError, files::write_atomic, vm_output::OutputSummary};
 
 /// File name of the state, in the findings directory.
 pub const STATE_FILE: &str = "campaign.json";
@@ -47,6 +47,9 @@ pub struct CampaignState {
     pub findings: Vec<FindingRecord>,
     /// One point per committed epoch, thinned to at most [`MAX_SERIES_POINTS`].
     pub series: Vec<SeriesPoint>,
+    /// What the VMs printed to stderr while capture was on, committed with each epoch.
+    #[serde(default)]
+    pub vm_output: OutputSummary,
 }
 
 /// Seconds spent per phase (summed over workers, so it can exceed wall time).

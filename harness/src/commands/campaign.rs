@@ -1,7 +1,6 @@
 //! `campaign` and `report`: long resumable runs and their reports.
 
 use std::{
-    io::IsTerminal,
     path::PathBuf,
     sync::Mutex,
     time::{Duration, Instant},
@@ -9,10 +8,12 @@ use std::{
 
 use eravm_diff::{
     campaign::{self, report, CampaignOptions, CampaignState, STATE_FILE},
+    console,
     error::InputError,
+    vm_output::{console_is_terminal, console_status},
 };
 
-use super::{load_known, status, CommandResult, SessionArgs};
+use super::{finish_capture, load_known, status, CommandResult, SessionArgs};
 
 #[derive(clap::Args)]
 pub struct CampaignArgs {
@@ -31,21 +32,24 @@ pub struct CampaignArgs {
 impl CampaignArgs {
     pub fn execute(self) -> CommandResult {
         let session = self.session.load()?;
+        let capture = self.session.capture()?;
         let options = CampaignOptions {
-            diff: session.differential(),
+            differential: &session.differential,
+            generator: &session.generator,
             budget: self.session.budget(self.duration),
             corpus: &self.corpus,
             findings: &self.findings,
-            known: &session.known,
+            vm_output: capture.as_ref(),
         };
         let progress = Progress::new(self.duration, self.session.samples);
         let state = campaign::run(&options, &|state| progress.update(state));
         progress.finish();
+        finish_capture(capture);
         let state = state?;
-        let summary = report::Report::new(&state, &session.known).summary;
+        let summary = report::Report::new(&state, &session.differential.known).summary;
         println!(
             "{} executions in {:.0} s ({:.1}/s) over {} run(s); {} divergent samples ({} known); \
-             {} findings ({} unexplained); coverage {} variants; reports in {}",
+             {} findings ({} unexplained); coverage {} variants; VM output {} lines; reports in {}",
             summary.executions,
             summary.seconds,
             summary.executions_per_second,
@@ -55,6 +59,7 @@ impl CampaignArgs {
             summary.findings,
             summary.unexplained,
             summary.coverage,
+            summary.vm_output_lines,
             self.findings.display()
         );
         Ok(status(summary.unexplained == 0))
@@ -84,29 +89,21 @@ impl ReportArgs {
     }
 }
 
-/// A progress bar on a terminal; a plain line every ten seconds otherwise.
+/// A status line with a progress bar on a terminal; a plain line every ten seconds otherwise.
+/// Both go to the terminal past the capture of what the VMs print.
 struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    by_samples: bool,
+    terminal: bool,
+    duration: Duration,
+    samples: Option<u64>,
     last_line: Mutex<Instant>,
 }
 
 impl Progress {
     fn new(duration: Duration, samples: Option<u64>) -> Self {
-        let by_samples = samples.is_some();
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(samples.unwrap_or(duration.as_secs()));
-            let unit = if by_samples { "samples" } else { "s" };
-            let template =
-                format!("{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {unit}  {{msg}}");
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(&template).expect("a valid template"),
-            );
-            bar
-        });
         Self {
-            bar,
-            by_samples,
+            terminal: console_is_terminal(),
+            duration,
+            samples,
             last_line: Mutex::new(Instant::now()),
         }
     }
@@ -120,29 +117,31 @@ impl Progress {
             state.known_divergent_samples,
             state.coverage.len()
         );
-        match &self.bar {
-            Some(bar) => {
-                let position = if self.by_samples {
-                    state.executions
-                } else {
-                    state.elapsed as u64
-                };
-                bar.set_position(position);
-                bar.set_message(message);
-            }
-            None => {
-                let mut last = self.last_line.lock().unwrap();
-                if last.elapsed() >= Duration::from_secs(10) {
-                    *last = Instant::now();
-                    eprintln!("[{:>6.0}s] {message}", state.elapsed);
-                }
-            }
+        if self.terminal {
+            let (position, length, unit) = match self.samples {
+                Some(samples) => (state.executions, samples, "samples"),
+                None => (state.elapsed as u64, self.duration.as_secs(), "s"),
+            };
+            const WIDTH: u64 = 30;
+            let filled = (position.min(length) * WIDTH / length.max(1)) as usize;
+            console_status(&format!(
+                "[{:>6.0}s] [{}{}] {position}/{length} {unit}  {message}",
+                state.elapsed,
+                "=".repeat(filled),
+                " ".repeat(WIDTH as usize - filled),
+            ));
+            return;
+        }
+        let mut last = self.last_line.lock().unwrap();
+        if last.elapsed() >= Duration::from_secs(10) {
+            *last = Instant::now();
+            console!("[{:>6.0}s] {message}", state.elapsed);
         }
     }
 
     fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+        if self.terminal {
+            console_status("");
         }
     }
 }

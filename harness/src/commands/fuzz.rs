@@ -6,15 +6,17 @@ use std::{
 };
 
 use eravm_diff::{
+    console,
     coverage::{measure, opcode_variants},
     error::InputError,
+    findings::KnownDivergences,
     fuzz::{fuzz, FuzzOptions},
     generate::GeneratorConfig,
     minimize::Minimizer,
     world::WorldSource,
 };
 
-use super::{default_jobs, pool, status, CommandResult, SessionArgs};
+use super::{default_jobs, finish_capture, pool, status, CommandResult, EngineArgs, SessionArgs};
 
 #[derive(clap::Args)]
 pub struct FuzzArgs {
@@ -33,18 +35,17 @@ pub struct FuzzArgs {
 impl FuzzArgs {
     pub fn execute(self) -> CommandResult {
         let session = self.session.load()?;
-        let diff = session.differential();
-        let (reference, candidate) = (diff.reference, diff.candidate);
+        let differential = &session.differential;
         let options = FuzzOptions {
-            diff,
+            differential,
+            generator: &session.generator,
             budget: self.session.budget(Duration::from_secs(self.seconds)),
             findings: &self.findings,
-            known: &session.known,
         };
-        eprintln!(
+        console!(
             "fuzzing {} against {} with seed {} on {} jobs; findings go to {}",
-            candidate.name(),
-            reference.name(),
+            differential.candidate.name(),
+            differential.reference.name(),
             self.session.seed,
             self.session.jobs,
             self.findings.display()
@@ -52,12 +53,15 @@ impl FuzzArgs {
         let start = Instant::now();
         let progress = |executions: u64, found: usize| {
             let seconds = start.elapsed().as_secs_f64();
-            eprintln!(
+            console!(
                 "[{seconds:>6.1}s] {executions} executions ({:.1}/s), {found} new findings",
                 executions as f64 / seconds
             );
         };
-        let summary = fuzz(&options, &progress)
+        let capture = self.session.capture()?;
+        let summary = fuzz(&options, &progress);
+        let vm_output = finish_capture(capture);
+        let summary = summary
             .map_err(|err| InputError::at(&self.findings, format!("cannot write: {err}")))?;
         println!(
             "{} executions in {:.1} s: {:.1} executions/s; {} divergent samples, {} new fingerprints",
@@ -67,6 +71,9 @@ impl FuzzArgs {
             summary.divergent_samples,
             summary.findings.len()
         );
+        if vm_output.total() > 0 {
+            println!("VM output (captured; --verbose shows it): {vm_output}");
+        }
         let pool = pool(self.session.jobs)?;
         for finding in &summary.findings {
             let divergence = &finding.divergence;
@@ -81,11 +88,9 @@ impl FuzzArgs {
             }
             if self.minimize {
                 let minimizer = Minimizer {
-                    world: diff.world,
-                    reference,
-                    candidate,
+                    differential,
                     fingerprint: divergence.fingerprint.clone(),
-                    progress: &|line| eprintln!("  {line}"),
+                    progress: &|line| console!("  {line}"),
                 };
                 let minimized = pool
                     .install(|| minimizer.minimize_into(&finding.file, &finding.path))
@@ -107,15 +112,20 @@ pub struct CoverageArgs {
     jobs: usize,
     #[arg(long, default_value = "default")]
     world: WorldSource,
+    #[command(flatten)]
+    engines: EngineArgs,
 }
 
 impl CoverageArgs {
     pub fn execute(self) -> CommandResult {
         let world = self.world.load()?;
         let generator = GeneratorConfig::for_world(&world);
+        let differential = self
+            .engines
+            .differential(world, KnownDivergences::default());
         let start = Instant::now();
-        let coverage =
-            pool(self.jobs)?.install(|| measure(&world, &generator, self.seed, self.samples));
+        let coverage = pool(self.jobs)?
+            .install(|| measure(&differential, &generator, self.seed, self.samples));
         println!(
             "{:<32} {:>12} {:>12}",
             "opcode variant", "emitted", "executed"

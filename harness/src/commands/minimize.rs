@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use eravm_diff::{
     error::InputError,
-    fuzz::describe,
+    findings::{describe, KnownDivergences},
     generate::GeneratorConfig,
     minimize::{load_input, Minimizer},
-    runner::divergence,
+    pipeline::RunOptions,
     world::WorldSource,
 };
 
@@ -35,12 +35,14 @@ impl MinimizeArgs {
     pub fn execute(self) -> CommandResult {
         let input = &self.input;
         let world = self.world.load()?;
-        let (reference, candidate) = self.engines.engines();
         let mut file = load_input(input, &GeneratorConfig::for_world(&world))?;
-        let prepared = file
-            .prepare(&world)
-            .map_err(|err| err.within(input.display()))?;
-        let divergence = divergence(&*reference, &*candidate, &prepared.world, &prepared.batch)
+        let differential = self
+            .engines
+            .differential(world, KnownDivergences::default());
+        let divergence = differential
+            .run_file(&file, &RunOptions::default())
+            .map_err(|err| err.within(input.display()))?
+            .divergence
             .ok_or_else(|| InputError::at(input, "the engines agree on it: nothing to minimize"))?;
         if let Some(wanted) = self
             .fingerprint
@@ -61,9 +63,7 @@ impl MinimizeArgs {
             divergence.signature.join("; ")
         );
         let minimizer = Minimizer {
-            world: &world,
-            reference: &*reference,
-            candidate: &*candidate,
+            differential: &differential,
             fingerprint: divergence.fingerprint.clone(),
             progress: &|line| eprintln!("  {line}"),
         };

@@ -6,19 +6,19 @@ pub mod minimize;
 pub mod run;
 
 use std::{
-    collections::HashMap,
     path::{Path, PathBuf},
     process::ExitCode,
     time::Duration,
 };
 
 use eravm_diff::{
-    batch::known_divergences,
     engine::{self, Engine, Fault, ENGINE_NAMES},
     error::InputError,
-    fuzz::{Budget, Differential},
+    findings::KnownDivergences,
     generate::GeneratorConfig,
-    runner::thread_pool,
+    pipeline::{thread_pool, Differential},
+    samples::Budget,
+    vm_output::{OutputSummary, StderrCapture},
     world::{World, WorldSource},
 };
 
@@ -37,8 +37,14 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
-    pub fn engines(&self) -> (Box<dyn Engine>, Box<dyn Engine>) {
-        (by_name(&self.reference), by_name(&self.candidate))
+    /// The pipeline comparing these engines in `world`, knowing `known`.
+    pub fn differential(&self, world: World, known: KnownDivergences) -> Differential {
+        Differential {
+            world,
+            reference: by_name(&self.reference),
+            candidate: by_name(&self.candidate),
+            known,
+        }
     }
 }
 
@@ -63,22 +69,19 @@ pub fn default_jobs() -> usize {
 }
 
 /// Known divergences declared by the batch files in `vectors` (none if it is not a directory).
-pub fn load_known(vectors: &Path) -> Result<HashMap<String, String>, InputError> {
+pub fn load_known(vectors: &Path) -> Result<KnownDivergences, InputError> {
     if vectors.is_dir() {
-        known_divergences(vectors)
+        KnownDivergences::declared_in(vectors)
     } else {
-        Ok(HashMap::new())
+        Ok(KnownDivergences::default())
     }
 }
 
-/// What the generating commands share: the world, its generator, the engines and the
-/// divergences the vectors already explain.
+/// What the generating commands share: the pipeline (world, engines, the divergences the vectors
+/// already explain) and the world's generator.
 pub struct Session {
-    pub world: World,
+    pub differential: Differential,
     pub generator: GeneratorConfig,
-    pub reference: Box<dyn Engine>,
-    pub candidate: Box<dyn Engine>,
-    pub known: HashMap<String, String>,
 }
 
 /// The arguments of the generating commands (`fuzz`, `campaign`) from which a [`Session`] is
@@ -101,18 +104,17 @@ pub struct SessionArgs {
     pub world: WorldSource,
     #[command(flatten)]
     pub engines: EngineArgs,
+    /// Show what the VMs print while they run (by default it is captured and summarized).
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 impl SessionArgs {
     pub fn load(&self) -> Result<Session, InputError> {
         let world = self.world.load()?;
-        let (reference, candidate) = self.engines.engines();
         Ok(Session {
             generator: GeneratorConfig::for_world(&world),
-            world,
-            reference,
-            candidate,
-            known: load_known(&self.vectors)?,
+            differential: self.engines.differential(world, load_known(&self.vectors)?),
         })
     }
 
@@ -125,18 +127,21 @@ impl SessionArgs {
             jobs: self.jobs,
         }
     }
+
+    /// Captures what the VMs print unless `--verbose`; [`finish_capture`] ends it.
+    pub fn capture(&self) -> Result<Option<StderrCapture>, InputError> {
+        if self.verbose {
+            return Ok(None);
+        }
+        StderrCapture::start()
+            .map(Some)
+            .map_err(|err| InputError::new("stderr", err))
+    }
 }
 
-impl Session {
-    /// The world, generator and engines, borrowed for a run.
-    pub fn differential(&self) -> Differential<'_> {
-        Differential {
-            world: &self.world,
-            generator: &self.generator,
-            reference: &*self.reference,
-            candidate: &*self.candidate,
-        }
-    }
+/// Ends a capture: what the VMs printed (nothing without a capture).
+pub fn finish_capture(capture: Option<StderrCapture>) -> OutputSummary {
+    capture.map(StderrCapture::finish).unwrap_or_default()
 }
 
 /// Exit status 0 when `ok`, 1 otherwise.

@@ -3,14 +3,21 @@
 use std::path::PathBuf;
 
 use eravm_diff::{
-    batch::{batch_files_in, load_batch_file, Expectation},
     error::InputError,
+    findings::KnownDivergences,
+    pipeline::RunOptions,
     report::{Report, Verdict},
-    runner::run_both,
+    spec::{batch_files_in, load_batch_file, Expectation},
     world::{load_dump, WorldSource},
 };
 
 use super::{by_name, engine_name, status, CommandResult, EngineArgs};
+
+/// Both engines at once: `run` and `replay` go through their batches one by one.
+const CONCURRENT: RunOptions = RunOptions {
+    concurrent: true,
+    count_opcodes_in: None,
+};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -43,15 +50,17 @@ impl RunArgs {
                 Ok((path, file.expect, batch))
             })
             .collect::<Result<Vec<_>, InputError>>()?;
-        let (reference, candidate) = self.engines.engines();
+        let origin = world.origin.clone();
+        let differential = self
+            .engines
+            .differential(world, KnownDivergences::default());
         let reports: Vec<Report> = prepared
             .into_iter()
             .map(|(path, expect, prepared)| {
-                let comparison =
-                    run_both(&*reference, &*candidate, &prepared.world, &prepared.batch);
+                let comparison = differential.run(&prepared.world, &prepared.batch, &CONCURRENT);
                 Report::new(
                     path.display().to_string(),
-                    world.origin.clone(),
+                    origin.clone(),
                     &comparison,
                     Some(expect.as_ref().unwrap_or(&Expectation::Equal)),
                 )
@@ -80,17 +89,15 @@ impl ReplayArgs {
             .iter()
             .map(|path| load_dump(path).map(|dump| (path, dump)))
             .collect::<Result<Vec<_>, _>>()?;
-        let (reference, candidate) = self.engines.engines();
         let reports: Vec<Report> = loaded
             .into_iter()
             .map(|(path, dump)| {
-                let comparison = run_both(&*reference, &*candidate, &dump.world, &dump.batch);
-                Report::new(
-                    path.display().to_string(),
-                    dump.world.origin.clone(),
-                    &comparison,
-                    None,
-                )
+                let origin = dump.world.origin.clone();
+                let differential = self
+                    .engines
+                    .differential(dump.world, KnownDivergences::default());
+                let comparison = differential.run(&differential.world, &dump.batch, &CONCURRENT);
+                Report::new(path.display().to_string(), origin, &comparison, None)
             })
             .collect();
         print_reports(&reports, self.json);

@@ -40,8 +40,12 @@ where
     let mut outcome = Outcome::default();
     let mut stage = Stage::NewVm;
     let run = panic_guard::catch(|| drive::<V>(world, batch, tracer, &mut outcome, &mut stage));
-    if let Err(message) = run {
-        outcome.panic = Some(VmPanic { stage, message });
+    if let Err(caught) = run {
+        outcome.panic = Some(VmPanic {
+            stage,
+            message: caught.message,
+            location: caught.location,
+        });
     }
     outcome
 }

@@ -21,9 +21,10 @@ use zksync_types::{get_code_key, Address, H256};
 pub use self::dump::mutate_dump;
 use self::program::{program, ProgramContext};
 use crate::{
-    batch::{
-        BalanceSpec, BatchFile, BlockSpec, ContractSpec, FactoryDepSpec, HexBytes, L1TxSpec,
-        L2TxSpec, Party, Quantity, TxSpec,
+    bytes::HexBytes,
+    spec::{
+        BalanceSpec, BatchFile, BlockSpec, ContractSpec, FactoryDepSpec, L1TxSpec, L2TxSpec, Party,
+        Quantity, TxSpec,
     },
     world::World,
 };
@@ -241,15 +242,4 @@ fn calldata(u: &mut Unstructured) -> Result<HexBytes> {
         bytes.extend_from_slice(&word);
     }
     Ok(HexBytes(bytes))
-}
-
-/// Input bytes for sample `index` of a run seeded with `seed`: the same pair always gives the
-/// same bytes (ChaCha8), so `eravm-diff fuzz` and `coverage` runs are reproducible.
-pub fn seeded_bytes(seed: u64, index: u64, len: usize) -> Vec<u8> {
-    use rand::{RngCore, SeedableRng};
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(index);
-    let mut bytes = vec![0; len];
-    rng.fill_bytes(&mut bytes);
-    bytes
 }

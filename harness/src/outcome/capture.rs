@@ -7,14 +7,14 @@ use zksync_types::{
 };
 use zksync_vm_interface::{
     CircuitStatistic as VmCircuitStatistic, CompressedBytecodeInfo, CurrentExecutionState,
-    ExecutionResult, FinishedL1Batch, Halt, VmEvent, VmExecutionResultAndLogs,
+    ExecutionResult, FinishedL1Batch, VmEvent, VmExecutionResultAndLogs,
 };
 
 use super::{
     BatchOutcome, CircuitStatistic, Compression, Event, ExecResult, Execution, FinalState,
     L2ToL1Log, Refunds, SlotValue, StateDiff, StorageWrite, Word,
 };
-use crate::batch::HexBytes;
+use crate::bytes::HexBytes;
 
 /// Conversion of a VM interface type into its canonical outcome form.
 pub trait Capture {
@@ -74,21 +74,10 @@ impl Capture for ExecutionResult {
                 data: HexBytes(output.encoded_data()),
             },
             Self::Halt { reason } => ExecResult::Halt {
-                reason: halt_reason(reason),
+                reason: reason.into(),
             },
         }
     }
-}
-
-/// `Variant: message`: the variant name keeps reasons with similar messages apart, the message
-/// shows revert data in hex.
-fn halt_reason(reason: &Halt) -> String {
-    let debug = format!("{reason:?}");
-    let variant = debug
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .next()
-        .unwrap_or_default();
-    format!("{variant}: {reason}")
 }
 
 /// One entry per written slot: the value before the first write and after the last; slots that

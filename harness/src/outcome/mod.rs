@@ -5,16 +5,21 @@
 //! canonical bytes are equal, and the digest is the SHA-256 of those bytes.
 
 mod capture;
+mod halt;
 mod word;
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, fmt};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zksync_types::Address;
 
-pub use self::{capture::Capture, word::Word};
-use crate::batch::HexBytes;
+pub use self::{
+    capture::Capture,
+    halt::{HaltKind, HaltReason},
+    word::Word,
+};
+use crate::{bytes::HexBytes, panic_guard::PanicLocation};
 
 /// One engine's outcome for one batch.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -43,6 +48,8 @@ pub enum Stage {
 pub struct VmPanic {
     pub stage: Stage,
     pub message: String,
+    /// Where it panicked, by crate; `None` if the panic carried no location.
+    pub location: Option<PanicLocation>,
 }
 
 /// One transaction as the VM executed it.
@@ -91,19 +98,33 @@ pub struct Execution {
 pub enum ExecResult {
     Success { output: HexBytes },
     Revert { reason: String, data: HexBytes },
-    Halt { reason: String },
+    Halt { reason: HaltReason },
+}
+
+/// The kind of an execution result, without its data: `success`, `revert` or `halt:<kind>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResultKind {
+    Success,
+    Revert,
+    Halt(HaltKind),
+}
+
+impl fmt::Display for ResultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Success => f.write_str("success"),
+            Self::Revert => f.write_str("revert"),
+            Self::Halt(kind) => write!(f, "halt:{kind}"),
+        }
+    }
 }
 
 impl ExecResult {
-    /// `success`, `revert`, or `halt:<Halt variant>`: the kind of result, without its data.
-    pub fn kind(&self) -> String {
+    pub fn kind(&self) -> ResultKind {
         match self {
-            Self::Success { .. } => "success".into(),
-            Self::Revert { .. } => "revert".into(),
-            Self::Halt { reason } => {
-                let variant = reason.split(':').next().unwrap_or_default();
-                format!("halt:{variant}")
-            }
+            Self::Success { .. } => ResultKind::Success,
+            Self::Revert { .. } => ResultKind::Revert,
+            Self::Halt { reason } => ResultKind::Halt(reason.kind),
         }
     }
 }

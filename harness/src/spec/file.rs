@@ -31,7 +31,8 @@
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use zksync_types::Address;
 
-use super::values::{HexBytes, Quantity};
+use super::values::Quantity;
+use crate::bytes::HexBytes;
 
 /// A whole batch file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,12 +99,60 @@ impl<'de> Deserialize<'de> for Expectation {
 }
 
 /// An account: a test key number (signs L2 transactions) or a plain address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Party {
     Key(u32),
     Address(Address),
 }
+
+impl<'de> Deserialize<'de> for Party {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Party;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(PARTY_EXPECTED)
+            }
+
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Party, E> {
+                u32::try_from(value).map(Party::Key).map_err(|_| {
+                    E::custom(format!("test key {value} is too large; {PARTY_EXPECTED}"))
+                })
+            }
+
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Party, E> {
+                u64::try_from(value)
+                    .map_err(|_| E::custom(format!("{value} is negative; {PARTY_EXPECTED}")))
+                    .and_then(|value| self.visit_u64(value))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Party, E> {
+                let Some(digits) = text.strip_prefix("0x") else {
+                    return Err(E::custom(format!(
+                        "`{text}` is not an account; {PARTY_EXPECTED}"
+                    )));
+                };
+                if digits.len() != 40 {
+                    return Err(E::custom(format!(
+                        "`{text}` is not an account: {} hex digits where an address has 40; \
+                         {PARTY_EXPECTED}",
+                        digits.len()
+                    )));
+                }
+                digits
+                    .parse::<Address>()
+                    .map(Party::Address)
+                    .map_err(|err| E::custom(format!("`{text}` is not an address: {err}")))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+const PARTY_EXPECTED: &str =
+    "expected an address of 20 bytes (0x and 40 hex digits) or a test key number";
 
 /// A base-token balance in the pre-state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,25 +1,7 @@
-//! Batches: what the VMs execute (L2 blocks of transactions), and the YAML files people write
-//! them in.
-
-mod keys;
-mod prepare;
-mod spec;
-mod values;
+//! Batches as every engine receives them: ready-to-execute transactions in L2 blocks. The YAML
+//! batch files people write are in [`crate::spec`].
 
 use zksync_types::{Transaction, H256};
-
-pub use self::{
-    keys::{test_key, test_key_address},
-    prepare::{
-        batch_files_in, known_divergences, load_batch_file, parse_batch_file, write_batch_file,
-        PreparedBatch,
-    },
-    spec::{
-        BalanceSpec, BatchFile, BlockSpec, ContractSpec, Expectation, FactoryDepSpec, L1TxSpec,
-        L2TxSpec, Party, StorageSpec, TxSpec,
-    },
-    values::{HexBytes, Quantity},
-};
 
 /// A batch as every engine receives it: ready-to-execute transactions in L2 blocks.
 #[derive(Debug, Clone, Default)]

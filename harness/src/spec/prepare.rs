@@ -12,11 +12,12 @@ use zksync_types::{
 
 use super::{
     keys::{test_key, test_key_address},
-    Batch, BatchFile, Block, Expectation, FactoryDepSpec, HexBytes, L1TxSpec, L2TxSpec, Party,
-    TxSpec,
+    BatchFile, FactoryDepSpec, L1TxSpec, L2TxSpec, Party, TxSpec,
 };
 use crate::{
     assembly::assemble,
+    batch::{Batch, Block},
+    bytes::HexBytes,
     error::{read_file, InputError},
     files::write_atomic,
     world::World,
@@ -66,17 +67,6 @@ pub fn batch_files_in(dir: &Path) -> Result<Vec<std::path::PathBuf>, InputError>
         .collect();
     files.sort();
     Ok(files)
-}
-
-/// Fingerprints of the known divergences that the batch files in `dir` declare.
-pub fn known_divergences(dir: &Path) -> Result<HashMap<String, String>, InputError> {
-    let mut known = HashMap::new();
-    for path in batch_files_in(dir)? {
-        if let Some(Expectation::Divergence { fingerprint, why }) = load_batch_file(&path)?.expect {
-            known.insert(fingerprint, why);
-        }
-    }
-    Ok(known)
 }
 
 impl BatchFile {

@@ -1,0 +1,139 @@
+//! Comparing two outcomes field by field. Every difference carries its field path, the unit it
+//! belongs to, its field group, its kind and both values; the fingerprint identifies a divergence
+//! by the paths, kinds and variants at its first point, never by values.
+//!
+//! - [`fields`]: what is compared, field by field (the list of what is compared).
+//! - [`walk`]: the walker that records differences under a typed path.
+//! - [`fingerprint`]: where the outcomes first part ways, and the fingerprint taken there.
+
+mod fields;
+mod fingerprint;
+mod walk;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use self::{walk::Compare, walk::Walker};
+use crate::outcome::{Outcome, Stage};
+
+/// How two values differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    /// Both present, different values.
+    Value,
+    /// Different enum variants (e.g. success vs revert).
+    Variant,
+    /// Lists of different lengths.
+    Length,
+    /// Present in the reference only.
+    Missing,
+    /// Present in the candidate only.
+    Extra,
+}
+
+impl fmt::Display for DiffKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Value => "value",
+            Self::Variant => "variant",
+            Self::Length => "length",
+            Self::Missing => "missing",
+            Self::Extra => "extra",
+        })
+    }
+}
+
+/// The part of a run a difference belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// The run as a whole: a panic, the number of transactions.
+    Run,
+    /// Transaction `n` (0-based, in batch order).
+    Transaction(usize),
+    /// The batch sealing (`finish_batch`): the block tip and the batch's final state.
+    Batch,
+}
+
+/// Field groups in the order a VM engineer reads them. A fingerprint keeps only the first group
+/// that differs in the first diverging unit, so effects that follow from a difference (a different
+/// result moves gas, storage and circuit statistics too) do not split one divergence into many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldGroup {
+    /// What happened: inclusion, bytecode compression, the execution result.
+    Result,
+    /// What it changed: storage writes, events, L2→L1 logs, factory deps, the final state.
+    Effects,
+    /// What it cost and published: refunds, gas, pubdata, state diffs.
+    Costs,
+    /// How the VM accounted for it: circuit statistics, bootloader memory.
+    Statistics,
+    /// Everything else: the transaction hash, a panic, the number of transactions.
+    Other,
+}
+
+/// One differing field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Difference {
+    /// Field path, e.g. `transactions[2].execution.refunds.gas_refunded`.
+    pub path: String,
+    /// The path with every index and key as `*`: the same field in any transaction or slot.
+    pub pattern: String,
+    pub unit: Unit,
+    pub group: FieldGroup,
+    pub kind: DiffKind,
+    /// The reference's value (hex for bytes); empty when missing.
+    pub reference: String,
+    /// The candidate's value; empty when missing.
+    pub candidate: String,
+    /// For a `variant` difference, the two variants' names (categories, not values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<(String, String)>,
+}
+
+/// Where the outcomes first part ways.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirstDivergence {
+    /// One side panicked, or they panicked differently.
+    Panic { stage: Stage },
+    /// Transaction `n` (0-based, in batch order).
+    Transaction(usize),
+    /// Only the batch sealing (`finish_batch`) differs.
+    FinishBatch,
+}
+
+/// The differences between a reference and a candidate outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Divergence {
+    pub first: FirstDivergence,
+    /// Stable identity: `fp-` and 16 hex digits over `signature`.
+    pub fingerprint: String,
+    /// What the fingerprint is computed over: normalized paths and kinds, one per line.
+    pub signature: Vec<String>,
+    pub differences: Vec<Difference>,
+}
+
+/// Compares two outcomes; `None` when their canonical bytes are equal.
+pub fn compare(reference: &Outcome, candidate: &Outcome) -> Option<Divergence> {
+    if reference.canonical_bytes() == candidate.canonical_bytes() {
+        return None;
+    }
+    let mut walker = Walker::new();
+    reference.compare(candidate, &mut walker);
+    let differences = walker.differences;
+    assert!(
+        !differences.is_empty(),
+        "outcomes with different canonical bytes must differ in some compared field"
+    );
+    let (first, signature) = fingerprint::first_divergence(reference, candidate, &differences);
+    Some(Divergence {
+        fingerprint: fingerprint::fingerprint(&signature),
+        first,
+        signature,
+        differences,
+    })
+}

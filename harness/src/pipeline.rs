@@ -1,0 +1,143 @@
+//! The differential pipeline: one batch on the reference and the candidate engine, each on its
+//! own view of the world, then the comparison. Every driver (`run`, `replay`, `fuzz`, `campaign`,
+//! `minimize`, `coverage` and the cargo-fuzz targets) runs batches through [`Differential`];
+//! none calls an engine directly.
+
+use std::{
+    collections::HashSet,
+    time::{Duration, Instant},
+};
+
+use zksync_types::Address;
+
+use crate::{
+    batch::Batch,
+    divergence::{compare, Divergence},
+    engine::{Engine, OpcodeCounts},
+    error::InputError,
+    findings::KnownDivergences,
+    outcome::Outcome,
+    spec::BatchFile,
+    world::World,
+};
+
+/// A world, the engines to compare in it, and the divergences already explained.
+pub struct Differential {
+    /// The world batch files are prepared in.
+    pub world: World,
+    pub reference: Box<dyn Engine>,
+    pub candidate: Box<dyn Engine>,
+    pub known: KnownDivergences,
+}
+
+/// How to run one batch.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Run the two engines on two threads, for callers that are not already parallel.
+    pub concurrent: bool,
+    /// Count the instructions the reference executes in code at these addresses, by opcode.
+    pub count_opcodes_in: Option<HashSet<Address>>,
+}
+
+/// One engine's part of a differential run.
+#[derive(Debug, Clone)]
+pub struct EngineRun {
+    pub engine: String,
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+    /// Executed instructions by opcode, when counted and the engine can count them.
+    pub opcodes: Option<OpcodeCounts>,
+}
+
+/// Both runs and how they compare.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub reference: EngineRun,
+    pub candidate: EngineRun,
+    pub divergence: Option<Divergence>,
+    /// Time spent comparing the outcomes.
+    pub compare_time: Duration,
+}
+
+impl Differential {
+    /// `reference` against `candidate` in `world`, with no divergence known.
+    pub fn new(
+        world: World,
+        reference: impl Engine + 'static,
+        candidate: impl Engine + 'static,
+    ) -> Self {
+        Self {
+            world,
+            reference: Box::new(reference),
+            candidate: Box::new(candidate),
+            known: KnownDivergences::default(),
+        }
+    }
+
+    /// Runs `batch` in `world` (the pipeline's world, or one prepared from it) on both engines
+    /// and compares the outcomes.
+    pub fn run(&self, world: &World, batch: &Batch, options: &RunOptions) -> Comparison {
+        let code = options.count_opcodes_in.as_ref();
+        let (reference, candidate) = if options.concurrent {
+            std::thread::scope(|scope| {
+                let candidate = scope.spawn(|| run_engine(&*self.candidate, world, batch, None));
+                let reference = run_engine(&*self.reference, world, batch, code);
+                (reference, candidate.join().expect("engines never panic"))
+            })
+        } else {
+            (
+                run_engine(&*self.reference, world, batch, code),
+                run_engine(&*self.candidate, world, batch, None),
+            )
+        };
+        let start = Instant::now();
+        let divergence = compare(&reference.outcome, &candidate.outcome);
+        Comparison {
+            reference,
+            candidate,
+            divergence,
+            compare_time: start.elapsed(),
+        }
+    }
+
+    /// Prepares `file` in the pipeline's world and runs it.
+    pub fn run_file(
+        &self,
+        file: &BatchFile,
+        options: &RunOptions,
+    ) -> Result<Comparison, InputError> {
+        let prepared = file.prepare(&self.world)?;
+        Ok(self.run(&prepared.world, &prepared.batch, options))
+    }
+
+    /// `reference vs candidate`, for origins and reports.
+    pub fn engines(&self) -> String {
+        format!("{} vs {}", self.reference.name(), self.candidate.name())
+    }
+}
+
+fn run_engine(
+    engine: &dyn Engine,
+    world: &World,
+    batch: &Batch,
+    count_opcodes_in: Option<&HashSet<Address>>,
+) -> EngineRun {
+    let start = Instant::now();
+    let (outcome, opcodes) = match count_opcodes_in {
+        Some(code) => engine.run_counting_opcodes(world, batch, code.clone()),
+        None => (engine.run(world, batch), None),
+    };
+    EngineRun {
+        engine: engine.name().to_owned(),
+        outcome,
+        elapsed: start.elapsed(),
+        opcodes,
+    }
+}
+
+/// A rayon pool of `jobs` threads (at least one).
+pub fn thread_pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+}

@@ -1,0 +1,46 @@
+//! Samples of seeded runs: sample `i` of seed `s` is the batch generated from fixed bytes
+//! (ChaCha8 of `s`, stream `i`), so any finding can be regenerated from its seed and index; and
+//! the budget that bounds a run.
+
+use std::time::Duration;
+
+use arbitrary::Unstructured;
+
+use crate::{
+    generate::{batch, GeneratorConfig},
+    spec::BatchFile,
+};
+
+/// Bytes of generator input per sample.
+pub const INPUT_LEN: usize = 8192;
+
+/// How much to run, and how: the seed that fixes every sample, the time and sample budgets
+/// (whichever is spent first) and the parallel workers.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub seed: u64,
+    pub duration: Option<Duration>,
+    pub samples: Option<u64>,
+    pub jobs: usize,
+}
+
+/// Input bytes for sample `index` of a run seeded with `seed`: the same pair always gives the
+/// same bytes.
+pub fn seeded_bytes(seed: u64, index: u64, len: usize) -> Vec<u8> {
+    use rand::{RngCore, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(index);
+    let mut bytes = vec![0; len];
+    rng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// The batch that sample `sample` of a run seeded with `seed` generates.
+pub fn sample_batch(generator: &GeneratorConfig, seed: u64, sample: u64) -> BatchFile {
+    generated(generator, &seeded_bytes(seed, sample, INPUT_LEN))
+}
+
+/// The batch `input` generates (the generator accepts any bytes).
+pub fn generated(generator: &GeneratorConfig, input: &[u8]) -> BatchFile {
+    batch(&mut Unstructured::new(input), generator).expect("the generator never fails")
+}

@@ -1,0 +1,17 @@
+//! Batch files: the YAML that people write batches in, and how a file becomes a world and a
+//! VM-level [`crate::batch::Batch`].
+
+mod file;
+mod keys;
+mod prepare;
+mod values;
+
+pub use self::{
+    file::{
+        BalanceSpec, BatchFile, BlockSpec, ContractSpec, Expectation, FactoryDepSpec, L1TxSpec,
+        L2TxSpec, Party, StorageSpec, TxSpec,
+    },
+    keys::{test_key, test_key_address},
+    prepare::{batch_files_in, load_batch_file, parse_batch_file, write_batch_file, PreparedBatch},
+    values::Quantity,
+};
