@@ -151,3 +151,42 @@ fn malformed_dumps_and_missing_files_exit_two() {
     let empty_dir = empty_dir.display().to_string();
     assert_bad_input(&eravm_diff(&["run", &empty_dir]), &empty_dir, "no *.yaml");
 }
+
+/// zksync_vm2 prints `Unimplemented instruction: …` to stderr for static-memory instructions
+/// (seed 1's first 32 samples have two): `fuzz` captures and summarizes it, `--verbose` shows it.
+#[test]
+fn fuzz_summarizes_what_the_vms_print_unless_verbose() {
+    let dir = TempDir::new().unwrap();
+    let findings = dir.path().display().to_string();
+    let fuzz = |verbose: bool| {
+        let mut args = vec!["fuzz", "--seed", "1", "--samples", "32", "--jobs", "2"];
+        args.extend(["--vectors", VECTORS, "--findings", &findings]);
+        if verbose {
+            args.push("--verbose");
+        }
+        let run = eravm_diff(&args);
+        assert!(run.status <= 1, "{}{}", run.stdout, run.stderr);
+        run
+    };
+    const LINE: &str = "Unimplemented instruction: UMA(Static";
+    let quiet = fuzz(false);
+    assert!(!quiet.stderr.contains(LINE), "{}", quiet.stderr);
+    assert!(
+        quiet.stderr.contains("fuzzing vm_fast against vm_latest"),
+        "{}",
+        quiet.stderr
+    );
+    let summary = quiet
+        .stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("VM output (captured; --verbose shows it): "))
+        .collect::<Vec<_>>();
+    assert!(
+        summary.iter().skip(1).any(|line| line.contains(LINE)),
+        "{}",
+        quiet.stdout
+    );
+    let verbose = fuzz(true);
+    assert!(verbose.stderr.contains(LINE), "{}", verbose.stderr);
+    assert!(!verbose.stdout.contains("VM output"), "{}", verbose.stdout);
+}
