@@ -101,15 +101,7 @@ pub fn measure(
                     *coverage.emitted.entry(opcode).or_default() += 1;
                 }
             }
-            let run = RunOptions {
-                concurrent: false,
-                count_opcodes_in: Some(
-                    file.contracts
-                        .iter()
-                        .map(|contract| contract.address)
-                        .collect(),
-                ),
-            };
+            let run = RunOptions::counting_opcodes_in(&file);
             let comparison = differential
                 .run_file(&file, &run)
                 .expect("generated batches are valid");

@@ -39,6 +39,28 @@ pub struct RunOptions {
     pub count_opcodes_in: Option<HashSet<Address>>,
 }
 
+impl RunOptions {
+    /// Both engines at once, nothing counted: for callers that run batches one by one.
+    pub const CONCURRENT: Self = Self {
+        concurrent: true,
+        count_opcodes_in: None,
+    };
+
+    /// One engine after the other, counting the reference's instructions in `file`'s contracts
+    /// (the generated code): for callers that are already parallel.
+    pub fn counting_opcodes_in(file: &BatchFile) -> Self {
+        Self {
+            concurrent: false,
+            count_opcodes_in: Some(
+                file.contracts
+                    .iter()
+                    .map(|contract| contract.address)
+                    .collect(),
+            ),
+        }
+    }
+}
+
 /// One engine's part of a differential run.
 #[derive(Debug, Clone)]
 pub struct EngineRun {

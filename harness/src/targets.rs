@@ -107,11 +107,7 @@ fn check(
     batch: &Batch,
     show_input: impl FnOnce() -> String,
 ) {
-    let run = RunOptions {
-        concurrent: true,
-        count_opcodes_in: None,
-    };
-    let comparison = differential.run(world, batch, &run);
+    let comparison = differential.run(world, batch, &RunOptions::CONCURRENT);
     let Some(divergence) = &comparison.divergence else {
         return;
     };

@@ -238,15 +238,7 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> Samp
     let prepared = file
         .prepare(&options.differential.world)
         .expect("generated batches are valid in the world they are generated for");
-    let run = RunOptions {
-        concurrent: false,
-        count_opcodes_in: Some(
-            file.contracts
-                .iter()
-                .map(|contract| contract.address)
-                .collect(),
-        ),
-    };
+    let run = RunOptions::counting_opcodes_in(&file);
     time.world = lap();
     let comparison = options
         .differential

@@ -13,12 +13,6 @@ use eravm_diff::{
 
 use super::{by_name, engine_name, status, CommandResult, EngineArgs};
 
-/// Both engines at once: `run` and `replay` go through their batches one by one.
-const CONCURRENT: RunOptions = RunOptions {
-    concurrent: true,
-    count_opcodes_in: None,
-};
-
 #[derive(clap::Args)]
 pub struct RunArgs {
     /// Batch files or directories of them.
@@ -57,7 +51,8 @@ impl RunArgs {
         let reports: Vec<Report> = prepared
             .into_iter()
             .map(|(path, expect, prepared)| {
-                let comparison = differential.run(&prepared.world, &prepared.batch, &CONCURRENT);
+                let comparison =
+                    differential.run(&prepared.world, &prepared.batch, &RunOptions::CONCURRENT);
                 Report::new(
                     path.display().to_string(),
                     origin.clone(),
@@ -96,7 +91,8 @@ impl ReplayArgs {
                 let differential = self
                     .engines
                     .differential(dump.world, KnownDivergences::default());
-                let comparison = differential.run(&differential.world, &dump.batch, &CONCURRENT);
+                let comparison =
+                    differential.run(&differential.world, &dump.batch, &RunOptions::CONCURRENT);
                 Report::new(path.display().to_string(), origin, &comparison, None)
             })
             .collect();
