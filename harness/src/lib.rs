@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod report;
 pub mod samples;
 pub mod spec;
+pub mod steps;
 pub mod targets;
 pub mod vm_output;
 pub mod world;

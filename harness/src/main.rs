@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{campaign, fuzz, minimize, run};
+use commands::{campaign, explain, fuzz, minimize, run};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +33,9 @@ enum Command {
     Replay(run::ReplayArgs),
     /// Print one engine's canonical outcome for a batch file, as YAML.
     Outcome(run::OutcomeArgs),
+    /// Name the cause of a batch's divergence: the first instruction where the engines part
+    /// ways, with the steps of both around it.
+    Explain(explain::ExplainArgs),
     /// Generate batches from a seed and run them on both engines until the budget is spent;
     /// write each new divergence (by fingerprint) as a YAML batch to the findings directory.
     ///
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Run(args) => args.execute(),
         Command::Replay(args) => args.execute(),
         Command::Outcome(args) => args.execute(),
+        Command::Explain(args) => args.execute(),
         Command::Fuzz(args) => args.execute(),
         Command::Coverage(args) => args.execute(),
         Command::Minimize(args) => args.execute(),

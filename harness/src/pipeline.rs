@@ -13,11 +13,15 @@ use zksync_types::Address;
 use crate::{
     batch::Batch,
     divergence::{compare, Divergence},
-    engine::{Engine, OpcodeCounts},
+    engine::{Engine, Observe, OpcodeCounts},
     error::InputError,
     findings::KnownDivergences,
     outcome::Outcome,
     spec::BatchFile,
+    steps::{
+        cause::{explain, Explanation, Tolerances},
+        StepTrace,
+    },
     world::World,
 };
 
@@ -28,6 +32,8 @@ pub struct Differential {
     pub reference: Box<dyn Engine>,
     pub candidate: Box<dyn Engine>,
     pub known: KnownDivergences,
+    /// The tolerances causes are named with.
+    pub tolerances: Tolerances,
 }
 
 /// How to run one batch.
@@ -37,6 +43,8 @@ pub struct RunOptions {
     pub concurrent: bool,
     /// Count the instructions the reference executes in code at these addresses, by opcode.
     pub count_opcodes_in: Option<HashSet<Address>>,
+    /// Record both engines' step traces.
+    pub steps: bool,
 }
 
 impl RunOptions {
@@ -44,6 +52,7 @@ impl RunOptions {
     pub const CONCURRENT: Self = Self {
         concurrent: true,
         count_opcodes_in: None,
+        steps: false,
     };
 
     /// One engine after the other, counting the reference's instructions in `file`'s contracts
@@ -57,6 +66,7 @@ impl RunOptions {
                     .map(|contract| contract.address)
                     .collect(),
             ),
+            steps: false,
         }
     }
 }
@@ -69,6 +79,8 @@ pub struct EngineRun {
     pub elapsed: Duration,
     /// Executed instructions by opcode, when counted and the engine can count them.
     pub opcodes: Option<OpcodeCounts>,
+    /// Every executed instruction, when recorded and the engine can record them.
+    pub steps: Option<StepTrace>,
 }
 
 /// Both runs and how they compare.
@@ -93,23 +105,32 @@ impl Differential {
             reference: Box::new(reference),
             candidate: Box::new(candidate),
             known: KnownDivergences::default(),
+            tolerances: Tolerances::DEFAULT,
         }
     }
 
     /// Runs `batch` in `world` (the pipeline's world, or one prepared from it) on both engines
     /// and compares the outcomes.
     pub fn run(&self, world: &World, batch: &Batch, options: &RunOptions) -> Comparison {
-        let code = options.count_opcodes_in.as_ref();
+        let observe_reference = Observe {
+            opcodes_in: options.count_opcodes_in.clone(),
+            steps: options.steps,
+        };
+        let observe_candidate = Observe {
+            opcodes_in: None,
+            steps: options.steps,
+        };
         let (reference, candidate) = if options.concurrent {
             std::thread::scope(|scope| {
-                let candidate = scope.spawn(|| run_engine(&*self.candidate, world, batch, None));
-                let reference = run_engine(&*self.reference, world, batch, code);
+                let candidate =
+                    scope.spawn(|| run_engine(&*self.candidate, world, batch, &observe_candidate));
+                let reference = run_engine(&*self.reference, world, batch, &observe_reference);
                 (reference, candidate.join().expect("engines never panic"))
             })
         } else {
             (
-                run_engine(&*self.reference, world, batch, code),
-                run_engine(&*self.candidate, world, batch, None),
+                run_engine(&*self.reference, world, batch, &observe_reference),
+                run_engine(&*self.candidate, world, batch, &observe_candidate),
             )
         };
         let start = Instant::now();
@@ -132,28 +153,64 @@ impl Differential {
         Ok(self.run(&prepared.world, &prepared.batch, options))
     }
 
+    /// The cause of `divergence`, which `batch` showed in `world`: both engines run again,
+    /// recording every instruction, and their steps are compared.
+    pub fn explain(&self, world: &World, batch: &Batch, divergence: &Divergence) -> Explanation {
+        self.explain_steps(world, batch, Some(divergence))
+            .expect("a divergence always has an explanation")
+    }
+
+    /// Runs `batch` in `world` recording every instruction and names where the engines' steps
+    /// part ways, or the cause of `divergence` if the steps agree; `None` if there is no
+    /// divergence and the steps agree.
+    pub fn explain_steps(
+        &self,
+        world: &World,
+        batch: &Batch,
+        divergence: Option<&Divergence>,
+    ) -> Option<Explanation> {
+        let run = RunOptions {
+            concurrent: true,
+            count_opcodes_in: None,
+            steps: true,
+        };
+        let traced = self.run(world, batch, &run);
+        explain(
+            (
+                traced.reference.steps.as_ref(),
+                traced.candidate.steps.as_ref(),
+            ),
+            divergence,
+            self.tolerances,
+        )
+    }
+
+    /// Runs `batch` on both engines at once and, if they diverge, explains the divergence: for
+    /// callers that go through batches one by one and report each.
+    pub fn run_explained(&self, world: &World, batch: &Batch) -> (Comparison, Option<Explanation>) {
+        let comparison = self.run(world, batch, &RunOptions::CONCURRENT);
+        let explanation = comparison
+            .divergence
+            .as_ref()
+            .map(|divergence| self.explain(world, batch, divergence));
+        (comparison, explanation)
+    }
+
     /// `reference vs candidate`, for origins and reports.
     pub fn engines(&self) -> String {
         format!("{} vs {}", self.reference.name(), self.candidate.name())
     }
 }
 
-fn run_engine(
-    engine: &dyn Engine,
-    world: &World,
-    batch: &Batch,
-    count_opcodes_in: Option<&HashSet<Address>>,
-) -> EngineRun {
+fn run_engine(engine: &dyn Engine, world: &World, batch: &Batch, observe: &Observe) -> EngineRun {
     let start = Instant::now();
-    let (outcome, opcodes) = match count_opcodes_in {
-        Some(code) => engine.run_counting_opcodes(world, batch, code.clone()),
-        None => (engine.run(world, batch), None),
-    };
+    let observed = engine.run_observed(world, batch, observe);
     EngineRun {
         engine: engine.name().to_owned(),
-        outcome,
+        outcome: observed.outcome,
         elapsed: start.elapsed(),
-        opcodes,
+        opcodes: observed.opcodes,
+        steps: observed.steps,
     }
 }
 

@@ -9,6 +9,7 @@ use crate::{
     outcome::{ExecResult, Outcome, VmPanic},
     pipeline::{Comparison, EngineRun},
     spec::Expectation,
+    steps::cause::{Cause, Explanation},
 };
 
 /// Longest value shown in text reports; JSON reports carry values in full.
@@ -30,6 +31,11 @@ pub struct Report {
     /// Whether the verdict matches the expectation (equality when none is given).
     pub as_expected: bool,
     pub divergence: Option<Divergence>,
+    /// What the divergence comes from: the first instruction where the engines part ways.
+    pub cause: Option<Cause>,
+    /// Whether only tolerated differences (see `cause.tolerated`) separate the engines: the
+    /// divergence is explained by them, and `--strict` reports it.
+    pub tolerated: bool,
 }
 
 /// Whether the outcomes are equal (`equal` or `divergence` in JSON).
@@ -59,15 +65,19 @@ pub enum ExpectationSummary {
 }
 
 impl Report {
+    /// The report of `comparison`, with the divergence's explanation if it has one.
     pub fn new(
         batch: String,
         world: String,
         comparison: &Comparison,
+        explanation: Option<&Explanation>,
         expected: Option<&Expectation>,
     ) -> Self {
         let divergence = comparison.divergence.clone();
+        let tolerated = explanation.is_some_and(|explanation| explanation.tolerated_only);
         let as_expected = match (expected, &divergence) {
             (None | Some(Expectation::Equal), None) => true,
+            (None | Some(Expectation::Equal), Some(_)) => tolerated,
             (Some(Expectation::Divergence { fingerprint, .. }), Some(found)) => {
                 *fingerprint == found.fingerprint
             }
@@ -93,17 +103,20 @@ impl Report {
             }),
             as_expected,
             divergence,
+            cause: explanation.map(|explanation| explanation.cause.clone()),
+            tolerated,
         }
     }
 
     /// The report for people: verdict, where the outcomes part ways, each differing field.
     pub fn to_text(&self) -> String {
         let mut text = String::new();
-        let status = match (self.verdict, self.as_expected) {
-            (Verdict::Equal, true) => "EQUAL",
-            (Verdict::Equal, false) => "EQUAL (a divergence was expected)",
-            (Verdict::Divergence, true) => "DIVERGENCE (expected)",
-            (Verdict::Divergence, false) => "DIVERGENCE",
+        let status = match (self.verdict, self.as_expected, self.tolerated) {
+            (Verdict::Equal, true, _) => "EQUAL",
+            (Verdict::Equal, false, _) => "EQUAL (a divergence was expected)",
+            (Verdict::Divergence, true, true) => "TOLERATED",
+            (Verdict::Divergence, true, false) => "DIVERGENCE (expected)",
+            (Verdict::Divergence, false, _) => "DIVERGENCE",
         };
         let (reference, candidate) = (&self.reference, &self.candidate);
         let _ = writeln!(text, "{status}  {}", self.batch);
@@ -126,6 +139,16 @@ impl Report {
         }
         if let Some(ExpectationSummary::Divergence { fingerprint, why }) = &self.expected {
             let _ = writeln!(text, "  expected:     {fingerprint}: {why}");
+        }
+        if let Some(cause) = &self.cause {
+            let _ = writeln!(text, "  cause:        {}", cause.fingerprint);
+            let _ = writeln!(text, "                {}", cause.summary());
+            if self.tolerated {
+                let _ = writeln!(
+                    text,
+                    "                only tolerated differences: --strict reports them"
+                );
+            }
         }
         if let Some(divergence) = &self.divergence {
             let _ = writeln!(text, "  fingerprint:  {}", divergence.fingerprint);

@@ -31,10 +31,8 @@ fn harness() -> &'static Harness {
         Harness {
             generator: GeneratorConfig::for_world(&world),
             differential: Differential {
-                world,
-                reference: Box::new(VmLatest),
-                candidate: Box::new(VmFast),
                 known: KnownDivergences::embedded(),
+                ..Differential::new(world, VmLatest, VmFast)
             },
             dumps: [
                 "estimate_fee_for_transfer_to_self.json",
@@ -114,7 +112,14 @@ fn check(
     if differential.known.contains(&divergence.fingerprint) {
         return;
     }
-    let report = Report::new(what.to_owned(), world.origin.clone(), &comparison, None);
+    let explanation = differential.explain(world, batch, divergence);
+    let report = Report::new(
+        what.to_owned(),
+        world.origin.clone(),
+        &comparison,
+        Some(&explanation),
+        None,
+    );
     panic!(
         "unexplained divergence\n{}\ninput:\n{}",
         report.to_text(),

@@ -1,6 +1,7 @@
 //! Command implementations and what they share.
 
 pub mod campaign;
+pub mod explain;
 pub mod fuzz;
 pub mod minimize;
 pub mod run;
@@ -18,6 +19,7 @@ use eravm_diff::{
     generate::GeneratorConfig,
     pipeline::{thread_pool, Differential},
     samples::Budget,
+    steps::cause::Tolerances,
     vm_output::{OutputSummary, StderrCapture},
     world::{World, WorldSource},
 };
@@ -34,6 +36,10 @@ pub struct EngineArgs {
     /// The engine under test.
     #[arg(long, default_value = "vm_fast", value_parser = engine_name)]
     candidate: String,
+    /// Tolerate nothing when naming causes: implementation-defined differences (page ids in fat
+    /// pointers) count like any other.
+    #[arg(long)]
+    strict: bool,
 }
 
 impl EngineArgs {
@@ -44,6 +50,11 @@ impl EngineArgs {
             reference: by_name(&self.reference),
             candidate: by_name(&self.candidate),
             known,
+            tolerances: if self.strict {
+                Tolerances::STRICT
+            } else {
+                Tolerances::DEFAULT
+            },
         }
     }
 }

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use eravm_diff::{
     error::InputError,
     findings::KnownDivergences,
-    pipeline::RunOptions,
     report::{Report, Verdict},
     spec::{batch_files_in, load_batch_file, Expectation},
     world::{load_dump, WorldSource},
@@ -51,12 +50,13 @@ impl RunArgs {
         let reports: Vec<Report> = prepared
             .into_iter()
             .map(|(path, expect, prepared)| {
-                let comparison =
-                    differential.run(&prepared.world, &prepared.batch, &RunOptions::CONCURRENT);
+                let (comparison, explanation) =
+                    differential.run_explained(&prepared.world, &prepared.batch);
                 Report::new(
                     path.display().to_string(),
                     origin.clone(),
                     &comparison,
+                    explanation.as_ref(),
                     Some(expect.as_ref().unwrap_or(&Expectation::Equal)),
                 )
             })
@@ -91,9 +91,15 @@ impl ReplayArgs {
                 let differential = self
                     .engines
                     .differential(dump.world, KnownDivergences::default());
-                let comparison =
-                    differential.run(&differential.world, &dump.batch, &RunOptions::CONCURRENT);
-                Report::new(path.display().to_string(), origin, &comparison, None)
+                let (comparison, explanation) =
+                    differential.run_explained(&differential.world, &dump.batch);
+                Report::new(
+                    path.display().to_string(),
+                    origin,
+                    &comparison,
+                    explanation.as_ref(),
+                    None,
+                )
             })
             .collect();
         print_reports(&reports, self.json);
@@ -157,14 +163,18 @@ fn print_reports(reports: &[Report], json: bool) {
     for report in reports {
         print!("{}", report.to_text());
     }
-    let diverged = reports
-        .iter()
-        .filter(|report| report.verdict == Verdict::Divergence)
-        .count();
+    let count = |verdict: Verdict, tolerated: bool| {
+        reports
+            .iter()
+            .filter(|report| report.verdict == verdict && report.tolerated == tolerated)
+            .count()
+    };
     let unexpected = reports.iter().filter(|report| !report.as_expected).count();
     println!(
-        "{} batches: {} equal, {diverged} diverged ({unexpected} not as expected)",
+        "{} batches: {} equal, {} tolerated, {} diverged ({unexpected} not as expected)",
         reports.len(),
-        reports.len() - diverged,
+        count(Verdict::Equal, false),
+        count(Verdict::Divergence, true),
+        count(Verdict::Divergence, false),
     );
 }

@@ -58,11 +58,24 @@ render_display!(
     bool,
     String,
     str,
-    Word,
     HexBytes,
     HaltReason,
     PanicLocation
 );
+
+impl Render for Word {
+    fn render(&self) -> String {
+        self.to_string()
+    }
+
+    fn same(&self, other: &Self) -> bool {
+        self == other
+    }
+
+    fn word(&self) -> Option<Word> {
+        Some(*self)
+    }
+}
 
 impl Render for Address {
     fn render(&self) -> String {

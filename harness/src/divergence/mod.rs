@@ -15,7 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use self::{walk::Compare, walk::Walker};
-use crate::outcome::{Outcome, Stage};
+use crate::outcome::{Outcome, Stage, Word};
 
 /// How two values differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -75,6 +75,18 @@ pub enum FieldGroup {
     Other,
 }
 
+impl FieldGroup {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Result => "result",
+            Self::Effects => "effects",
+            Self::Costs => "costs",
+            Self::Statistics => "statistics",
+            Self::Other => "other",
+        }
+    }
+}
+
 /// One differing field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Difference {
@@ -92,6 +104,9 @@ pub struct Difference {
     /// For a `variant` difference, the two variants' names (categories, not values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variants: Option<(String, String)>,
+    /// Both values, when they are 32-byte words (for tolerances that look at words).
+    #[serde(skip)]
+    pub words: Option<(Word, Word)>,
 }
 
 /// Where the outcomes first part ways.
@@ -115,6 +130,35 @@ pub struct Divergence {
     /// What the fingerprint is computed over: normalized paths and kinds, one per line.
     pub signature: Vec<String>,
     pub differences: Vec<Difference>,
+}
+
+impl Divergence {
+    /// The first field group that differs where the outcomes first part ways (`None` for a
+    /// panic).
+    pub fn first_group(&self) -> Option<FieldGroup> {
+        self.in_first_unit()
+            .map(|difference| difference.group)
+            .min()
+    }
+
+    /// The differences the fingerprint is taken from: the first group of the first unit (none
+    /// for a panic).
+    pub fn first_differences(&self) -> impl Iterator<Item = &Difference> {
+        let group = self.first_group();
+        self.in_first_unit()
+            .filter(move |difference| Some(difference.group) == group)
+    }
+
+    fn in_first_unit(&self) -> impl Iterator<Item = &Difference> {
+        let unit = match self.first {
+            FirstDivergence::Panic { .. } => None,
+            FirstDivergence::Transaction(index) => Some(Unit::Transaction(index)),
+            FirstDivergence::FinishBatch => Some(Unit::Batch),
+        };
+        self.differences
+            .iter()
+            .filter(move |difference| Some(difference.unit) == unit)
+    }
 }
 
 /// Compares two outcomes; `None` when their canonical bytes are equal.

@@ -5,6 +5,7 @@
 use std::{collections::BTreeMap, fmt};
 
 use super::{DiffKind, Difference, FieldGroup, Unit};
+use crate::outcome::Word;
 
 /// A structure compared field by field.
 pub(super) trait Compare {
@@ -24,6 +25,11 @@ pub(super) trait Render {
     fn render(&self) -> String;
 
     fn same(&self, other: &Self) -> bool;
+
+    /// The value as a 32-byte word, if it is one (for tolerances that look at words).
+    fn word(&self) -> Option<Word> {
+        None
+    }
 }
 
 impl<T: Render> Compare for T {
@@ -116,6 +122,7 @@ impl Walker {
         kind: DiffKind,
         (reference, candidate): (String, String),
         variants: Option<(String, String)>,
+        words: Option<(Word, Word)>,
     ) {
         self.under(name, key, |walker| {
             let difference = Difference {
@@ -127,6 +134,7 @@ impl Walker {
                 reference,
                 candidate,
                 variants,
+                words,
             };
             walker.differences.push(difference);
         });
@@ -155,7 +163,8 @@ impl Walker {
     ) {
         if !reference.same(candidate) {
             let values = (reference.render(), candidate.render());
-            self.record(name, None, DiffKind::Value, values, None);
+            let words = reference.word().zip(candidate.word());
+            self.record(name, None, DiffKind::Value, values, None, words);
         }
     }
 
@@ -199,7 +208,7 @@ impl Walker {
     pub(super) fn length(&mut self, name: &'static str, reference: usize, candidate: usize) {
         if reference != candidate {
             let values = (reference.to_string(), candidate.to_string());
-            self.record(name, None, DiffKind::Length, values, None);
+            self.record(name, None, DiffKind::Length, values, None, None);
         }
     }
 
@@ -278,7 +287,7 @@ impl Walker {
             reference.map(Compare::summary).unwrap_or_default(),
             candidate.map(Compare::summary).unwrap_or_default(),
         );
-        self.record(name, Some(key.to_string()), kind, values, None);
+        self.record(name, Some(key.to_string()), kind, values, None, None);
     }
 
     /// Compares optional parts: present on one side only is missing or extra.
@@ -300,7 +309,7 @@ impl Walker {
                     reference.as_ref().map(Compare::summary).unwrap_or_default(),
                     candidate.as_ref().map(Compare::summary).unwrap_or_default(),
                 );
-                self.record(name, None, kind, values, None);
+                self.record(name, None, kind, values, None, None);
             }
             (None, None) => {}
         }
@@ -310,6 +319,6 @@ impl Walker {
     pub(super) fn variant<T: Compare + Variant>(&mut self, reference: &T, candidate: &T) {
         let values = (reference.summary(), candidate.summary());
         let variants = Some((reference.variant(), candidate.variant()));
-        self.record("", None, DiffKind::Variant, values, variants);
+        self.record("", None, DiffKind::Variant, values, variants, None);
     }
 }

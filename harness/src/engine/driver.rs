@@ -25,14 +25,15 @@ pub fn run_vm<V>(world: &World, batch: &Batch) -> Outcome
 where
     V: VmFactory<VmStorage> + VmInterfaceHistoryEnabled,
 {
-    run_vm_traced::<V>(world, batch, &mut Default::default)
+    run_vm_traced::<V>(world, batch, &mut |_| Default::default())
 }
 
-/// [`run_vm`] with tracers: `tracer()` makes the dispatcher for each transaction.
+/// [`run_vm`] with tracers: `tracer(n)` makes the dispatcher for each execution of transaction
+/// `n` (0-based, in batch order).
 pub fn run_vm_traced<V>(
     world: &World,
     batch: &Batch,
-    tracer: &mut dyn FnMut() -> V::TracerDispatcher,
+    tracer: &mut dyn FnMut(usize) -> V::TracerDispatcher,
 ) -> Outcome
 where
     V: VmFactory<VmStorage> + VmInterfaceHistoryEnabled,
@@ -53,7 +54,7 @@ where
 fn drive<V>(
     world: &World,
     batch: &Batch,
-    tracer: &mut dyn FnMut() -> V::TracerDispatcher,
+    tracer: &mut dyn FnMut(usize) -> V::TracerDispatcher,
     outcome: &mut Outcome,
     stage: &mut Stage,
 ) where
@@ -93,8 +94,9 @@ fn drive<V>(
             });
         }
         for tx in &spec.transactions {
-            *stage = Stage::Transaction(outcome.transactions.len());
-            let tx_outcome = execute_transaction(&mut vm, tx, tracer);
+            let index = outcome.transactions.len();
+            *stage = Stage::Transaction(index);
+            let tx_outcome = execute_transaction(&mut vm, tx, &mut || tracer(index));
             if tx_outcome.included {
                 block.tx_hashes.push(tx.hash());
             }

@@ -3,25 +3,22 @@
 
 use std::sync::LazyLock;
 
-use zksync_multivm::vm_fast;
+use zksync_multivm::vm_fast::FastValidationTracer;
 use zksync_types::{
     l2_to_l1_log::{L2ToL1Log, UserL2ToL1Log},
     U256,
 };
 use zksync_vm_interface::{
-    storage::ImmutableStorageView, ExecutionResult, FinishedL1Batch, VmEvent,
-    VmExecutionResultAndLogs, VmInterface,
+    ExecutionResult, FinishedL1Batch, VmEvent, VmExecutionResultAndLogs, VmFactory, VmInterface,
+    VmInterfaceHistoryEnabled,
 };
 
 use super::{
     hooked::{Hook, Hooked},
-    run_vm, Engine,
+    vm_fast::{self, run_stepping, StepRecorder},
+    Engine, Observe, Observed, VmStorage,
 };
-use crate::{
-    batch::Batch,
-    outcome::Outcome,
-    world::{World, WorldStorage},
-};
+use crate::{batch::Batch, world::World};
 
 /// One class of VM output to perturb. Declaration order is the order of [`Fault::ALL`], so
 /// `fault as usize` indexes it.
@@ -155,7 +152,7 @@ impl<V: VmInterface, const FAULT: usize> Hook<V> for FaultHook<FAULT> {
 /// VM `V` with fault `Fault::ALL[FAULT]` injected.
 pub type FaultyVm<V, const FAULT: usize> = Hooked<V, FaultHook<FAULT>>;
 
-type Fast = vm_fast::Vm<ImmutableStorageView<WorldStorage>>;
+type Fast = vm_fast::Vm;
 
 /// `vm_fast` with one injected fault, named `vm_fast+fault:<fault>`.
 pub struct FaultyVmFast(pub Fault);
@@ -178,18 +175,27 @@ impl Engine for FaultyVmFast {
         &NAMES[self.0 as usize]
     }
 
-    fn run(&self, world: &World, batch: &Batch) -> Outcome {
+    fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed {
         use Fault::*;
+        fn run<V>(world: &World, batch: &Batch, observe: &Observe) -> Observed
+        where
+            V: VmFactory<VmStorage>
+                + VmInterfaceHistoryEnabled<TracerDispatcher = (StepRecorder, FastValidationTracer)>,
+        {
+            run_stepping::<V>(world, batch, observe, |recorder| {
+                (recorder, FastValidationTracer::default())
+            })
+        }
         match self.0 {
-            Result => run_vm::<FaultyVm<Fast, { Result as usize }>>(world, batch),
-            StorageWrite => run_vm::<FaultyVm<Fast, { StorageWrite as usize }>>(world, batch),
-            Event => run_vm::<FaultyVm<Fast, { Event as usize }>>(world, batch),
-            L2ToL1Log => run_vm::<FaultyVm<Fast, { L2ToL1Log as usize }>>(world, batch),
-            Refund => run_vm::<FaultyVm<Fast, { Refund as usize }>>(world, batch),
-            PubdataBytes => run_vm::<FaultyVm<Fast, { PubdataBytes as usize }>>(world, batch),
-            StateDiff => run_vm::<FaultyVm<Fast, { StateDiff as usize }>>(world, batch),
+            Result => run::<FaultyVm<Fast, { Result as usize }>>(world, batch, observe),
+            StorageWrite => run::<FaultyVm<Fast, { StorageWrite as usize }>>(world, batch, observe),
+            Event => run::<FaultyVm<Fast, { Event as usize }>>(world, batch, observe),
+            L2ToL1Log => run::<FaultyVm<Fast, { L2ToL1Log as usize }>>(world, batch, observe),
+            Refund => run::<FaultyVm<Fast, { Refund as usize }>>(world, batch, observe),
+            PubdataBytes => run::<FaultyVm<Fast, { PubdataBytes as usize }>>(world, batch, observe),
+            StateDiff => run::<FaultyVm<Fast, { StateDiff as usize }>>(world, batch, observe),
             BootloaderMemory => {
-                run_vm::<FaultyVm<Fast, { BootloaderMemory as usize }>>(world, batch)
+                run::<FaultyVm<Fast, { BootloaderMemory as usize }>>(world, batch, observe)
             }
         }
     }

@@ -2,8 +2,9 @@
 //! fresh view of the world and reports an [`Outcome`].
 //!
 //! Any VM implementing zksync_vm_interface's `VmFactory` + `VmInterfaceHistoryEnabled` becomes an
-//! engine with one file like `vm_fast.rs`: a unit struct whose `run` calls [`run_vm`] with the
-//! VM type, plus a line in [`by_name`].
+//! engine with one file like `vm_fast.rs`: a unit struct whose `run_observed` calls
+//! [`run_vm_traced`] with the VM type and the tracers that observe what is asked, plus a line in
+//! [`by_name`].
 
 mod driver;
 mod fault;
@@ -17,7 +18,7 @@ pub use self::{
     fault::{Fault, FaultHook, FaultyVm, FaultyVmFast},
     hooked::{Hook, Hooked},
     rare_fault::{RareRefundHook, RareRefundVm, RareRefundVmFast},
-    vm_fast::VmFast,
+    vm_fast::{StepRecorder, VmFast},
     vm_latest::VmLatest,
 };
 use std::collections::HashSet;
@@ -25,28 +26,40 @@ use std::collections::HashSet;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::Opcode;
 use zksync_types::Address;
 
-use crate::{batch::Batch, outcome::Outcome, world::World};
+use crate::{batch::Batch, outcome::Outcome, steps::StepTrace, world::World};
 
 /// An EraVM implementation under test.
 pub trait Engine: Send + Sync {
     /// Short stable name, used in reports (e.g. `vm_latest`).
     fn name(&self) -> &str;
 
-    /// Runs `batch` in `world` and finishes the batch. Never panics: a panic inside the VM is
-    /// part of the returned outcome.
-    fn run(&self, world: &World, batch: &Batch) -> Outcome;
+    /// Runs `batch` in `world` and finishes the batch, observing what `observe` asks for as far
+    /// as the engine can (what it cannot observe is `None`). Never panics: a panic inside the VM
+    /// is part of the returned outcome.
+    fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed;
 
-    /// [`Engine::run`], also counting the instructions executed in code from `code_addresses`
-    /// by opcode variant, if the engine can trace them (`None` otherwise).
-    fn run_counting_opcodes(
-        &self,
-        world: &World,
-        batch: &Batch,
-        code_addresses: HashSet<Address>,
-    ) -> (Outcome, Option<OpcodeCounts>) {
-        let _ = code_addresses;
-        (self.run(world, batch), None)
+    /// [`Engine::run_observed`], observing nothing.
+    fn run(&self, world: &World, batch: &Batch) -> Outcome {
+        self.run_observed(world, batch, &Observe::default()).outcome
     }
+}
+
+/// What to observe while a batch runs, besides its outcome.
+#[derive(Debug, Clone, Default)]
+pub struct Observe {
+    /// Count the instructions executed in code at these addresses, by opcode variant (counting
+    /// the fetched instruction whose condition held).
+    pub opcodes_in: Option<HashSet<Address>>,
+    /// Record every instruction the transactions execute ([`StepTrace`]).
+    pub steps: bool,
+}
+
+/// An outcome, and what was observed on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub outcome: Outcome,
+    pub opcodes: Option<OpcodeCounts>,
+    pub steps: Option<StepTrace>,
 }
 
 /// Executed instructions per opcode variant.

@@ -2,16 +2,16 @@
 //! new VM's `gas_refunded` is off by one, but only in a transaction that wrote transient storage
 //! and later reverted from a near call.
 
-use zksync_multivm::vm_fast::{self, interface as vm2};
+use zksync_multivm::vm_fast::{self, interface as vm2, FastValidationTracer};
 use zksync_vm_interface::{storage::ImmutableStorageView, VmExecutionResultAndLogs, VmInterface};
 
 use super::{
     hooked::{Hook, Hooked},
-    run_vm, Engine,
+    vm_fast::{run_stepping, StepRecorder},
+    Engine, Observe, Observed,
 };
 use crate::{
     batch::Batch,
-    outcome::Outcome,
     world::{World, WorldStorage},
 };
 
@@ -41,7 +41,8 @@ impl vm2::Tracer for TransientWriteThenNearRevert {
     }
 }
 
-type Traced = vm_fast::Vm<ImmutableStorageView<WorldStorage>, TransientWriteThenNearRevert>;
+type Traced =
+    vm_fast::Vm<ImmutableStorageView<WorldStorage>, (TransientWriteThenNearRevert, StepRecorder)>;
 
 /// Shifts the refund of a transaction in which the tracer saw the condition.
 #[derive(Debug, Default)]
@@ -50,10 +51,10 @@ pub struct RareRefundHook;
 impl Hook<Traced> for RareRefundHook {
     fn after_transaction(
         &mut self,
-        (tracer, _): &<Traced as VmInterface>::TracerDispatcher,
+        ((watcher, _), _): &<Traced as VmInterface>::TracerDispatcher,
         result: &mut VmExecutionResultAndLogs,
     ) {
-        if tracer.fired {
+        if watcher.fired {
             result.refunds.gas_refunded += 1;
         }
     }
@@ -74,7 +75,12 @@ impl Engine for RareRefundVmFast {
         Self::NAME
     }
 
-    fn run(&self, world: &World, batch: &Batch) -> Outcome {
-        run_vm::<RareRefundVm>(world, batch)
+    fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed {
+        run_stepping::<RareRefundVm>(world, batch, observe, |recorder| {
+            (
+                (TransientWriteThenNearRevert::default(), recorder),
+                FastValidationTracer::default(),
+            )
+        })
     }
 }

@@ -1,14 +1,26 @@
-//! The new VM: `vm_fast`, built on zksync_vm2.
+//! The new VM: `vm_fast`, built on zksync_vm2, with a step recorder that stays idle unless a
+//! run asks for steps (so traced and untraced runs are the same VM type).
 
-use zksync_multivm::vm_fast;
-use zksync_vm_interface::storage::ImmutableStorageView;
+use zksync_multivm::{
+    vm_fast::{self, interface as vm2, FastValidationTracer},
+    zk_evm_latest::zkevm_opcode_defs::{
+        AddOpcode, BinopOpcode, ContextOpcode, DivOpcode, FarCallOpcode, JumpOpcode, LogOpcode,
+        MulOpcode, NearCallOpcode, NopOpcode, Opcode, PtrOpcode, RetOpcode, ShiftOpcode, SubOpcode,
+        UMAOpcode,
+    },
+};
+use zksync_types::Address;
+use zksync_vm_interface::{storage::ImmutableStorageView, VmFactory, VmInterfaceHistoryEnabled};
 
-use super::{run_vm, Engine};
+use super::{run_vm_traced, Engine, Observe, Observed, VmStorage};
 use crate::{
     batch::Batch,
-    outcome::Outcome,
+    steps::{Registers, Step, StepSink},
     world::{World, WorldStorage},
 };
+
+/// vm_fast with the step recorder.
+pub type Vm = vm_fast::Vm<ImmutableStorageView<WorldStorage>, StepRecorder>;
 
 pub struct VmFast;
 
@@ -21,7 +33,161 @@ impl Engine for VmFast {
         Self::NAME
     }
 
-    fn run(&self, world: &World, batch: &Batch) -> Outcome {
-        run_vm::<vm_fast::Vm<ImmutableStorageView<WorldStorage>>>(world, batch)
+    fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed {
+        run_stepping::<Vm>(world, batch, observe, |recorder| {
+            (recorder, FastValidationTracer::default())
+        })
+    }
+}
+
+/// Runs a vm_fast-based VM `V`, with a [`StepRecorder`] (placed in `V`'s dispatcher by
+/// `dispatcher`) recording steps if `observe` asks for them. Opcodes are not counted.
+pub fn run_stepping<V>(
+    world: &World,
+    batch: &Batch,
+    observe: &Observe,
+    dispatcher: impl Fn(StepRecorder) -> V::TracerDispatcher,
+) -> Observed
+where
+    V: VmFactory<VmStorage> + VmInterfaceHistoryEnabled,
+{
+    let sink = observe.steps.then(StepSink::default);
+    let outcome = run_vm_traced::<V>(world, batch, &mut |transaction| {
+        let recorder = StepRecorder {
+            sink: sink.clone(),
+            before: None,
+        };
+        if let Some(sink) = &sink {
+            sink.start(transaction);
+        }
+        dispatcher(recorder)
+    });
+    let steps = sink.map(|sink| sink.finish(&outcome));
+    Observed {
+        outcome,
+        opcodes: None,
+        steps,
+    }
+}
+
+/// Records every instruction into its sink; idle without one (the default).
+#[derive(Debug, Default)]
+pub struct StepRecorder {
+    sink: Option<StepSink>,
+    before: Option<Before>,
+}
+
+/// Where an instruction runs, and the registers before it.
+#[derive(Debug)]
+struct Before {
+    depth: u16,
+    contract: Address,
+    pc: Option<u16>,
+    registers: Registers,
+}
+
+fn registers<S: vm2::StateInterface>(state: &S) -> Registers {
+    std::array::from_fn(|index| state.read_register(index as u8 + 1))
+}
+
+impl vm2::Tracer for StepRecorder {
+    fn before_instruction<OP: vm2::OpcodeType, S: vm2::GlobalStateInterface>(
+        &mut self,
+        state: &mut S,
+    ) {
+        use vm2::CallframeInterface;
+        if self.sink.is_none() {
+            return;
+        }
+        let depth = state.number_of_callframes() as u16;
+        let frame = state.current_frame();
+        let (contract, pc) = (frame.code_address(), frame.program_counter());
+        drop(frame);
+        self.before = Some(Before {
+            depth,
+            contract,
+            pc,
+            registers: registers(state),
+        });
+    }
+
+    fn after_instruction<OP: vm2::OpcodeType, S: vm2::GlobalStateInterface>(
+        &mut self,
+        state: &mut S,
+    ) -> vm2::ShouldStop {
+        use vm2::CallframeInterface;
+        let (Some(sink), Some(before)) = (&self.sink, self.before.take()) else {
+            return vm2::ShouldStop::Continue;
+        };
+        let after = registers(state);
+        let flags = state.flags();
+        let frame = state.current_frame();
+        sink.push(Step {
+            depth: before.depth,
+            contract: before.contract,
+            pc: before.pc,
+            opcode: opcode(OP::VALUE),
+            writes: Step::writes(&before.registers, &after),
+            flags: [flags.less_than, flags.equal, flags.greater],
+            ergs: frame.gas(),
+            heap_bound: frame.heap_bound(),
+            aux_heap_bound: frame.aux_heap_bound(),
+        });
+        vm2::ShouldStop::Continue
+    }
+}
+
+/// vm2's opcode as zkevm_opcode_defs names it (the two sets correspond one to one, except that
+/// vm2 has no `Invalid`: an invalid instruction executes as `Ret(Panic)` in both VMs).
+fn opcode(opcode: vm2::Opcode) -> Opcode {
+    use vm2::{CallingMode, Opcode as V, ReturnType};
+    match opcode {
+        V::Nop => Opcode::Nop(NopOpcode),
+        V::Add => Opcode::Add(AddOpcode::Add),
+        V::Sub => Opcode::Sub(SubOpcode::Sub),
+        V::And => Opcode::Binop(BinopOpcode::And),
+        V::Or => Opcode::Binop(BinopOpcode::Or),
+        V::Xor => Opcode::Binop(BinopOpcode::Xor),
+        V::ShiftLeft => Opcode::Shift(ShiftOpcode::Shl),
+        V::ShiftRight => Opcode::Shift(ShiftOpcode::Shr),
+        V::RotateLeft => Opcode::Shift(ShiftOpcode::Rol),
+        V::RotateRight => Opcode::Shift(ShiftOpcode::Ror),
+        V::Mul => Opcode::Mul(MulOpcode),
+        V::Div => Opcode::Div(DivOpcode),
+        V::NearCall => Opcode::NearCall(NearCallOpcode),
+        V::FarCall(CallingMode::Normal) => Opcode::FarCall(FarCallOpcode::Normal),
+        V::FarCall(CallingMode::Delegate) => Opcode::FarCall(FarCallOpcode::Delegate),
+        V::FarCall(CallingMode::Mimic) => Opcode::FarCall(FarCallOpcode::Mimic),
+        V::Ret(ReturnType::Normal) => Opcode::Ret(RetOpcode::Ok),
+        V::Ret(ReturnType::Revert) => Opcode::Ret(RetOpcode::Revert),
+        V::Ret(ReturnType::Panic) => Opcode::Ret(RetOpcode::Panic),
+        V::Jump => Opcode::Jump(JumpOpcode),
+        V::Event => Opcode::Log(LogOpcode::Event),
+        V::L2ToL1Message => Opcode::Log(LogOpcode::ToL1Message),
+        V::Decommit => Opcode::Log(LogOpcode::Decommit),
+        V::PrecompileCall => Opcode::Log(LogOpcode::PrecompileCall),
+        V::StorageRead => Opcode::Log(LogOpcode::StorageRead),
+        V::StorageWrite => Opcode::Log(LogOpcode::StorageWrite),
+        V::TransientStorageRead => Opcode::Log(LogOpcode::TransientStorageRead),
+        V::TransientStorageWrite => Opcode::Log(LogOpcode::TransientStorageWrite),
+        V::This => Opcode::Context(ContextOpcode::This),
+        V::Caller => Opcode::Context(ContextOpcode::Caller),
+        V::CodeAddress => Opcode::Context(ContextOpcode::CodeAddress),
+        V::ErgsLeft => Opcode::Context(ContextOpcode::ErgsLeft),
+        V::SP => Opcode::Context(ContextOpcode::Sp),
+        V::ContextMeta => Opcode::Context(ContextOpcode::Meta),
+        V::ContextU128 => Opcode::Context(ContextOpcode::GetContextU128),
+        V::SetContextU128 => Opcode::Context(ContextOpcode::SetContextU128),
+        V::IncrementTxNumber => Opcode::Context(ContextOpcode::IncrementTxNumber),
+        V::AuxMutating0 => Opcode::Context(ContextOpcode::AuxMutating0),
+        V::HeapRead => Opcode::UMA(UMAOpcode::HeapRead),
+        V::HeapWrite => Opcode::UMA(UMAOpcode::HeapWrite),
+        V::AuxHeapRead => Opcode::UMA(UMAOpcode::AuxHeapRead),
+        V::AuxHeapWrite => Opcode::UMA(UMAOpcode::AuxHeapWrite),
+        V::PointerRead => Opcode::UMA(UMAOpcode::FatPointerRead),
+        V::PointerAdd => Opcode::Ptr(PtrOpcode::Add),
+        V::PointerSub => Opcode::Ptr(PtrOpcode::Sub),
+        V::PointerPack => Opcode::Ptr(PtrOpcode::Pack),
+        V::PointerShrink => Opcode::Ptr(PtrOpcode::Shrink),
     }
 }

@@ -4,17 +4,24 @@ use std::{cell::RefCell, collections::HashSet, rc::Rc};
 
 use zksync_multivm::{
     tracers::dynamic::vm_1_5_2::DynTracer,
-    vm_latest::{self, HistoryEnabled, HistoryMode, SimpleMemory, ToTracerPointer, VmTracer},
+    vm_latest::{
+        self, HistoryEnabled, HistoryMode, SimpleMemory, ToTracerPointer, TracerPointer, VmTracer,
+    },
     zk_evm_latest::{
-        tracing::{AfterDecodingData, VmLocalStateData},
+        tracing::{AfterDecodingData, AfterExecutionData, BeforeExecutionData, VmLocalStateData},
+        vm_state::VmLocalState,
         zkevm_opcode_defs::{decoding::EncodingModeProduction, Opcode},
     },
 };
 use zksync_types::Address;
-use zksync_vm_interface::storage::WriteStorage;
+use zksync_vm_interface::storage::{StoragePtr, WriteStorage};
 
-use super::{run_vm, run_vm_traced, Engine, OpcodeCounts, VmStorage};
-use crate::{batch::Batch, outcome::Outcome, world::World};
+use super::{run_vm_traced, Engine, Observe, Observed, VmStorage};
+use crate::{
+    batch::Batch,
+    steps::{Registers, Step, StepSink},
+    world::World,
+};
 
 type Vm = vm_latest::Vm<VmStorage, HistoryEnabled>;
 
@@ -29,29 +36,41 @@ impl Engine for VmLatest {
         Self::NAME
     }
 
-    fn run(&self, world: &World, batch: &Batch) -> Outcome {
-        run_vm::<Vm>(world, batch)
-    }
-
-    /// Counts by the opcode the VM fetched (before an invalid or forbidden instruction is turned
-    /// into a panic); instructions whose condition did not hold are not counted, and the block
-    /// tip is not traced.
-    fn run_counting_opcodes(
-        &self,
-        world: &World,
-        batch: &Batch,
-        code_addresses: HashSet<Address>,
-    ) -> (Outcome, Option<OpcodeCounts>) {
-        let counter = OpcodeCounter {
-            code_addresses: Rc::new(code_addresses),
-            counts: Rc::default(),
-        };
-        let counts = Rc::clone(&counter.counts);
-        let outcome = run_vm_traced::<Vm>(world, batch, &mut || {
-            vm_latest::TracerDispatcher::from(counter.clone().into_tracer_pointer())
+    /// Counts opcodes by the instruction the VM fetched (before an invalid or forbidden
+    /// instruction is turned into a panic); instructions whose condition did not hold are not
+    /// counted. Neither counts nor steps cover the block tip.
+    fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed {
+        let counter = observe
+            .opcodes_in
+            .clone()
+            .map(|code_addresses| OpcodeCounter {
+                code_addresses: Rc::new(code_addresses),
+                counts: Rc::default(),
+            });
+        let sink = observe.steps.then(StepSink::default);
+        let outcome = run_vm_traced::<Vm>(world, batch, &mut |transaction| {
+            let mut tracers: Vec<TracerPointer<VmStorage, HistoryEnabled>> = vec![];
+            if let Some(counter) = &counter {
+                tracers.push(counter.clone().into_tracer_pointer());
+            }
+            if let Some(sink) = &sink {
+                sink.start(transaction);
+                tracers.push(
+                    StepRecorder {
+                        sink: sink.clone(),
+                        before: None,
+                    }
+                    .into_tracer_pointer(),
+                );
+            }
+            vm_latest::TracerDispatcher::new(tracers)
         });
-        let counts = counts.borrow().clone();
-        (outcome, Some(counts))
+        let steps = sink.map(|sink| sink.finish(&outcome));
+        Observed {
+            outcome,
+            opcodes: counter.map(|counter| counter.counts.borrow().clone()),
+            steps,
+        }
     }
 }
 
@@ -86,3 +105,68 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for OpcodeCounter {
 }
 
 impl<S: WriteStorage, H: HistoryMode> VmTracer<S, H> for OpcodeCounter {}
+
+/// Records every executed instruction (as executed: `Nop` for a failed condition, `Ret(Panic)`
+/// for a panic) into the sink.
+struct StepRecorder {
+    sink: StepSink,
+    before: Option<(u16, Address, u16, Opcode, Registers)>,
+}
+
+fn registers(state: &VmLocalState) -> Registers {
+    std::array::from_fn(|index| {
+        let register = state.registers[index];
+        (register.value, register.is_pointer)
+    })
+}
+
+impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
+    fn before_execution(
+        &mut self,
+        state: VmLocalStateData<'_>,
+        data: BeforeExecutionData,
+        _memory: &SimpleMemory<H>,
+        _storage: StoragePtr<S>,
+    ) {
+        let local = state.vm_local_state;
+        let frame = &local.callstack.current;
+        self.before = Some((
+            local.callstack.depth() as u16,
+            frame.code_address,
+            frame.pc,
+            data.opcode.variant.opcode,
+            registers(local),
+        ));
+    }
+
+    fn after_execution(
+        &mut self,
+        state: VmLocalStateData<'_>,
+        _data: AfterExecutionData,
+        _memory: &SimpleMemory<H>,
+        _storage: StoragePtr<S>,
+    ) {
+        let Some((depth, contract, pc, opcode, before)) = self.before.take() else {
+            return;
+        };
+        let local = state.vm_local_state;
+        let frame = &local.callstack.current;
+        self.sink.push(Step {
+            depth,
+            contract,
+            pc: Some(pc),
+            opcode,
+            writes: Step::writes(&before, &registers(local)),
+            flags: [
+                local.flags.overflow_or_less_than_flag,
+                local.flags.equality_flag,
+                local.flags.greater_than_flag,
+            ],
+            ergs: frame.ergs_remaining,
+            heap_bound: frame.heap_bound,
+            aux_heap_bound: frame.aux_heap_bound,
+        });
+    }
+}
+
+impl<S: WriteStorage, H: HistoryMode> VmTracer<S, H> for StepRecorder {}

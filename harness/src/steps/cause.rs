@@ -1,0 +1,489 @@
+//! The cause of a divergence: the first executed instruction at which the two engines' step
+//! traces part ways, after the normalizations and named tolerances below; or, when the traces
+//! agree, the outcome-level field group (work the VM wrappers do outside instructions: hooks,
+//! refunds, compression, pubdata).
+//!
+//! Normalization of what the two VMs expose differently (not tolerances: neither is a
+//! difference in behaviour):
+//! - a panic's pc: vm2 has none while a panic unwinds, zk_evm shows the failing pc + 1, so the pc
+//!   of a `Ret(Panic)` step is compared only when both engines have one;
+//! - a return from the bootloader's own frame (depth 1) ends the execution: vm2 stops there and
+//!   leaves its state as it was, zk_evm pops to an empty frame, so only the instruction itself
+//!   (opcode, pc) is compared, not the state it leaves.
+
+use std::fmt;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{Opcode, RetOpcode};
+use zksync_types::{Address, U256};
+
+use super::{Step, StepTrace};
+use crate::{
+    divergence::{DiffKind, Divergence},
+    outcome::Word,
+};
+
+/// Differences that are implementation-defined and invisible to user code, normalized under a
+/// name. Each is counted where it applies and can be switched off (`--strict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tolerance {
+    /// Memory page numbers in fat pointers (bits 32..64): zk_evm numbers pages from a counter
+    /// that grows by 8 per far call, vm2 numbers heaps in allocation order. Only kernel code can
+    /// read them (the system contracts do, to build and check pointers). Each engine's pages are
+    /// listed in order of first appearance in a pointer; two register values are the same if
+    /// they differ by exactly the difference of the n-th page of each engine, at any bit
+    /// position (a pointer, or a page number that kernel code shifted, masked or offset).
+    PageIds,
+}
+
+impl Tolerance {
+    pub const ALL: [Tolerance; 1] = [Tolerance::PageIds];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PageIds => "page_ids",
+        }
+    }
+}
+
+impl fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which tolerances apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tolerances {
+    pub page_ids: bool,
+}
+
+impl Tolerances {
+    /// Every tolerance on: the default.
+    pub const DEFAULT: Self = Self { page_ids: true };
+    /// None: every difference counts (`--strict`).
+    pub const STRICT: Self = Self { page_ids: false };
+}
+
+impl Default for Tolerances {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// How a component differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CauseKind {
+    /// Both engines have it, with different values.
+    Value,
+    /// Only the reference has it (the candidate wrote no such register, ran no such step).
+    Missing,
+    /// Only the candidate has it.
+    Extra,
+}
+
+impl fmt::Display for CauseKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Value => "value",
+            Self::Missing => "missing",
+            Self::Extra => "extra",
+        })
+    }
+}
+
+/// What a divergence comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cause {
+    /// `cause-` and 16 hex digits over instruction, component and kind: never values,
+    /// addresses, pcs or indices.
+    pub fingerprint: String,
+    /// The opcode variant as zkevm_opcode_defs names it (`UMA(HeapRead)`); `execution` when
+    /// the engines executed a transaction a different number of times; `outcome` when every
+    /// instruction agreed.
+    pub instruction: String,
+    /// `r3`, `r3.pointer_tag`, `flags.eq`, `ergs`, `heap_bound`, `aux_heap_bound`, `opcode`,
+    /// `depth`, `contract`, `pc`, `trace end`; for an outcome-level cause, its field group.
+    pub component: String,
+    pub kind: CauseKind,
+    /// The transaction (0-based, in batch order), if the cause is in one.
+    pub transaction: Option<usize>,
+    /// The step's position in the transaction's execution.
+    pub step: Option<usize>,
+    pub contract: Option<Address>,
+    pub pc: Option<u16>,
+    pub depth: Option<u16>,
+    /// Tolerated differences met before the cause (or in the whole trace), by tolerance.
+    pub tolerated: Vec<(Tolerance, u64)>,
+}
+
+impl Cause {
+    fn new(instruction: String, component: String, kind: CauseKind) -> Self {
+        let digest = Sha256::digest(format!("{instruction}\n{component}\n{kind}").as_bytes());
+        Self {
+            fingerprint: format!("cause-{}", &hex::encode(digest)[..16]),
+            instruction,
+            component,
+            kind,
+            transaction: None,
+            step: None,
+            contract: None,
+            pc: None,
+            depth: None,
+            tolerated: vec![],
+        }
+    }
+
+    /// The outcome-level cause of `divergence`: its first field group; for a panic, where each
+    /// engine panicked (stage and source location, as in its fingerprint).
+    pub fn outcome_level(divergence: &Divergence) -> Self {
+        let component = match divergence.first_group() {
+            Some(group) => group.name().to_owned(),
+            None => divergence.signature.join("; "),
+        };
+        Self::new("outcome".into(), component, CauseKind::Value)
+    }
+
+    /// One line: `UMA(HeapRead) r3: value in transaction 0 at 0x…c0de pc 12 (depth 3)`.
+    pub fn summary(&self) -> String {
+        let mut line = format!("{} {}: {}", self.instruction, self.component, self.kind);
+        if let Some(transaction) = self.transaction {
+            line.push_str(&format!(" in transaction {transaction}"));
+        }
+        if let Some(contract) = self.contract {
+            line.push_str(&format!(" at {contract:?}"));
+        }
+        if let Some(pc) = self.pc {
+            line.push_str(&format!(" pc {pc}"));
+        }
+        if let Some(depth) = self.depth {
+            line.push_str(&format!(" (depth {depth})"));
+        }
+        for (tolerance, count) in &self.tolerated {
+            line.push_str(&format!("; tolerated: {tolerance} ×{count}"));
+        }
+        line
+    }
+}
+
+/// A divergence's cause, with the aligned steps of both engines around it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub cause: Cause,
+    /// Whether only tolerated differences separate the engines' steps, so the divergence is
+    /// explained by them.
+    pub tolerated_only: bool,
+    /// (index in the transaction's execution, reference step, candidate step).
+    pub window: Vec<(usize, Option<Step>, Option<Step>)>,
+}
+
+/// The cause of `divergence` (if the outcomes differ) from the engines' step traces (`None`
+/// where an engine could not record them): the first differing step; else, if tolerated
+/// differences were met and explain the outcomes, those; else the outcome-level field group.
+/// `None` when the outcomes agree and so do the steps.
+pub fn explain(
+    traces: (Option<&StepTrace>, Option<&StepTrace>),
+    divergence: Option<&Divergence>,
+    tolerances: Tolerances,
+) -> Option<Explanation> {
+    let (Some(reference), Some(candidate)) = traces else {
+        return divergence.map(|divergence| Explanation {
+            cause: Cause::outcome_level(divergence),
+            tolerated_only: false,
+            window: vec![],
+        });
+    };
+    let localized = localize(reference, candidate, tolerances);
+    let Some(divergence) = divergence else {
+        return localized.cause.map(|cause| Explanation {
+            cause,
+            tolerated_only: false,
+            window: localized.window,
+        });
+    };
+    // Every instruction agreed, up to tolerated differences: they explain the divergence only
+    // if the outcome differs in nothing but words that hold the same pages (a page number that
+    // kernel code stored, say); anything else is an outcome-level cause.
+    let explained_by_tolerances = !localized.tolerated.is_empty()
+        && divergence.first_group().is_some()
+        && divergence.first_differences().all(|difference| {
+            difference.kind == DiffKind::Value
+                && difference
+                    .words
+                    .is_some_and(|(a, b)| localized.comparer.same_but_page(&a, &b))
+        });
+    let (cause, tolerated_only) = match localized.cause {
+        Some(cause) => (cause, false),
+        None if explained_by_tolerances => {
+            let (tolerance, _) = localized.tolerated[0];
+            let mut cause = Cause::new(
+                "tolerated".into(),
+                tolerance.name().into(),
+                CauseKind::Value,
+            );
+            cause.tolerated = localized.tolerated.clone();
+            (cause, true)
+        }
+        None => {
+            let mut cause = Cause::outcome_level(divergence);
+            cause.tolerated = localized.tolerated.clone();
+            (cause, false)
+        }
+    };
+    Some(Explanation {
+        cause,
+        tolerated_only,
+        window: localized.window,
+    })
+}
+
+/// The first step at which two traces differ, after tolerances (`None` if none does).
+pub fn first_difference(
+    reference: &StepTrace,
+    candidate: &StepTrace,
+    tolerances: Tolerances,
+) -> Option<Cause> {
+    localize(reference, candidate, tolerances).cause
+}
+
+/// The first difference between two step traces, with the aligned steps around it.
+#[derive(Debug, Clone)]
+struct Localized {
+    /// `None` when the traces agree (after tolerances).
+    cause: Option<Cause>,
+    /// Tolerated differences over the compared steps.
+    tolerated: Vec<(Tolerance, u64)>,
+    window: Vec<(usize, Option<Step>, Option<Step>)>,
+    /// What the comparison learnt: each engine's pages.
+    comparer: Comparer,
+}
+
+/// Steps shown before and after the cause.
+const WINDOW: usize = 6;
+
+/// Compares two traces step by step.
+fn localize(reference: &StepTrace, candidate: &StepTrace, tolerances: Tolerances) -> Localized {
+    let mut comparer = Comparer {
+        tolerances,
+        pages: [PageMap::default(), PageMap::default()],
+        state: [[(Word::default(), false); 15]; 2],
+        tolerated_registers: [false; 15],
+        page_ids: 0,
+    };
+    let segments = reference.segments.len().max(candidate.segments.len());
+    for index in 0..segments {
+        let (a, b) = (reference.segments.get(index), candidate.segments.get(index));
+        let (Some(a), Some(b)) = (a, b) else {
+            let (transaction, kind) = match (a, b) {
+                (Some(a), _) => (a.transaction, CauseKind::Missing),
+                (_, Some(b)) => (b.transaction, CauseKind::Extra),
+                _ => unreachable!("one side has the segment"),
+            };
+            let mut cause = Cause::new("execution".into(), "transaction".into(), kind);
+            cause.transaction = Some(transaction);
+            return comparer.finish(Some(cause), vec![]);
+        };
+        if a.transaction != b.transaction {
+            let mut cause = Cause::new("execution".into(), "transaction".into(), CauseKind::Value);
+            cause.transaction = Some(a.transaction.min(b.transaction));
+            return comparer.finish(Some(cause), vec![]);
+        }
+        let before = (
+            comparer.pages.clone(),
+            comparer.state,
+            comparer.tolerated_registers,
+        );
+        for step in 0..a.steps.len().max(b.steps.len()) {
+            let (x, y) = (a.steps.get(step), b.steps.get(step));
+            let next = (a.steps.get(step + 1), b.steps.get(step + 1));
+            let Some((instruction, component, kind)) = comparer.step((x, y), next) else {
+                continue;
+            };
+            let at = x.or(y).expect("one side has the step");
+            let mut cause = Cause::new(instruction, component, kind);
+            cause.transaction = Some(a.transaction);
+            cause.step = Some(step);
+            cause.contract = Some(at.contract);
+            cause.pc = at.pc;
+            cause.depth = Some(at.depth);
+            let window = (step.saturating_sub(WINDOW)..=step + WINDOW)
+                .filter(|&i| i < a.steps.len() || i < b.steps.len())
+                .map(|i| (i, a.steps.get(i).cloned(), b.steps.get(i).cloned()))
+                .collect();
+            return comparer.finish(Some(cause), window);
+        }
+        if a.rolled_back {
+            (comparer.pages, comparer.state, comparer.tolerated_registers) = before;
+        }
+    }
+    comparer.finish(None, vec![])
+}
+
+#[derive(Debug, Clone)]
+struct Comparer {
+    tolerances: Tolerances,
+    /// Each engine's pages, by order of first appearance.
+    pages: [PageMap; 2],
+    /// Each engine's registers r1..r15, rebuilt from the steps' writes.
+    state: [[(Word, bool); 15]; 2],
+    /// Registers known to differ by tolerated page ids only, until either engine writes them.
+    tolerated_registers: [bool; 15],
+    page_ids: u64,
+}
+
+impl Comparer {
+    fn finish(
+        self,
+        cause: Option<Cause>,
+        window: Vec<(usize, Option<Step>, Option<Step>)>,
+    ) -> Localized {
+        let tolerated: Vec<_> = (self.page_ids > 0)
+            .then_some((Tolerance::PageIds, self.page_ids))
+            .into_iter()
+            .collect();
+        Localized {
+            cause: cause.map(|cause| Cause {
+                tolerated: tolerated.clone(),
+                ..cause
+            }),
+            tolerated,
+            window,
+            comparer: self,
+        }
+    }
+
+    /// The first component in which two aligned steps differ: (instruction, component, kind).
+    fn step(
+        &mut self,
+        (a, b): (Option<&Step>, Option<&Step>),
+        next: (Option<&Step>, Option<&Step>),
+    ) -> Option<(String, String, CauseKind)> {
+        let name = |step: &Step| format!("{:?}", step.opcode);
+        let (a, b) = match (a, b) {
+            (Some(a), Some(b)) => (a, b),
+            (Some(a), None) => return Some((name(a), "trace end".into(), CauseKind::Missing)),
+            (None, Some(b)) => return Some((name(b), "trace end".into(), CauseKind::Extra)),
+            (None, None) => return None,
+        };
+        let value = |component: &str| Some((name(a), component.to_owned(), CauseKind::Value));
+        if a.opcode != b.opcode {
+            return value("opcode");
+        }
+        if a.depth != b.depth {
+            return value("depth");
+        }
+        if a.contract != b.contract {
+            return value("contract");
+        }
+        if a.pc != b.pc && !(is_panic(a) && (a.pc.is_none() || b.pc.is_none())) {
+            return value("pc");
+        }
+        if a.depth == 1 && matches!(a.opcode, Opcode::Ret(_)) {
+            return None;
+        }
+        for (side, step) in [a, b].into_iter().enumerate() {
+            for write in &step.writes {
+                if write.pointer {
+                    self.pages[side].see(page(&write.value));
+                }
+                let index = usize::from(write.register) - 1;
+                self.state[side][index] = (write.value, write.pointer);
+                self.tolerated_registers[index] = false;
+            }
+        }
+        // An instruction that fails, or a far call whose callee fails at once, is followed by a
+        // panic in both engines; zk_evm writes the destination before failing, vm2 does not,
+        // and the panic overwrites it: registers are compared after the panic instead.
+        let panic_follows = next.0.is_some_and(is_panic) && next.1.is_some_and(is_panic);
+        if !panic_follows {
+            if let Some((component, kind)) = self.registers() {
+                return Some((name(a), component, kind));
+            }
+        }
+        for (index, flag) in ["lt", "eq", "gt"].into_iter().enumerate() {
+            if a.flags[index] != b.flags[index] {
+                return value(&format!("flags.{flag}"));
+            }
+        }
+        if a.ergs != b.ergs {
+            return value("ergs");
+        }
+        if a.heap_bound != b.heap_bound {
+            return value("heap_bound");
+        }
+        if a.aux_heap_bound != b.aux_heap_bound {
+            return value("aux_heap_bound");
+        }
+        None
+    }
+
+    /// The first register whose value or pointer tag differs between the engines' states.
+    fn registers(&mut self) -> Option<(String, CauseKind)> {
+        for index in 0..15 {
+            let ((x, x_pointer), (y, y_pointer)) = (self.state[0][index], self.state[1][index]);
+            let register = index + 1;
+            if x_pointer != y_pointer {
+                return Some((format!("r{register}.pointer_tag"), CauseKind::Value));
+            }
+            if x == y || self.tolerated_registers[index] {
+                continue;
+            }
+            if self.tolerances.page_ids && self.same_but_page(&x, &y) {
+                self.tolerated_registers[index] = true;
+                self.page_ids += 1;
+                continue;
+            }
+            return Some((format!("r{register}"), CauseKind::Value));
+        }
+        None
+    }
+
+    /// Whether two words hold, at the same bit position, two pages that are the same in order of
+    /// first appearance, and differ in nothing else: a pointer's page field (bits 32..64), or a
+    /// page number that kernel code shifted, masked or offset.
+    fn same_but_page(&self, a: &Word, b: &Word) -> bool {
+        let (a, b) = (U256::from_big_endian(&a.0), U256::from_big_endian(&b.0));
+        let negated = |value: U256| U256::zero().overflowing_sub(value).0;
+        let [reference, candidate] = &self.pages;
+        reference.0.iter().zip(&candidate.0).any(|(&p, &q)| {
+            let delta = U256::from(p).overflowing_sub(U256::from(q)).0;
+            // Directly, or negated (kernel code subtracted the pointer from something).
+            [(a, b), (negated(a), negated(b))]
+                .into_iter()
+                .any(|(x, y)| {
+                    let difference = x.overflowing_sub(y).0;
+                    if delta.is_zero() || difference.trailing_zeros() < delta.trailing_zeros() {
+                        return false;
+                    }
+                    let at = difference.trailing_zeros() - delta.trailing_zeros();
+                    delta << at == difference
+                        && (x >> at).low_u32() == p
+                        && (y >> at).low_u32() == q
+                })
+        })
+    }
+}
+
+fn is_panic(step: &Step) -> bool {
+    step.opcode == Opcode::Ret(RetOpcode::Panic)
+}
+
+/// A fat pointer's memory page: bits 32..64 of the word.
+fn page(word: &Word) -> u32 {
+    u32::from_be_bytes(word.0[24..28].try_into().expect("four bytes"))
+}
+
+/// Page numbers in order of first appearance.
+#[derive(Debug, Clone, Default)]
+struct PageMap(Vec<u32>);
+
+impl PageMap {
+    fn see(&mut self, page: u32) {
+        if !self.0.contains(&page) {
+            self.0.push(page);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Step traces: one canonical record per executed instruction, so that two engines can be
+//! compared instruction by instruction and a divergence named by its cause, the first
+//! instruction where they part ways ([`cause`]).
+//!
+//! A record holds where the instruction ran (call depth, code address, pc), which opcode variant
+//! executed (as zkevm_opcode_defs names it; an instruction whose condition failed executes as
+//! `Nop`, a panic as `Ret(Panic)`, in both VMs) and what it changed: the registers it wrote (value
+//! and pointer tag), the flags, the ergs left and the heap bounds of the frame it leaves the VM
+//! in. Memory words, storage and events are not recorded themselves: they reach registers when
+//! read back, and their operands are registers written by earlier steps.
+
+pub mod cause;
+
+use std::{cell::RefCell, fmt, rc::Rc};
+
+use serde::{Serialize, Serializer};
+use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::Opcode;
+use zksync_types::{Address, U256};
+
+use crate::outcome::{Outcome, Word};
+
+/// Registers r1..r15 (r0 is always zero): value and pointer tag.
+pub type Registers = [(U256, bool); 15];
+
+/// One executed instruction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// Call frames, near calls included (1 in the bootloader), before the instruction.
+    pub depth: u16,
+    /// The code address of the frame that executed the instruction.
+    pub contract: Address,
+    /// The instruction's pc; `None` where the engine has none (vm2, during a panic).
+    pub pc: Option<u16>,
+    #[serde(serialize_with = "opcode_name")]
+    pub opcode: Opcode,
+    /// Registers whose value or pointer tag the instruction changed.
+    pub writes: Vec<RegisterWrite>,
+    /// Flags after the instruction: less than (or overflow), equal, greater than.
+    pub flags: [bool; 3],
+    /// Ergs left in the frame the instruction leaves the VM in.
+    pub ergs: u32,
+    pub heap_bound: u32,
+    pub aux_heap_bound: u32,
+}
+
+/// A register an instruction wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RegisterWrite {
+    /// 1..=15.
+    pub register: u8,
+    pub value: Word,
+    pub pointer: bool,
+}
+
+fn opcode_name<S: Serializer>(opcode: &Opcode, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&format_args!("{opcode:?}"))
+}
+
+impl fmt::Display for Step {
+    /// `depth 3 0x…c0de pc 12 UMA(HeapRead): r2=0x… r3=ptr 0x…, flags -e-, ergs 9812`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pc = self.pc.map_or_else(|| "-".to_owned(), |pc| pc.to_string());
+        write!(
+            f,
+            "depth {} {:?} pc {pc} {:?}:",
+            self.depth, self.contract, self.opcode
+        )?;
+        for write in &self.writes {
+            let tag = if write.pointer { "ptr " } else { "" };
+            write!(f, " r{}={tag}{}", write.register, write.value)?;
+        }
+        let [lt, eq, gt] = self.flags;
+        let flag = |on: bool, name: char| if on { name } else { '-' };
+        write!(
+            f,
+            ", flags {}{}{}, ergs {}, heap {}/{}",
+            flag(lt, 'l'),
+            flag(eq, 'e'),
+            flag(gt, 'g'),
+            self.ergs,
+            self.heap_bound,
+            self.aux_heap_bound
+        )
+    }
+}
+
+impl Step {
+    /// The registers that differ between `before` and `after`.
+    pub fn writes(before: &Registers, after: &Registers) -> Vec<RegisterWrite> {
+        (0..15)
+            .filter(|&index| before[index] != after[index])
+            .map(|index| RegisterWrite {
+                register: index as u8 + 1,
+                value: Word::from(after[index].0),
+                pointer: after[index].1,
+            })
+            .collect()
+    }
+}
+
+/// The instructions one execution (an `inspect` of one transaction) ran.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    /// The transaction (0-based, in batch order); a transaction re-run without bytecode
+    /// compression has two segments.
+    pub transaction: usize,
+    /// Whether the VM was rolled back to before this execution (a halted transaction, or a
+    /// compressed run that is run again): what it created, pages included, is gone.
+    pub rolled_back: bool,
+    pub steps: Vec<Step>,
+}
+
+/// Every instruction of a run, transaction by transaction (the block tip is not traced).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StepTrace {
+    pub segments: Vec<Segment>,
+}
+
+/// Where an engine's step tracer writes: shared by the tracers of one run, one segment per
+/// transaction execution.
+#[derive(Debug, Clone, Default)]
+pub struct StepSink(Rc<RefCell<StepTrace>>);
+
+impl StepSink {
+    /// Starts the segment of an execution of `transaction`.
+    pub fn start(&self, transaction: usize) {
+        self.0.borrow_mut().segments.push(Segment {
+            transaction,
+            rolled_back: false,
+            steps: vec![],
+        });
+    }
+
+    pub fn push(&self, step: Step) {
+        if let Some(segment) = self.0.borrow_mut().segments.last_mut() {
+            segment.steps.push(step);
+        }
+    }
+
+    /// The trace of a run that ended with `outcome`, each execution marked rolled back if it
+    /// was run again or its transaction was not included.
+    pub fn finish(&self, outcome: &Outcome) -> StepTrace {
+        let mut trace = std::mem::take(&mut *self.0.borrow_mut());
+        let transactions: Vec<usize> = trace.segments.iter().map(|s| s.transaction).collect();
+        for (index, segment) in trace.segments.iter_mut().enumerate() {
+            let run_again = transactions.get(index + 1) == Some(&segment.transaction);
+            let included = outcome
+                .transactions
+                .get(segment.transaction)
+                .is_some_and(|tx| tx.included);
+            segment.rolled_back = run_again || !included;
+        }
+        trace
+    }
+}
