@@ -1,5 +1,7 @@
 //! Where the time of a differential run goes: the harness's own work (building the world,
-//! preparing a batch, encoding and comparing outcomes) against the two VMs.
+//! preparing a batch, encoding and comparing outcomes) against the two VMs; then what naming a
+//! divergence's cause costs (both engines run again recording every step, and the steps are
+//! compared).
 //!
 //! Run: `cargo bench -p eravm-diff --bench overhead` (add a number to set iterations per vector).
 
@@ -11,6 +13,7 @@ use std::{
 use eravm_diff::{
     divergence::compare,
     engine::{Engine, VmFast, VmLatest},
+    pipeline::{Differential, RunOptions},
     spec::{batch_files_in, load_batch_file},
     world::{embedded_dump_path, load_dump, EMBEDDED_DUMP},
 };
@@ -74,6 +77,70 @@ fn main() {
     println!(
         "\noverhead = (prepare + compare) / (vm_latest + vm_fast); compare includes encoding both\n\
          outcomes; converting VM results into outcomes happens inside the VM columns."
+    );
+    localization(&world, &files, iterations.div_ceil(4));
+}
+
+/// The cost of naming each divergent vector's cause, against running it untraced.
+fn localization(world: &eravm_diff::world::World, files: &[PathBuf], iterations: u32) {
+    println!(
+        "\n{:<44} {:>9} {:>9} {:>8} {:>9}",
+        "divergent vector (ms)", "run", "explain", "ratio", "steps"
+    );
+    let differential = Differential::new(world.clone(), VmLatest, VmFast);
+    let (mut run_total, mut explain_total, mut count) = (0.0, 0.0, 0);
+    for path in files {
+        let file = load_batch_file(path).unwrap();
+        let prepared = file.prepare(world).unwrap();
+        let (mut run, mut explain) = (Duration::ZERO, Duration::ZERO);
+        let mut steps = 0;
+        for _ in 0..iterations {
+            let start = Instant::now();
+            let comparison =
+                differential.run(&prepared.world, &prepared.batch, &RunOptions::default());
+            run += start.elapsed();
+            let Some(divergence) = comparison.divergence else {
+                break;
+            };
+            let start = Instant::now();
+            std::hint::black_box(differential.explain(
+                &prepared.world,
+                &prepared.batch,
+                &divergence,
+            ));
+            explain += start.elapsed();
+            let traced = RunOptions {
+                steps: true,
+                ..RunOptions::default()
+            };
+            let trace = differential
+                .run(&prepared.world, &prepared.batch, &traced)
+                .reference
+                .steps;
+            steps = trace.map_or(0, |trace| {
+                trace.segments.iter().map(|s| s.steps.len()).sum()
+            });
+        }
+        if explain.is_zero() {
+            continue;
+        }
+        let (run, explain) = (
+            ms(run) / f64::from(iterations),
+            ms(explain) / f64::from(iterations),
+        );
+        println!(
+            "{:<44} {run:>9.2} {explain:>9.2} {:>7.1}x {steps:>9}",
+            path.file_stem().unwrap().to_str().unwrap(),
+            explain / run
+        );
+        (run_total, explain_total, count) = (run_total + run, explain_total + explain, count + 1);
+    }
+    println!(
+        "{:<44} {:>9.2} {:>9.2} {:>7.1}x",
+        format!("mean of {count} divergent vectors"),
+        run_total / f64::from(count),
+        explain_total / f64::from(count),
+        explain_total / run_total
     );
 }
 

@@ -1,5 +1,4 @@
-//! The new VM: `vm_fast`, built on zksync_vm2, with a step recorder that stays idle unless a
-//! run asks for steps (so traced and untraced runs are the same VM type).
+//! The new VM: `vm_fast`, built on zksync_vm2; with a step recorder when a run asks for steps.
 
 use zksync_multivm::{
     vm_fast::{self, interface as vm2, FastValidationTracer},
@@ -12,15 +11,19 @@ use zksync_multivm::{
 use zksync_types::Address;
 use zksync_vm_interface::{storage::ImmutableStorageView, VmFactory, VmInterfaceHistoryEnabled};
 
-use super::{run_vm_traced, Engine, Observe, Observed, VmStorage};
+use super::{run_vm, run_vm_traced, Engine, Observe, Observed, VmStorage};
 use crate::{
     batch::Batch,
     steps::{Registers, Step, StepSink},
     world::{World, WorldStorage},
 };
 
-/// vm_fast with the step recorder.
+/// vm_fast with the step recorder (idle unless given a sink).
 pub type Vm = vm_fast::Vm<ImmutableStorageView<WorldStorage>, StepRecorder>;
+
+/// vm_fast without tracers: what runs when no steps are asked for, so that an idle recorder
+/// costs nothing per instruction.
+type Untraced = vm_fast::Vm<ImmutableStorageView<WorldStorage>>;
 
 pub struct VmFast;
 
@@ -34,6 +37,12 @@ impl Engine for VmFast {
     }
 
     fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed {
+        if !observe.steps {
+            return Observed {
+                outcome: run_vm::<Untraced>(world, batch),
+                ..Observed::default()
+            };
+        }
         run_stepping::<Vm>(world, batch, observe, |recorder| {
             (recorder, FastValidationTracer::default())
         })
