@@ -10,6 +10,7 @@ use crate::{
     divergence::Divergence,
     error::InputError,
     spec::{batch_files_in, load_batch_file, write_batch_file, BatchFile, Expectation},
+    steps::cause::Cause,
 };
 
 /// Divergences the vectors declare: fingerprint → one-line explanation.
@@ -53,26 +54,31 @@ impl KnownDivergences {
 
 include!(concat!(env!("OUT_DIR"), "/known_divergences.rs"));
 
-/// Labels `file` with its origin and a description of `divergence`, and writes it atomically to
-/// `dir` as `<fingerprint>.yaml`.
+/// Labels `file` with its origin and a description of `divergence` and its cause, and writes it
+/// atomically to `dir` as `<fingerprint>.yaml`.
 pub fn write_finding(
     dir: &Path,
     file: &mut BatchFile,
     origin: String,
     divergence: &Divergence,
+    cause: &Cause,
 ) -> std::io::Result<PathBuf> {
     file.origin = Some(origin);
-    file.description = Some(describe(divergence));
+    file.description = Some(describe(divergence, Some(cause)));
     let path = dir.join(format!("{}.yaml", divergence.fingerprint));
     write_batch_file(&path, file)?;
     Ok(path)
 }
 
-/// A one-paragraph description of an unexplained divergence, for a batch file.
-pub fn describe(divergence: &Divergence) -> String {
+/// A one-paragraph description of an unexplained divergence (and its cause, if known), for a
+/// batch file.
+pub fn describe(divergence: &Divergence, cause: Option<&Cause>) -> String {
+    let cause = cause.map_or_else(String::new, |cause| {
+        format!(" Cause {}: {}.", cause.fingerprint, cause.summary())
+    });
     format!(
-        "Unexplained divergence {} (first: {:?}): {}. Add `expect` with a one-line explanation \
-         once it is understood.",
+        "Unexplained divergence {} (first: {:?}): {}.{cause} Add `expect` with a one-line \
+         explanation once it is understood.",
         divergence.fingerprint,
         divergence.first,
         divergence.signature.join("; "),

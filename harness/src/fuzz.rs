@@ -20,6 +20,7 @@ use crate::{
     pipeline::{thread_pool, Differential, RunOptions},
     samples::{sample_batch, Budget},
     spec::BatchFile,
+    steps::cause::Cause,
 };
 
 /// What to fuzz, and for how long.
@@ -36,6 +37,7 @@ pub struct FuzzOptions<'a> {
 pub struct Finding {
     pub sample: u64,
     pub divergence: Divergence,
+    pub cause: Cause,
     /// The batch as written to `path`.
     pub file: BatchFile,
     pub path: PathBuf,
@@ -108,10 +110,16 @@ pub fn fuzz(
                         options.budget.seed,
                         options.differential.engines(),
                     );
-                    match write_finding(options.findings, &mut file, origin, &divergence) {
+                    let cause = options
+                        .differential
+                        .explain_file(&file, &divergence)
+                        .expect("generated batches are valid in the world they are generated for")
+                        .cause;
+                    match write_finding(options.findings, &mut file, origin, &divergence, &cause) {
                         Ok(path) => findings.lock().unwrap().push(Finding {
                             sample,
                             divergence,
+                            cause,
                             file,
                             path,
                         }),

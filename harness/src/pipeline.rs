@@ -185,6 +185,16 @@ impl Differential {
         )
     }
 
+    /// [`Differential::explain`] for a batch file, prepared in the pipeline's world.
+    pub fn explain_file(
+        &self,
+        file: &BatchFile,
+        divergence: &Divergence,
+    ) -> Result<Explanation, InputError> {
+        let prepared = file.prepare(&self.world)?;
+        Ok(self.explain(&prepared.world, &prepared.batch, divergence))
+    }
+
     /// Runs `batch` on both engines at once and, if they diverge, explains the divergence: for
     /// callers that go through batches one by one and report each.
     pub fn run_explained(&self, world: &World, batch: &Batch) -> (Comparison, Option<Explanation>) {

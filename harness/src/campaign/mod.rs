@@ -312,9 +312,15 @@ fn write_finding(
         options.budget.seed,
         options.differential.engines(),
     );
-    let path = findings::write_finding(options.findings, &mut file, origin, divergence).map_err(
-        |err| InputError::at(options.findings, format!("cannot write a finding: {err}")),
-    )?;
+    let cause = options
+        .differential
+        .explain_file(&file, divergence)
+        .expect("generated batches are valid in the world they are generated for")
+        .cause;
+    let path = findings::write_finding(options.findings, &mut file, origin, divergence, &cause)
+        .map_err(|err| {
+            InputError::at(options.findings, format!("cannot write a finding: {err}"))
+        })?;
     let record = FindingRecord {
         fingerprint: divergence.fingerprint.clone(),
         sample,
@@ -326,6 +332,7 @@ fn write_finding(
             path.file_name().expect("a finding file").to_string_lossy()
         ),
         minimized: String::new(),
+        cause: Some(cause),
     };
     Ok((record, file))
 }

@@ -157,7 +157,7 @@ impl<'a> Report<'a> {
             let _ = writeln!(md, "| {label} | {value} |");
         }
         if !self.findings.is_empty() {
-            let _ = writeln!(md, "\n### Findings\n\n| fingerprint | first divergence | signature | minimized | status |\n|---|---|---|---|---|");
+            let _ = writeln!(md, "\n### Findings\n\n| fingerprint | cause | first divergence | signature | minimized | status |\n|---|---|---|---|---|---|");
             for finding in &self.findings {
                 let status = match finding.explained {
                     Some(_) => "explained",
@@ -165,8 +165,9 @@ impl<'a> Report<'a> {
                 };
                 let _ = writeln!(
                     md,
-                    "| `{}` | {} | {} | {} | {status} |",
+                    "| `{}` | {} | {} | {} | {} | {status} |",
                     finding.record.fingerprint,
+                    cause_text(finding.record).replace('|', "\\|"),
                     finding.record.first,
                     finding.record.signature.join("<br>").replace('|', "\\|"),
                     finding.record.minimized
@@ -250,7 +251,7 @@ impl<'a> Report<'a> {
         if self.findings.is_empty() {
             html.push_str("<p>None.</p>\n");
         } else {
-            html.push_str("<table><tr><th>fingerprint</th><th>sample</th><th>first divergence</th><th>signature</th><th>minimized</th><th>status</th></tr>\n");
+            html.push_str("<table><tr><th>fingerprint</th><th>sample</th><th>cause</th><th>first divergence</th><th>signature</th><th>minimized</th><th>status</th></tr>\n");
             for finding in &self.findings {
                 let status = match finding.explained {
                     Some(why) => format!("explained: {}", escape(why)),
@@ -258,8 +259,9 @@ impl<'a> Report<'a> {
                 };
                 let _ = writeln!(
                     html,
-                    "<tr><td><a href=\"{file}\"><code>{fp}</code></a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{status}</td></tr>",
+                    "<tr><td><a href=\"{file}\"><code>{fp}</code></a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{status}</td></tr>",
                     finding.record.sample,
+                    escape(&cause_text(finding.record)),
                     escape(&finding.record.first),
                     finding.record.signature.iter().map(|line| escape(line)).collect::<Vec<_>>().join("<br>"),
                     escape(&finding.record.minimized),
@@ -290,6 +292,14 @@ impl<'a> Report<'a> {
 }
 
 /// Writes report.json, report.md and report.html into `dir`.
+/// A finding's cause, `cause-…: summary`, or `-` for findings recorded before causes existed.
+fn cause_text(record: &FindingRecord) -> String {
+    record.cause.as_ref().map_or_else(
+        || "-".to_owned(),
+        |cause| format!("{}: {}", cause.fingerprint, cause.summary()),
+    )
+}
+
 pub fn write(
     dir: &Path,
     state: &CampaignState,

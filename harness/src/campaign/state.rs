@@ -8,7 +8,9 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::{error::InputError, files::write_atomic, vm_output::OutputSummary};
+use crate::{
+    error::InputError, files::write_atomic, steps::cause::Cause, vm_output::OutputSummary,
+};
 
 /// File name of the state, in the findings directory.
 pub const STATE_FILE: &str = "campaign.json";
@@ -103,6 +105,9 @@ pub struct FindingRecord {
     pub file: String,
     /// Size of the minimized batch.
     pub minimized: String,
+    /// What the divergence comes from (absent in campaigns started before causes existed).
+    #[serde(default)]
+    pub cause: Option<Cause>,
 }
 
 /// The campaign after one committed epoch.

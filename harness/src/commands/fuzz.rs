@@ -86,6 +86,11 @@ impl FuzzArgs {
             for line in &divergence.signature {
                 println!("      {line}");
             }
+            println!(
+                "      cause {}: {}",
+                finding.cause.fingerprint,
+                finding.cause.summary()
+            );
             if self.minimize {
                 let minimizer = Minimizer {
                     differential,

@@ -54,8 +54,13 @@ impl MinimizeArgs {
                 format!("it shows {}, not {wanted}", divergence.fingerprint),
             ));
         }
+        let cause = differential
+            .explain_file(&file, &divergence)
+            .map_err(|err| err.within(input.display()))?
+            .cause;
+        eprintln!("cause {}: {}", cause.fingerprint, cause.summary());
         if file.expect.is_none() {
-            file.description = Some(describe(&divergence));
+            file.description = Some(describe(&divergence, Some(&cause)));
         }
         eprintln!(
             "minimizing {} ({})",

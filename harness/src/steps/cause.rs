@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{Opcode, RetOpcode};
 use zksync_types::{Address, U256};
@@ -26,7 +26,7 @@ use crate::{
 
 /// Differences that are implementation-defined and invisible to user code, normalized under a
 /// name. Each is counted where it applies and can be switched off (`--strict`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tolerance {
     /// Memory page numbers in fat pointers (bits 32..64): zk_evm numbers pages from a counter
@@ -74,7 +74,7 @@ impl Default for Tolerances {
 }
 
 /// How a component differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CauseKind {
     /// Both engines have it, with different values.
@@ -96,7 +96,7 @@ impl fmt::Display for CauseKind {
 }
 
 /// What a divergence comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cause {
     /// `cause-` and 16 hex digits over instruction, component and kind: never values,
     /// addresses, pcs or indices.
