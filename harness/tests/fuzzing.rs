@@ -48,14 +48,8 @@ fn fuzzing_finds_the_rare_refund_fault() {
         saved.contains(&refund.divergence.fingerprint),
         "the finding names its fingerprint"
     );
-    let cause = &refund.cause;
-    assert_eq!(
-        (cause.instruction.as_str(), cause.component.as_str()),
-        ("outcome", "costs"),
-        "the refund is computed outside instructions"
-    );
     assert!(
-        saved.contains(&cause.fingerprint),
+        saved.contains(&refund.cause.fingerprint),
         "the finding names its cause"
     );
     let replayed = eravm_diff::spec::parse_batch_file("finding", &saved).unwrap();
