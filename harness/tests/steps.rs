@@ -1,10 +1,13 @@
 //! Step traces and causes: both engines' traces agree instruction by instruction wherever their
 //! outcomes agree, and a divergence is named by the instruction where they part ways.
 
-use std::path::{Path, PathBuf};
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+};
 
 use eravm_diff::{
-    engine::{Fault, FaultyVmFast, VmFast, VmLatest},
+    engine::{Fault, FaultyVmFast, StepFault, StepFaultyVmFast, VmFast, VmLatest},
     generate::GeneratorConfig,
     pipeline::{Differential, RunOptions},
     samples::sample_batch,
@@ -163,4 +166,71 @@ fn a_vm_difference_is_named_by_its_instruction() {
         .window
         .iter()
         .any(|(index, _, _)| *index == step));
+}
+
+/// Faults injected into vm_fast's execution right after a generated contract's first `Nop`:
+/// the cause names that instruction and the perturbed component, with one cause fingerprint per
+/// kind of fault across batches, and a different one for each kind.
+#[test]
+fn execution_faults_are_named_by_instruction_and_component() {
+    let world = default_world();
+    let generator = GeneratorConfig::for_world(&world);
+    let kinds = [
+        (StepFault::Register, "r2"),
+        (StepFault::PointerTag, "r1.pointer_tag"),
+        (StepFault::Flag, "flags.eq"),
+        (StepFault::Ergs, "ergs"),
+    ];
+    let mut fingerprints = HashSet::new();
+    for (fault, component) in kinds {
+        let differential = Differential::new(world.clone(), VmLatest, StepFaultyVmFast(fault));
+        let mut named = HashSet::new();
+        let mut batches = 0;
+        for sample in 0..40 {
+            let file = sample_batch(&generator, 2, sample);
+            // Batches with factory deps may carry the known compression divergence, which
+            // comes before any instruction.
+            let ships_bytecodes = file
+                .blocks
+                .iter()
+                .flat_map(|block| &block.transactions)
+                .any(|tx| !tx.factory_deps().is_empty());
+            if ships_bytecodes {
+                continue;
+            }
+            let prepared = file.prepare(&differential.world).unwrap();
+            let comparison =
+                differential.run(&prepared.world, &prepared.batch, &RunOptions::CONCURRENT);
+            let Some(explanation) = differential.explain_steps(
+                &prepared.world,
+                &prepared.batch,
+                comparison.divergence.as_ref(),
+            ) else {
+                continue;
+            };
+            let cause = explanation.cause;
+            assert_eq!(
+                (cause.instruction.as_str(), cause.component.as_str()),
+                ("Nop(NopOpcode)", component),
+                "{} sample {sample}: {}",
+                fault.name(),
+                cause.summary()
+            );
+            assert_eq!(cause.pc, Some(0));
+            named.insert(cause.fingerprint);
+            batches += 1;
+            if batches == 6 {
+                break;
+            }
+        }
+        assert_eq!(
+            batches,
+            6,
+            "{}: too few batches reach generated code",
+            fault.name()
+        );
+        assert_eq!(named.len(), 1, "{}: {named:?}", fault.name());
+        fingerprints.extend(named);
+    }
+    assert_eq!(fingerprints.len(), kinds.len());
 }

@@ -13,7 +13,7 @@ use std::{
 };
 
 use eravm_diff::{
-    engine::{self, Engine, Fault, ENGINE_NAMES},
+    engine::{self, Engine, Fault, StepFault, ENGINE_NAMES},
     error::InputError,
     findings::KnownDivergences,
     generate::GeneratorConfig,
@@ -68,9 +68,11 @@ pub fn engine_name(name: &str) -> Result<String, String> {
         .map(|_| name.to_owned())
         .ok_or_else(|| {
             format!(
-                "unknown engine `{name}` (known: {}, and vm_fast+fault:<{}> for fault injection)",
+                "unknown engine `{name}` (known: {}, vm_fast+fault:<{}> and vm_fast+step_fault:<{}> \
+                 for fault injection)",
                 ENGINE_NAMES.join(", "),
-                Fault::ALL.map(Fault::name).join("|")
+                Fault::ALL.map(Fault::name).join("|"),
+                StepFault::ALL.map(StepFault::name).join("|")
             )
         })
 }

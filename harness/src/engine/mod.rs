@@ -10,6 +10,7 @@ mod driver;
 mod fault;
 mod hooked;
 mod rare_fault;
+mod step_fault;
 mod vm_fast;
 mod vm_latest;
 
@@ -18,6 +19,7 @@ pub use self::{
     fault::{Fault, FaultHook, FaultyVm, FaultyVmFast},
     hooked::{Hook, Hooked},
     rare_fault::{RareRefundHook, RareRefundVm, RareRefundVmFast},
+    step_fault::{StepFault, StepFaultTracer, StepFaultyVmFast},
     vm_fast::{StepRecorder, VmFast},
     vm_latest::VmLatest,
 };
@@ -65,7 +67,8 @@ pub struct Observed {
 /// Executed instructions per opcode variant.
 pub type OpcodeCounts = Vec<(Opcode, u64)>;
 
-/// Names accepted by [`by_name`], besides `vm_fast+fault:<fault>` (see [`Fault`]).
+/// Names accepted by [`by_name`], besides `vm_fast+fault:<fault>` (see [`Fault`]) and
+/// `vm_fast+step_fault:<fault>` (see [`StepFault`]).
 pub const ENGINE_NAMES: &[&str] = &[VmLatest::NAME, VmFast::NAME, RareRefundVmFast::NAME];
 
 /// The engine called `name`, if there is one.
@@ -74,6 +77,10 @@ pub fn by_name(name: &str) -> Option<Box<dyn Engine>> {
         VmLatest::NAME => Some(Box::new(VmLatest)),
         VmFast::NAME => Some(Box::new(VmFast)),
         RareRefundVmFast::NAME => Some(Box::new(RareRefundVmFast)),
-        _ => FaultyVmFast::by_name(name).map(|engine| Box::new(engine) as Box<dyn Engine>),
+        _ => FaultyVmFast::by_name(name)
+            .map(|engine| Box::new(engine) as Box<dyn Engine>)
+            .or_else(|| {
+                StepFaultyVmFast::by_name(name).map(|engine| Box::new(engine) as Box<dyn Engine>)
+            }),
     }
 }

@@ -66,6 +66,14 @@ impl GeneratorConfig {
     }
 }
 
+/// Whether `address` is where the generator places its contracts ([`contract_address`]).
+pub fn is_generated_contract(address: &Address) -> bool {
+    let bytes = address.as_bytes();
+    let kernel = bytes[..18] == [0; 18] && bytes[18] == 0x40;
+    let user = bytes[..2] == [0xc0, 0xde] && bytes[2..19] == [0; 17];
+    kernel || user
+}
+
 /// Address of generated contract `index`: kernel space (`0x4000 + index`) or user space.
 fn contract_address(index: usize, kernel: bool) -> Address {
     if kernel {
