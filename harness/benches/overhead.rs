@@ -99,15 +99,11 @@ fn localization(world: &eravm_diff::world::World, files: &[PathBuf], iterations:
             let comparison =
                 differential.run(&prepared.world, &prepared.batch, &RunOptions::default());
             run += start.elapsed();
-            let Some(divergence) = comparison.divergence else {
+            if comparison.divergence.is_none() {
                 break;
-            };
+            }
             let start = Instant::now();
-            std::hint::black_box(differential.explain(
-                &prepared.world,
-                &prepared.batch,
-                &divergence,
-            ));
+            std::hint::black_box(differential.explain(&prepared.world, &prepared.batch));
             explain += start.elapsed();
             let traced = RunOptions {
                 steps: true,

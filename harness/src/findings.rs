@@ -9,6 +9,7 @@ use std::{
 use crate::{
     divergence::Divergence,
     error::InputError,
+    pipeline::Comparison,
     spec::{batch_files_in, load_batch_file, write_batch_file, BatchFile, Expectation},
     steps::cause::Cause,
 };
@@ -54,35 +55,83 @@ impl KnownDivergences {
 
 include!(concat!(env!("OUT_DIR"), "/known_divergences.rs"));
 
-/// Labels `file` with its origin and a description of `divergence` and its cause, and writes it
-/// atomically to `dir` as `<fingerprint>.yaml`.
+/// Why two engines disagree on a batch.
+#[derive(Debug, Clone)]
+pub struct Disagreement {
+    /// What identifies it: the divergence's fingerprint, or, when only the steps differ (the
+    /// steps oracle), their cause's.
+    pub key: String,
+    /// How the outcomes differ, if they do.
+    pub divergence: Option<Divergence>,
+    /// What it comes from, when known (steps were recorded, or it was explained).
+    pub cause: Option<Cause>,
+}
+
+impl Disagreement {
+    /// The disagreement `comparison` shows, if any.
+    pub fn of(comparison: Comparison) -> Option<Self> {
+        let key = comparison.key()?.to_owned();
+        Some(Self {
+            key,
+            divergence: comparison.divergence,
+            cause: comparison.explanation.map(|explanation| explanation.cause),
+        })
+    }
+
+    /// Where it shows first: the divergence's first point, or `Steps` when only steps differ.
+    pub fn first(&self) -> String {
+        self.divergence.as_ref().map_or_else(
+            || "Steps".to_owned(),
+            |divergence| format!("{:?}", divergence.first),
+        )
+    }
+
+    /// What the key is computed over: the divergence's signature, or the cause.
+    pub fn signature(&self) -> Vec<String> {
+        match (&self.divergence, &self.cause) {
+            (Some(divergence), _) => divergence.signature.clone(),
+            (None, Some(cause)) => vec![cause.summary()],
+            (None, None) => vec![],
+        }
+    }
+}
+
+/// Labels `file` with its origin and a description of `disagreement`, and writes it atomically
+/// to `dir` as `<key>.yaml`.
 pub fn write_finding(
     dir: &Path,
     file: &mut BatchFile,
     origin: String,
-    divergence: &Divergence,
-    cause: &Cause,
+    disagreement: &Disagreement,
 ) -> std::io::Result<PathBuf> {
     file.origin = Some(origin);
-    file.description = Some(describe(divergence, Some(cause)));
-    let path = dir.join(format!("{}.yaml", divergence.fingerprint));
+    file.description = Some(describe(disagreement));
+    let path = dir.join(format!("{}.yaml", disagreement.key));
     write_batch_file(&path, file)?;
     Ok(path)
 }
 
-/// A one-paragraph description of an unexplained divergence (and its cause, if known), for a
-/// batch file.
-pub fn describe(divergence: &Divergence, cause: Option<&Cause>) -> String {
-    let cause = cause.map_or_else(String::new, |cause| {
-        format!(" Cause {}: {}.", cause.fingerprint, cause.summary())
-    });
-    format!(
-        "Unexplained divergence {} (first: {:?}): {}.{cause} Add `expect` with a one-line \
-         explanation once it is understood.",
-        divergence.fingerprint,
-        divergence.first,
-        divergence.signature.join("; "),
-    )
+/// A one-paragraph description of an unexplained disagreement, for a batch file.
+pub fn describe(disagreement: &Disagreement) -> String {
+    let cause = disagreement
+        .cause
+        .as_ref()
+        .map_or_else(String::new, |cause| {
+            format!(" Cause {}: {}.", cause.fingerprint, cause.summary())
+        });
+    let what = match &disagreement.divergence {
+        Some(divergence) => format!(
+            "Unexplained divergence {} (first: {:?}): {}.",
+            divergence.fingerprint,
+            divergence.first,
+            divergence.signature.join("; ")
+        ),
+        None => format!(
+            "Unexplained step difference {} (the outcomes agree).",
+            disagreement.key
+        ),
+    };
+    format!("{what}{cause} Add `expect` with a one-line explanation once it is understood.")
 }
 
 #[cfg(test)]

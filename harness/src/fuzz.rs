@@ -14,13 +14,11 @@ use std::{
 };
 
 use crate::{
-    divergence::Divergence,
-    findings::write_finding,
+    findings::{write_finding, Disagreement},
     generate::GeneratorConfig,
     pipeline::{thread_pool, Differential, RunOptions},
     samples::{sample_batch, Budget},
     spec::BatchFile,
-    steps::cause::Cause,
 };
 
 /// What to fuzz, and for how long.
@@ -36,8 +34,8 @@ pub struct FuzzOptions<'a> {
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub sample: u64,
-    pub divergence: Divergence,
-    pub cause: Cause,
+    /// Its cause is always known.
+    pub disagreement: Disagreement,
     /// The batch as written to `path`.
     pub file: BatchFile,
     pub path: PathBuf,
@@ -48,7 +46,7 @@ pub struct Finding {
 pub struct FuzzSummary {
     pub executions: u64,
     pub elapsed: Duration,
-    /// Samples whose outcomes diverged (known fingerprints included).
+    /// Samples on which the engines disagreed (known fingerprints included).
     pub divergent_samples: u64,
     pub findings: Vec<Finding>,
 }
@@ -89,19 +87,19 @@ pub fn fuzz(
                         stop.store(true, Ordering::Relaxed);
                         break;
                     }
-                    let divergence = run_sample(
+                    let disagreement = run_sample(
                         options.differential,
                         options.generator,
                         options.budget.seed,
                         sample,
                     );
                     executions.fetch_add(1, Ordering::Relaxed);
-                    let Some((mut file, divergence)) = divergence else {
+                    let Some((mut file, mut disagreement)) = disagreement else {
                         continue;
                     };
                     divergent.fetch_add(1, Ordering::Relaxed);
-                    if options.differential.known.contains(&divergence.fingerprint)
-                        || !seen.lock().unwrap().insert(divergence.fingerprint.clone())
+                    if options.differential.known.contains(&disagreement.key)
+                        || !seen.lock().unwrap().insert(disagreement.key.clone())
                     {
                         continue;
                     }
@@ -110,16 +108,19 @@ pub fn fuzz(
                         options.budget.seed,
                         options.differential.engines(),
                     );
-                    let cause = options
-                        .differential
-                        .explain_file(&file, &divergence)
-                        .expect("generated batches are valid in the world they are generated for")
-                        .cause;
-                    match write_finding(options.findings, &mut file, origin, &divergence, &cause) {
+                    if disagreement.cause.is_none() {
+                        disagreement.cause = options
+                            .differential
+                            .explain_file(&file)
+                            .expect(
+                                "generated batches are valid in the world they are generated for",
+                            )
+                            .map(|explanation| explanation.cause);
+                    }
+                    match write_finding(options.findings, &mut file, origin, &disagreement) {
                         Ok(path) => findings.lock().unwrap().push(Finding {
                             sample,
-                            divergence,
-                            cause,
+                            disagreement,
                             file,
                             path,
                         }),
@@ -157,17 +158,17 @@ pub fn fuzz(
     })
 }
 
-/// The batch of sample `sample` of a run seeded with `seed`, and its divergence if the engines
-/// disagree.
+/// The batch of sample `sample` of a run seeded with `seed`, and the engines' disagreement on
+/// it, if any (by the pipeline's oracle).
 pub fn run_sample(
     differential: &Differential,
     generator: &GeneratorConfig,
     seed: u64,
     sample: u64,
-) -> Option<(BatchFile, Divergence)> {
+) -> Option<(BatchFile, Disagreement)> {
     let file = sample_batch(generator, seed, sample);
     let comparison = differential
         .run_file(&file, &RunOptions::default())
         .expect("generated batches are valid in the world they are generated for");
-    comparison.divergence.map(|divergence| (file, divergence))
+    Disagreement::of(comparison).map(|disagreement| (file, disagreement))
 }

@@ -141,11 +141,7 @@ impl Minimizer<'_> {
     pub fn reproduces(&self, file: &BatchFile) -> bool {
         self.differential
             .run_file(file, &RunOptions::default())
-            .is_ok_and(|comparison| {
-                comparison
-                    .divergence
-                    .is_some_and(|found| found.fingerprint == self.fingerprint)
-            })
+            .is_ok_and(|comparison| comparison.key() == Some(self.fingerprint.as_str()))
     }
 
     /// Minimizes `file`, which must reproduce the fingerprint.

@@ -34,6 +34,40 @@ pub struct Differential {
     pub known: KnownDivergences,
     /// The tolerances causes are named with.
     pub tolerances: Tolerances,
+    /// What decides that the engines disagree.
+    pub oracle: Oracle,
+}
+
+/// What decides that two engines disagree on a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Oracle {
+    /// Their outcomes differ.
+    #[default]
+    Outcome,
+    /// Their outcomes differ, or their steps do (every instruction is recorded and compared:
+    /// differences that never reach the outcome count too, keyed by their cause).
+    Steps,
+}
+
+impl std::str::FromStr for Oracle {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "outcome" => Ok(Self::Outcome),
+            "steps" => Ok(Self::Steps),
+            _ => Err(format!("unknown oracle `{text}` (outcome or steps)")),
+        }
+    }
+}
+
+impl std::fmt::Display for Oracle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Outcome => "outcome",
+            Self::Steps => "steps",
+        })
+    }
 }
 
 /// How to run one batch.
@@ -89,8 +123,22 @@ pub struct Comparison {
     pub reference: EngineRun,
     pub candidate: EngineRun,
     pub divergence: Option<Divergence>,
-    /// Time spent comparing the outcomes.
+    /// Where the steps part ways (or the divergence's cause), when both engines recorded them.
+    pub explanation: Option<Explanation>,
+    /// Time spent comparing the outcomes (and the steps).
     pub compare_time: Duration,
+}
+
+impl Comparison {
+    /// What identifies the disagreement, if the engines disagree: the divergence's fingerprint,
+    /// or, when only the steps differ, their cause's.
+    pub fn key(&self) -> Option<&str> {
+        match (&self.divergence, &self.explanation) {
+            (Some(divergence), _) => Some(&divergence.fingerprint),
+            (None, Some(explanation)) => Some(&explanation.cause.fingerprint),
+            (None, None) => None,
+        }
+    }
 }
 
 impl Differential {
@@ -106,19 +154,21 @@ impl Differential {
             candidate: Box::new(candidate),
             known: KnownDivergences::default(),
             tolerances: Tolerances::DEFAULT,
+            oracle: Oracle::Outcome,
         }
     }
 
     /// Runs `batch` in `world` (the pipeline's world, or one prepared from it) on both engines
     /// and compares the outcomes.
     pub fn run(&self, world: &World, batch: &Batch, options: &RunOptions) -> Comparison {
+        let steps = options.steps || self.oracle == Oracle::Steps;
         let observe_reference = Observe {
             opcodes_in: options.count_opcodes_in.clone(),
-            steps: options.steps,
+            steps,
         };
         let observe_candidate = Observe {
             opcodes_in: None,
-            steps: options.steps,
+            steps,
         };
         let (reference, candidate) = if options.concurrent {
             std::thread::scope(|scope| {
@@ -135,10 +185,15 @@ impl Differential {
         };
         let start = Instant::now();
         let divergence = compare(&reference.outcome, &candidate.outcome);
+        let explanation = match (&reference.steps, &candidate.steps) {
+            (Some(a), Some(b)) => explain((Some(a), Some(b)), divergence.as_ref(), self.tolerances),
+            _ => None,
+        };
         Comparison {
             reference,
             candidate,
             divergence,
+            explanation,
             compare_time: start.elapsed(),
         }
     }
@@ -153,56 +208,33 @@ impl Differential {
         Ok(self.run(&prepared.world, &prepared.batch, options))
     }
 
-    /// The cause of `divergence`, which `batch` showed in `world`: both engines run again,
-    /// recording every instruction, and their steps are compared.
-    pub fn explain(&self, world: &World, batch: &Batch, divergence: &Divergence) -> Explanation {
-        self.explain_steps(world, batch, Some(divergence))
-            .expect("a divergence always has an explanation")
-    }
-
-    /// Runs `batch` in `world` recording every instruction and names where the engines' steps
-    /// part ways, or the cause of `divergence` if the steps agree; `None` if there is no
-    /// divergence and the steps agree.
-    pub fn explain_steps(
-        &self,
-        world: &World,
-        batch: &Batch,
-        divergence: Option<&Divergence>,
-    ) -> Option<Explanation> {
+    /// Why the engines disagree on `batch` in `world`: both run again recording every
+    /// instruction, and their steps are compared. The first differing step, or the divergence's
+    /// outcome-level cause; `None` if outcomes and steps agree.
+    pub fn explain(&self, world: &World, batch: &Batch) -> Option<Explanation> {
         let run = RunOptions {
             concurrent: true,
             count_opcodes_in: None,
             steps: true,
         };
-        let traced = self.run(world, batch, &run);
-        explain(
-            (
-                traced.reference.steps.as_ref(),
-                traced.candidate.steps.as_ref(),
-            ),
-            divergence,
-            self.tolerances,
-        )
+        self.run(world, batch, &run).explanation
     }
 
     /// [`Differential::explain`] for a batch file, prepared in the pipeline's world.
-    pub fn explain_file(
-        &self,
-        file: &BatchFile,
-        divergence: &Divergence,
-    ) -> Result<Explanation, InputError> {
+    pub fn explain_file(&self, file: &BatchFile) -> Result<Option<Explanation>, InputError> {
         let prepared = file.prepare(&self.world)?;
-        Ok(self.explain(&prepared.world, &prepared.batch, divergence))
+        Ok(self.explain(&prepared.world, &prepared.batch))
     }
 
     /// Runs `batch` on both engines at once and, if they diverge, explains the divergence: for
     /// callers that go through batches one by one and report each.
     pub fn run_explained(&self, world: &World, batch: &Batch) -> (Comparison, Option<Explanation>) {
         let comparison = self.run(world, batch, &RunOptions::CONCURRENT);
-        let explanation = comparison
-            .divergence
-            .as_ref()
-            .map(|divergence| self.explain(world, batch, divergence));
+        let explanation = match (&comparison.divergence, &comparison.explanation) {
+            (_, Some(explanation)) => Some(explanation.clone()),
+            (Some(_), None) => self.explain(world, batch),
+            (None, None) => None,
+        };
         (comparison, explanation)
     }
 

@@ -36,6 +36,9 @@ pub struct Report {
     /// Whether only tolerated differences (see `cause.tolerated`) separate the engines: the
     /// divergence is explained by them, and `--strict` reports it.
     pub tolerated: bool,
+    /// Whether the outcomes agree but the steps do not (steps oracle): not as expected for a
+    /// batch expected equal.
+    pub steps_differ: bool,
 }
 
 /// Whether the outcomes are equal (`equal` or `divergence` in JSON).
@@ -75,8 +78,9 @@ impl Report {
     ) -> Self {
         let divergence = comparison.divergence.clone();
         let tolerated = explanation.is_some_and(|explanation| explanation.tolerated_only);
+        let steps_differ = divergence.is_none() && comparison.explanation.is_some();
         let as_expected = match (expected, &divergence) {
-            (None | Some(Expectation::Equal), None) => true,
+            (None | Some(Expectation::Equal), None) => !steps_differ,
             (None | Some(Expectation::Equal), Some(_)) => tolerated,
             (Some(Expectation::Divergence { fingerprint, .. }), Some(found)) => {
                 *fingerprint == found.fingerprint
@@ -105,6 +109,7 @@ impl Report {
             divergence,
             cause: explanation.map(|explanation| explanation.cause.clone()),
             tolerated,
+            steps_differ,
         }
     }
 
@@ -112,6 +117,7 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut text = String::new();
         let status = match (self.verdict, self.as_expected, self.tolerated) {
+            (Verdict::Equal, _, _) if self.steps_differ => "EQUAL OUTCOMES, STEPS DIFFER",
             (Verdict::Equal, true, _) => "EQUAL",
             (Verdict::Equal, false, _) => "EQUAL (a divergence was expected)",
             (Verdict::Divergence, true, true) => "TOLERATED",

@@ -112,12 +112,12 @@ fn check(
     if differential.known.contains(&divergence.fingerprint) {
         return;
     }
-    let explanation = differential.explain(world, batch, divergence);
+    let explanation = differential.explain(world, batch);
     let report = Report::new(
         what.to_owned(),
         world.origin.clone(),
         &comparison,
-        Some(&explanation),
+        explanation.as_ref(),
         None,
     );
     panic!(

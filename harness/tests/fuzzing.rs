@@ -39,17 +39,17 @@ fn fuzzing_finds_the_rare_refund_fault() {
         .findings
         .iter()
         .find(|finding| {
-            finding.divergence.signature
+            finding.disagreement.signature()
                 == ["transactions[*].execution.refunds.gas_refunded: value"]
         })
         .unwrap_or_else(|| panic!("not found; findings: {:#?}", summary.findings));
     let saved = std::fs::read_to_string(&refund.path).unwrap();
     assert!(
-        saved.contains(&refund.divergence.fingerprint),
+        saved.contains(&refund.disagreement.key),
         "the finding names its fingerprint"
     );
     assert!(
-        saved.contains(&refund.cause.fingerprint),
+        saved.contains(&refund.disagreement.cause.as_ref().unwrap().fingerprint),
         "the finding names its cause"
     );
     let replayed = eravm_diff::spec::parse_batch_file("finding", &saved).unwrap();
@@ -69,10 +69,10 @@ fn diff_batch_aborts_only_on_unexplained_divergences() {
     for sample in 0..100 {
         match run_sample(&differential, &generator, 3, sample) {
             None => equal = equal.or(Some(sample)),
-            Some((_, found)) if known.contains(&found.fingerprint) => {
+            Some((_, found)) if known.contains(&found.key) => {
                 explained = explained.or(Some(sample));
             }
-            Some((_, found)) => panic!("sample {sample}: unexplained {}", found.fingerprint),
+            Some((_, found)) => panic!("sample {sample}: unexplained {}", found.key),
         }
         if equal.is_some() && explained.is_some() {
             break;

@@ -9,7 +9,7 @@ use std::{
 use eravm_diff::{
     engine::{Fault, FaultyVmFast, StepFault, StepFaultyVmFast, VmFast, VmLatest},
     generate::GeneratorConfig,
-    pipeline::{Differential, RunOptions},
+    pipeline::{Differential, Oracle, RunOptions},
     samples::sample_batch,
     spec::{batch_files_in, load_batch_file, Expectation},
     steps::cause::{first_difference, Tolerances},
@@ -107,9 +107,11 @@ fn page_ids_are_tolerated_by_default_and_diverge_when_strict() {
     let comparison = differential
         .run_file(&file, &RunOptions::CONCURRENT)
         .unwrap();
-    let divergence = comparison.divergence.expect("the outcomes differ");
+    assert!(comparison.divergence.is_some(), "the outcomes differ");
     let prepared = file.prepare(&differential.world).unwrap();
-    let tolerated = differential.explain(&prepared.world, &prepared.batch, &divergence);
+    let tolerated = differential
+        .explain(&prepared.world, &prepared.batch)
+        .unwrap();
     assert!(tolerated.tolerated_only, "{:?}", tolerated.cause);
     assert_eq!(
         (
@@ -119,7 +121,9 @@ fn page_ids_are_tolerated_by_default_and_diverge_when_strict() {
         ("tolerated", "page_ids")
     );
     differential.tolerances = Tolerances::STRICT;
-    let strict = differential.explain(&prepared.world, &prepared.batch, &divergence);
+    let strict = differential
+        .explain(&prepared.world, &prepared.batch)
+        .unwrap();
     assert!(!strict.tolerated_only);
     assert!(strict.cause.step.is_some(), "{:?}", strict.cause);
     assert!(strict.cause.tolerated.is_empty());
@@ -199,13 +203,7 @@ fn execution_faults_are_named_by_instruction_and_component() {
                 continue;
             }
             let prepared = file.prepare(&differential.world).unwrap();
-            let comparison =
-                differential.run(&prepared.world, &prepared.batch, &RunOptions::CONCURRENT);
-            let Some(explanation) = differential.explain_steps(
-                &prepared.world,
-                &prepared.batch,
-                comparison.divergence.as_ref(),
-            ) else {
+            let Some(explanation) = differential.explain(&prepared.world, &prepared.batch) else {
                 continue;
             };
             let cause = explanation.cause;
@@ -233,4 +231,51 @@ fn execution_faults_are_named_by_instruction_and_component() {
         fingerprints.extend(named);
     }
     assert_eq!(fingerprints.len(), kinds.len());
+}
+
+/// A perturbed register that never reaches the outcome (r2 flipped after a generated contract's
+/// first `nop`, in batches whose outcomes still agree): the outcome oracle sees nothing, the
+/// steps oracle reports it, keyed by its cause, with no outcome divergence.
+#[test]
+fn the_steps_oracle_reports_what_never_reaches_the_outcome() {
+    let world = default_world();
+    let generator = GeneratorConfig::for_world(&world);
+    let outcome = Differential::new(
+        world.clone(),
+        VmLatest,
+        StepFaultyVmFast(StepFault::Register),
+    );
+    let steps = Differential {
+        oracle: Oracle::Steps,
+        ..Differential::new(world, VmLatest, StepFaultyVmFast(StepFault::Register))
+    };
+    let mut hidden = 0;
+    for sample in 0..12 {
+        let file = sample_batch(&generator, 2, sample);
+        if outcome
+            .run_file(&file, &RunOptions::default())
+            .unwrap()
+            .key()
+            .is_some()
+        {
+            continue;
+        }
+        let comparison = steps.run_file(&file, &RunOptions::default()).unwrap();
+        let Some(explanation) = &comparison.explanation else {
+            continue; // no generated code ran: nothing was perturbed
+        };
+        assert!(comparison.divergence.is_none());
+        let cause = &explanation.cause;
+        assert_eq!(
+            (cause.instruction.as_str(), cause.component.as_str()),
+            ("Nop(NopOpcode)", "r2"),
+            "sample {sample}"
+        );
+        assert_eq!(comparison.key(), Some(cause.fingerprint.as_str()));
+        hidden += 1;
+    }
+    assert!(
+        hidden >= 5,
+        "only {hidden} perturbations hidden from the outcome oracle"
+    );
 }

@@ -21,10 +21,9 @@ use rayon::prelude::*;
 use self::corpus::Corpus;
 pub use self::state::{CampaignState, FindingRecord, SeriesPoint, TimeSplit, STATE_FILE};
 use crate::{
-    divergence::Divergence,
     engine::OpcodeCounts,
     error::InputError,
-    findings,
+    findings::{self, Disagreement},
     generate::GeneratorConfig,
     minimize::Minimizer,
     outcome::Outcome,
@@ -66,25 +65,29 @@ pub fn run(
             seed: options.budget.seed,
             reference: options.differential.reference.name().to_owned(),
             candidate: options.differential.candidate.name().to_owned(),
+            oracle: options.differential.oracle.to_string(),
             ..CampaignState::default()
         },
     };
+    let oracle = options.differential.oracle.to_string();
     let this = (
         options.budget.seed,
         options.differential.reference.name(),
         options.differential.candidate.name(),
+        oracle.as_str(),
     );
     if (
         state.seed,
         state.reference.as_str(),
         state.candidate.as_str(),
+        state.oracle.as_str(),
     ) != this
     {
         return Err(InputError::at(
             findings,
             format!(
-                "holds a campaign with seed {} ({} vs {}); resume it with the same seed and engines, or use another directory",
-                state.seed, state.reference, state.candidate
+                "holds a campaign with seed {} ({} vs {}, {} oracle); resume it with the same seed, engines and oracle, or use another directory",
+                state.seed, state.reference, state.candidate, state.oracle
             ),
         ));
     }
@@ -135,11 +138,11 @@ pub fn run(
                 state.corpus_added += 1;
                 state.features.extend(result.features);
             }
-            let Some((file, divergence)) = result.divergence else {
+            let Some((file, disagreement)) = result.disagreement else {
                 continue;
             };
             state.divergent_samples += 1;
-            let fingerprint = &divergence.fingerprint;
+            let fingerprint = &disagreement.key;
             if options.differential.known.contains(fingerprint) {
                 state.known_divergent_samples += 1;
             } else if !state.knows(fingerprint)
@@ -152,7 +155,7 @@ pub fn run(
                     result.sample,
                     elapsed,
                     file,
-                    &divergence,
+                    disagreement,
                 )?);
             }
         }
@@ -220,7 +223,7 @@ struct SampleResult {
     input: Vec<u8>,
     features: BTreeSet<String>,
     opcodes: OpcodeCounts,
-    divergence: Option<(BatchFile, Divergence)>,
+    disagreement: Option<(BatchFile, Disagreement)>,
     time: TimeSplit,
 }
 
@@ -244,21 +247,20 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> Samp
         .differential
         .run(&prepared.world, &prepared.batch, &run);
     lap();
+    let compare_time = comparison.compare_time.as_secs_f64();
     time.reference = comparison.reference.elapsed.as_secs_f64();
     time.candidate = comparison.candidate.elapsed.as_secs_f64();
-    let opcodes = comparison.reference.opcodes.unwrap_or_default();
-    let features = features(
-        &opcodes,
-        &comparison.reference.outcome,
-        comparison.divergence.as_ref(),
-    );
-    time.compare = comparison.compare_time.as_secs_f64() + lap();
+    let opcodes = comparison.reference.opcodes.clone().unwrap_or_default();
+    let reference = comparison.reference.outcome.clone();
+    let disagreement = Disagreement::of(comparison);
+    let features = features(&opcodes, &reference, disagreement.as_ref());
+    time.compare = compare_time + lap();
     SampleResult {
         sample,
         input,
         features,
         opcodes,
-        divergence: comparison.divergence.map(|divergence| (file, divergence)),
+        disagreement: disagreement.map(|disagreement| (file, disagreement)),
         time,
     }
 }
@@ -272,7 +274,7 @@ const MAX_COUNT_BUCKET: u32 = 10;
 fn features(
     opcodes: &OpcodeCounts,
     outcome: &Outcome,
-    divergence: Option<&Divergence>,
+    disagreement: Option<&Disagreement>,
 ) -> BTreeSet<String> {
     let mut features = BTreeSet::new();
     for (opcode, count) in opcodes {
@@ -294,8 +296,8 @@ fn features(
     if let Some(panic) = &outcome.panic {
         features.insert(format!("panic in {:?}", panic.stage));
     }
-    if let Some(divergence) = divergence {
-        features.insert(format!("divergence {}", divergence.fingerprint));
+    if let Some(disagreement) = disagreement {
+        features.insert(format!("divergence {}", disagreement.key));
     }
     features
 }
@@ -305,34 +307,36 @@ fn write_finding(
     sample: u64,
     elapsed: f64,
     mut file: BatchFile,
-    divergence: &Divergence,
+    mut disagreement: Disagreement,
 ) -> Result<(FindingRecord, BatchFile), InputError> {
     let origin = format!(
         "eravm-diff campaign --seed {} (sample {sample}), {}",
         options.budget.seed,
         options.differential.engines(),
     );
-    let cause = options
-        .differential
-        .explain_file(&file, divergence)
-        .expect("generated batches are valid in the world they are generated for")
-        .cause;
-    let path = findings::write_finding(options.findings, &mut file, origin, divergence, &cause)
+    if disagreement.cause.is_none() {
+        disagreement.cause = options
+            .differential
+            .explain_file(&file)
+            .expect("generated batches are valid in the world they are generated for")
+            .map(|explanation| explanation.cause);
+    }
+    let path = findings::write_finding(options.findings, &mut file, origin, &disagreement)
         .map_err(|err| {
             InputError::at(options.findings, format!("cannot write a finding: {err}"))
         })?;
     let record = FindingRecord {
-        fingerprint: divergence.fingerprint.clone(),
+        fingerprint: disagreement.key.clone(),
         sample,
         found_at: elapsed,
-        first: format!("{:?}", divergence.first),
-        signature: divergence.signature.clone(),
+        first: disagreement.first(),
+        signature: disagreement.signature(),
         file: format!(
             "{}",
             path.file_name().expect("a finding file").to_string_lossy()
         ),
         minimized: String::new(),
-        cause: Some(cause),
+        cause: disagreement.cause,
     };
     Ok((record, file))
 }

@@ -12,6 +12,10 @@ use crate::{
     error::InputError, files::write_atomic, steps::cause::Cause, vm_output::OutputSummary,
 };
 
+fn outcome_oracle() -> String {
+    "outcome".to_owned()
+}
+
 /// File name of the state, in the findings directory.
 pub const STATE_FILE: &str = "campaign.json";
 
@@ -25,6 +29,9 @@ pub struct CampaignState {
     pub seed: u64,
     pub reference: String,
     pub candidate: String,
+    /// The oracle (`outcome` or `steps`; campaigns from before oracles existed used `outcome`).
+    #[serde(default = "outcome_oracle")]
+    pub oracle: String,
     /// The next epoch to run; every earlier one is committed.
     pub epoch: u64,
     /// Samples committed (the next sample is `epoch * EPOCH_SAMPLES`).

@@ -51,9 +51,7 @@ impl ExplainArgs {
         let comparison =
             differential.run(&prepared.world, &prepared.batch, &RunOptions::CONCURRENT);
         let divergence = comparison.divergence;
-        let Some(explanation) =
-            differential.explain_steps(&prepared.world, &prepared.batch, divergence.as_ref())
-        else {
+        let Some(explanation) = differential.explain(&prepared.world, &prepared.batch) else {
             println!(
                 "EQUAL  {}: outcomes and steps agree, nothing to explain",
                 self.path.display()

@@ -76,25 +76,23 @@ impl FuzzArgs {
         }
         let pool = pool(self.session.jobs)?;
         for finding in &summary.findings {
-            let divergence = &finding.divergence;
+            let disagreement = &finding.disagreement;
             println!(
                 "  {}  sample {}  {}",
-                divergence.fingerprint,
+                disagreement.key,
                 finding.sample,
                 finding.path.display()
             );
-            for line in &divergence.signature {
+            for line in disagreement.signature() {
                 println!("      {line}");
             }
-            println!(
-                "      cause {}: {}",
-                finding.cause.fingerprint,
-                finding.cause.summary()
-            );
+            if let Some(cause) = &disagreement.cause {
+                println!("      cause {}: {}", cause.fingerprint, cause.summary());
+            }
             if self.minimize {
                 let minimizer = Minimizer {
                     differential,
-                    fingerprint: divergence.fingerprint.clone(),
+                    fingerprint: finding.disagreement.key.clone(),
                     progress: &|line| console!("  {line}"),
                 };
                 let minimized = pool

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use eravm_diff::{
     error::InputError,
-    findings::{describe, KnownDivergences},
+    findings::{describe, Disagreement, KnownDivergences},
     generate::GeneratorConfig,
     minimize::{load_input, Minimizer},
     pipeline::RunOptions,
@@ -39,37 +39,41 @@ impl MinimizeArgs {
         let differential = self
             .engines
             .differential(world, KnownDivergences::default());
-        let divergence = differential
+        let comparison = differential
             .run_file(&file, &RunOptions::default())
-            .map_err(|err| err.within(input.display()))?
-            .divergence
+            .map_err(|err| err.within(input.display()))?;
+        let mut disagreement = Disagreement::of(comparison)
             .ok_or_else(|| InputError::at(input, "the engines agree on it: nothing to minimize"))?;
         if let Some(wanted) = self
             .fingerprint
             .as_ref()
-            .filter(|wanted| **wanted != divergence.fingerprint)
+            .filter(|wanted| **wanted != disagreement.key)
         {
             return Err(InputError::at(
                 input,
-                format!("it shows {}, not {wanted}", divergence.fingerprint),
+                format!("it shows {}, not {wanted}", disagreement.key),
             ));
         }
-        let cause = differential
-            .explain_file(&file, &divergence)
-            .map_err(|err| err.within(input.display()))?
-            .cause;
-        eprintln!("cause {}: {}", cause.fingerprint, cause.summary());
+        if disagreement.cause.is_none() {
+            disagreement.cause = differential
+                .explain_file(&file)
+                .map_err(|err| err.within(input.display()))?
+                .map(|explanation| explanation.cause);
+        }
+        if let Some(cause) = &disagreement.cause {
+            eprintln!("cause {}: {}", cause.fingerprint, cause.summary());
+        }
         if file.expect.is_none() {
-            file.description = Some(describe(&divergence, Some(&cause)));
+            file.description = Some(describe(&disagreement));
         }
         eprintln!(
             "minimizing {} ({})",
-            divergence.fingerprint,
-            divergence.signature.join("; ")
+            disagreement.key,
+            disagreement.signature().join("; ")
         );
         let minimizer = Minimizer {
             differential: &differential,
-            fingerprint: divergence.fingerprint.clone(),
+            fingerprint: disagreement.key.clone(),
             progress: &|line| eprintln!("  {line}"),
         };
         let minimized = pool(self.jobs)?
@@ -81,7 +85,7 @@ impl MinimizeArgs {
             "{} candidates; {} written, fingerprint {}",
             minimized.candidates,
             self.output.display(),
-            divergence.fingerprint
+            disagreement.key
         );
         Ok(status(true))
     }

@@ -17,7 +17,7 @@ use eravm_diff::{
     error::InputError,
     findings::KnownDivergences,
     generate::GeneratorConfig,
-    pipeline::{thread_pool, Differential},
+    pipeline::{thread_pool, Differential, Oracle},
     samples::Budget,
     steps::cause::Tolerances,
     vm_output::{OutputSummary, StderrCapture},
@@ -40,6 +40,10 @@ pub struct EngineArgs {
     /// pointers) count like any other.
     #[arg(long)]
     strict: bool,
+    /// What makes the engines disagree: `outcome` (their outcomes differ) or `steps` (their
+    /// outcomes or any executed instruction differ; slower).
+    #[arg(long, default_value = "outcome")]
+    oracle: Oracle,
 }
 
 impl EngineArgs {
@@ -55,6 +59,7 @@ impl EngineArgs {
             } else {
                 Tolerances::DEFAULT
             },
+            oracle: self.oracle,
         }
     }
 }
