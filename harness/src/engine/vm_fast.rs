@@ -65,6 +65,7 @@ where
         let recorder = StepRecorder {
             sink: sink.clone(),
             before: None,
+            last: None,
         };
         if let Some(sink) = &sink {
             sink.start(transaction);
@@ -84,6 +85,9 @@ where
 pub struct StepRecorder {
     sink: Option<StepSink>,
     before: Option<Before>,
+    /// The registers the last instruction left: the next one starts from them (nothing else
+    /// writes registers between instructions), which saves reading them again.
+    last: Option<Registers>,
 }
 
 /// Where an instruction runs, and the registers before it.
@@ -116,7 +120,7 @@ impl vm2::Tracer for StepRecorder {
             depth,
             contract,
             pc,
-            registers: registers(state),
+            registers: self.last.take().unwrap_or_else(|| registers(state)),
         });
     }
 
@@ -142,6 +146,7 @@ impl vm2::Tracer for StepRecorder {
             heap_bound: frame.heap_bound(),
             aux_heap_bound: frame.aux_heap_bound(),
         });
+        self.last = Some(after);
         vm2::ShouldStop::Continue
     }
 }

@@ -59,6 +59,7 @@ impl Engine for VmLatest {
                     StepRecorder {
                         sink: sink.clone(),
                         before: None,
+                        last: None,
                     }
                     .into_tracer_pointer(),
                 );
@@ -111,6 +112,8 @@ impl<S: WriteStorage, H: HistoryMode> VmTracer<S, H> for OpcodeCounter {}
 struct StepRecorder {
     sink: StepSink,
     before: Option<(u16, Address, u16, Opcode, Registers)>,
+    /// The registers the last instruction left (see vm_fast's recorder).
+    last: Option<Registers>,
 }
 
 fn registers(state: &VmLocalState) -> Registers {
@@ -135,7 +138,7 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
             frame.code_address,
             frame.pc,
             data.opcode.variant.opcode,
-            registers(local),
+            self.last.take().unwrap_or_else(|| registers(local)),
         ));
     }
 
@@ -151,12 +154,13 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
         };
         let local = state.vm_local_state;
         let frame = &local.callstack.current;
+        let after = registers(local);
         self.sink.push(Step {
             depth,
             contract,
             pc: Some(pc),
             opcode,
-            writes: Step::writes(&before, &registers(local)),
+            writes: Step::writes(&before, &after),
             flags: [
                 local.flags.overflow_or_less_than_flag,
                 local.flags.equality_flag,
@@ -166,6 +170,7 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
             heap_bound: frame.heap_bound,
             aux_heap_bound: frame.aux_heap_bound,
         });
+        self.last = Some(after);
     }
 }
 

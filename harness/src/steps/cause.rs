@@ -11,7 +11,10 @@
 //!   leaves its state as it was, zk_evm pops to an empty frame, so only the instruction itself
 //!   (opcode, pc) is compared, not the state it leaves.
 
-use std::fmt;
+use std::{
+    collections::{hash_map::Entry, HashMap},
+    fmt,
+};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -445,25 +448,43 @@ impl Comparer {
     /// first appearance, and differ in nothing else: a pointer's page field (bits 32..64), or a
     /// page number that kernel code shifted, masked or offset.
     fn same_but_page(&self, a: &Word, b: &Word) -> bool {
+        // The common case first: a pointer's own page field.
+        let outside = |word: &Word| {
+            let mut rest = word.0;
+            rest[24..28].fill(0);
+            rest
+        };
+        if outside(a) == outside(b) {
+            let [reference, candidate] = &self.pages;
+            if let (Some(x), Some(y)) = (reference.order(page(a)), candidate.order(page(b))) {
+                if x == y {
+                    return true;
+                }
+            }
+        }
         let (a, b) = (U256::from_big_endian(&a.0), U256::from_big_endian(&b.0));
         let negated = |value: U256| U256::zero().overflowing_sub(value).0;
         let [reference, candidate] = &self.pages;
-        reference.0.iter().zip(&candidate.0).any(|(&p, &q)| {
-            let delta = U256::from(p).overflowing_sub(U256::from(q)).0;
-            // Directly, or negated (kernel code subtracted the pointer from something).
-            [(a, b), (negated(a), negated(b))]
-                .into_iter()
-                .any(|(x, y)| {
-                    let difference = x.overflowing_sub(y).0;
-                    if delta.is_zero() || difference.trailing_zeros() < delta.trailing_zeros() {
-                        return false;
-                    }
-                    let at = difference.trailing_zeros() - delta.trailing_zeros();
-                    delta << at == difference
-                        && (x >> at).low_u32() == p
-                        && (y >> at).low_u32() == q
-                })
-        })
+        reference
+            .pages
+            .iter()
+            .zip(&candidate.pages)
+            .any(|(&p, &q)| {
+                let delta = U256::from(p).overflowing_sub(U256::from(q)).0;
+                // Directly, or negated (kernel code subtracted the pointer from something).
+                [(a, b), (negated(a), negated(b))]
+                    .into_iter()
+                    .any(|(x, y)| {
+                        let difference = x.overflowing_sub(y).0;
+                        if delta.is_zero() || difference.trailing_zeros() < delta.trailing_zeros() {
+                            return false;
+                        }
+                        let at = difference.trailing_zeros() - delta.trailing_zeros();
+                        delta << at == difference
+                            && (x >> at).low_u32() == p
+                            && (y >> at).low_u32() == q
+                    })
+            })
     }
 }
 
@@ -478,12 +499,20 @@ fn page(word: &Word) -> u32 {
 
 /// Page numbers in order of first appearance.
 #[derive(Debug, Clone, Default)]
-struct PageMap(Vec<u32>);
+struct PageMap {
+    pages: Vec<u32>,
+    order: HashMap<u32, usize>,
+}
 
 impl PageMap {
     fn see(&mut self, page: u32) {
-        if !self.0.contains(&page) {
-            self.0.push(page);
+        if let Entry::Vacant(entry) = self.order.entry(page) {
+            entry.insert(self.pages.len());
+            self.pages.push(page);
         }
+    }
+
+    fn order(&self, page: u32) -> Option<usize> {
+        self.order.get(&page).copied()
     }
 }

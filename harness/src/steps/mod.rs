@@ -14,6 +14,7 @@ pub mod cause;
 use std::{cell::RefCell, fmt, rc::Rc};
 
 use serde::{Serialize, Serializer};
+use smallvec::SmallVec;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::Opcode;
 use zksync_types::{Address, U256};
 
@@ -33,8 +34,9 @@ pub struct Step {
     pub pc: Option<u16>,
     #[serde(serialize_with = "opcode_name")]
     pub opcode: Opcode,
-    /// Registers whose value or pointer tag the instruction changed.
-    pub writes: Vec<RegisterWrite>,
+    /// Registers whose value or pointer tag the instruction changed (most instructions write
+    /// at most two: kept inline, so recording a step allocates nothing).
+    pub writes: Writes,
     /// Flags after the instruction: less than (or overflow), equal, greater than.
     pub flags: [bool; 3],
     /// Ergs left in the frame the instruction leaves the VM in.
@@ -42,6 +44,9 @@ pub struct Step {
     pub heap_bound: u32,
     pub aux_heap_bound: u32,
 }
+
+/// The registers one instruction wrote.
+pub type Writes = SmallVec<[RegisterWrite; 2]>;
 
 /// A register an instruction wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -86,7 +91,7 @@ impl fmt::Display for Step {
 
 impl Step {
     /// The registers that differ between `before` and `after`.
-    pub fn writes(before: &Registers, after: &Registers) -> Vec<RegisterWrite> {
+    pub fn writes(before: &Registers, after: &Registers) -> Writes {
         (0..15)
             .filter(|&index| before[index] != after[index])
             .map(|index| RegisterWrite {
