@@ -102,7 +102,8 @@ impl fmt::Display for CauseKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cause {
     /// `cause-` and 16 hex digits over instruction, component and kind: never values,
-    /// addresses, pcs or indices.
+    /// addresses, pcs or indices (a register counts as `r*`: which register an instruction
+    /// writes is the program's choice, not the bug's).
     pub fingerprint: String,
     /// The opcode variant as zkevm_opcode_defs names it (`UMA(HeapRead)`); `execution` when
     /// the engines executed a transaction a different number of times; `outcome` when every
@@ -125,7 +126,16 @@ pub struct Cause {
 
 impl Cause {
     fn new(instruction: String, component: String, kind: CauseKind) -> Self {
-        let digest = Sha256::digest(format!("{instruction}\n{component}\n{kind}").as_bytes());
+        let class = match component.strip_prefix('r') {
+            Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => {
+                format!(
+                    "r*{}",
+                    rest.trim_start_matches(|c: char| c.is_ascii_digit())
+                )
+            }
+            _ => component.clone(),
+        };
+        let digest = Sha256::digest(format!("{instruction}\n{class}\n{kind}").as_bytes());
         Self {
             fingerprint: format!("cause-{}", &hex::encode(digest)[..16]),
             instruction,
