@@ -190,3 +190,15 @@ fn fuzz_summarizes_what_the_vms_print_unless_verbose() {
     assert!(verbose.stderr.contains(LINE), "{}", verbose.stderr);
     assert!(!verbose.stdout.contains("VM output"), "{}", verbose.stdout);
 }
+
+/// `explain` reads its batch like `run`: bad input exits 2 naming the file.
+#[test]
+fn explain_rejects_bad_input() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "broken.yaml", "blocks: [");
+    assert_bad_input(&eravm_diff(&["explain", &path]), &path, "not a valid batch");
+    let missing = dir.path().join("missing.yaml").display().to_string();
+    let run = eravm_diff(&["explain", &missing]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(&missing), "{}", run.stderr);
+}

@@ -182,7 +182,7 @@ impl Cause {
     }
 }
 
-/// A divergence's cause, with the aligned steps of both engines around it.
+/// Why two engines disagree: the cause, with the aligned steps of both engines around it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
     pub cause: Cause,
