@@ -9,7 +9,7 @@ use std::{
 use crate::{
     divergence::Divergence,
     error::InputError,
-    pipeline::Comparison,
+    pipeline::{Comparison, Differential},
     spec::{batch_files_in, load_batch_file, write_batch_file, BatchFile, Expectation},
     steps::cause::Cause,
 };
@@ -76,6 +76,20 @@ impl Disagreement {
             divergence: comparison.divergence,
             cause: comparison.explanation.map(|explanation| explanation.cause),
         })
+    }
+
+    /// With its cause: explained by running `file` again with steps if it has none yet.
+    pub fn explained(
+        mut self,
+        differential: &Differential,
+        file: &BatchFile,
+    ) -> Result<Self, InputError> {
+        if self.cause.is_none() {
+            self.cause = differential
+                .explain_file(file)?
+                .map(|explanation| explanation.cause);
+        }
+        Ok(self)
     }
 
     /// Where it shows first: the divergence's first point, or `Steps` when only steps differ.

@@ -94,7 +94,7 @@ pub fn fuzz(
                         sample,
                     );
                     executions.fetch_add(1, Ordering::Relaxed);
-                    let Some((mut file, mut disagreement)) = disagreement else {
+                    let Some((mut file, disagreement)) = disagreement else {
                         continue;
                     };
                     divergent.fetch_add(1, Ordering::Relaxed);
@@ -108,15 +108,9 @@ pub fn fuzz(
                         options.budget.seed,
                         options.differential.engines(),
                     );
-                    if disagreement.cause.is_none() {
-                        disagreement.cause = options
-                            .differential
-                            .explain_file(&file)
-                            .expect(
-                                "generated batches are valid in the world they are generated for",
-                            )
-                            .map(|explanation| explanation.cause);
-                    }
+                    let disagreement = disagreement
+                        .explained(options.differential, &file)
+                        .expect("generated batches are valid in the world they are generated for");
                     match write_finding(options.findings, &mut file, origin, &disagreement) {
                         Ok(path) => findings.lock().unwrap().push(Finding {
                             sample,

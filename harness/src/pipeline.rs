@@ -89,6 +89,12 @@ impl RunOptions {
         steps: false,
     };
 
+    /// Both engines at once, recording their steps: for naming causes.
+    pub const TRACED: Self = Self {
+        steps: true,
+        ..Self::CONCURRENT
+    };
+
     /// One engine after the other, counting the reference's instructions in `file`'s contracts
     /// (the generated code): for callers that are already parallel.
     pub fn counting_opcodes_in(file: &BatchFile) -> Self {
@@ -212,12 +218,7 @@ impl Differential {
     /// instruction, and their steps are compared. The first differing step, or the divergence's
     /// outcome-level cause; `None` if outcomes and steps agree.
     pub fn explain(&self, world: &World, batch: &Batch) -> Option<Explanation> {
-        let run = RunOptions {
-            concurrent: true,
-            count_opcodes_in: None,
-            steps: true,
-        };
-        self.run(world, batch, &run).explanation
+        self.run(world, batch, &RunOptions::TRACED).explanation
     }
 
     /// [`Differential::explain`] for a batch file, prepared in the pipeline's world.

@@ -16,12 +16,6 @@ use eravm_diff::{
     world::default_world,
 };
 
-const STEPS: RunOptions = RunOptions {
-    concurrent: true,
-    count_opcodes_in: None,
-    steps: true,
-};
-
 fn vector(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../vectors")
@@ -39,7 +33,7 @@ fn equal_vectors_have_equal_step_traces() {
         if !matches!(file.expect, None | Some(Expectation::Equal)) {
             continue;
         }
-        let comparison = differential.run_file(&file, &STEPS).unwrap();
+        let comparison = differential.run_file(&file, &RunOptions::TRACED).unwrap();
         assert_eq!(comparison.divergence, None, "{}", path.display());
         let (reference, candidate) = (
             comparison.reference.steps.unwrap(),
@@ -68,7 +62,7 @@ fn equal_generated_outcomes_differ_in_steps_only_by_known_causes() {
     let (mut agree, mut hidden) = (0, vec![]);
     for sample in 0..40 {
         let file = sample_batch(&generator, 1, sample);
-        let comparison = differential.run_file(&file, &STEPS).unwrap();
+        let comparison = differential.run_file(&file, &RunOptions::TRACED).unwrap();
         if comparison.divergence.is_some() {
             continue;
         }

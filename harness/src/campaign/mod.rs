@@ -17,6 +17,7 @@ mod state;
 use std::{collections::BTreeSet, path::Path, time::Instant};
 
 use rayon::prelude::*;
+use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::Opcode;
 
 use self::corpus::Corpus;
 pub use self::state::{CampaignState, FindingRecord, SeriesPoint, TimeSplit, STATE_FILE};
@@ -243,17 +244,20 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> Samp
         .expect("generated batches are valid in the world they are generated for");
     let run = RunOptions::counting_opcodes_in(&file);
     time.world = lap();
-    let comparison = options
+    let mut comparison = options
         .differential
         .run(&prepared.world, &prepared.batch, &run);
     lap();
     let compare_time = comparison.compare_time.as_secs_f64();
     time.reference = comparison.reference.elapsed.as_secs_f64();
     time.candidate = comparison.candidate.elapsed.as_secs_f64();
-    let opcodes = comparison.reference.opcodes.clone().unwrap_or_default();
-    let reference = comparison.reference.outcome.clone();
+    let features = features(
+        comparison.reference.opcodes.as_deref().unwrap_or_default(),
+        &comparison.reference.outcome,
+        comparison.key(),
+    );
+    let opcodes = comparison.reference.opcodes.take().unwrap_or_default();
     let disagreement = Disagreement::of(comparison);
-    let features = features(&opcodes, &reference, disagreement.as_ref());
     time.compare = compare_time + lap();
     SampleResult {
         sample,
@@ -271,11 +275,7 @@ const MAX_COUNT_BUCKET: u32 = 10;
 
 /// What makes an input worth keeping: opcodes executed (by order of magnitude of their count),
 /// kinds of transaction and block-tip results, panics, and divergence fingerprints.
-fn features(
-    opcodes: &OpcodeCounts,
-    outcome: &Outcome,
-    disagreement: Option<&Disagreement>,
-) -> BTreeSet<String> {
+fn features(opcodes: &[(Opcode, u64)], outcome: &Outcome, key: Option<&str>) -> BTreeSet<String> {
     let mut features = BTreeSet::new();
     for (opcode, count) in opcodes {
         features.insert(format!(
@@ -296,8 +296,8 @@ fn features(
     if let Some(panic) = &outcome.panic {
         features.insert(format!("panic in {:?}", panic.stage));
     }
-    if let Some(disagreement) = disagreement {
-        features.insert(format!("divergence {}", disagreement.key));
+    if let Some(key) = key {
+        features.insert(format!("divergence {key}"));
     }
     features
 }
@@ -307,20 +307,16 @@ fn write_finding(
     sample: u64,
     elapsed: f64,
     mut file: BatchFile,
-    mut disagreement: Disagreement,
+    disagreement: Disagreement,
 ) -> Result<(FindingRecord, BatchFile), InputError> {
     let origin = format!(
         "eravm-diff campaign --seed {} (sample {sample}), {}",
         options.budget.seed,
         options.differential.engines(),
     );
-    if disagreement.cause.is_none() {
-        disagreement.cause = options
-            .differential
-            .explain_file(&file)
-            .expect("generated batches are valid in the world they are generated for")
-            .map(|explanation| explanation.cause);
-    }
+    let disagreement = disagreement
+        .explained(options.differential, &file)
+        .expect("generated batches are valid in the world they are generated for");
     let path = findings::write_finding(options.findings, &mut file, origin, &disagreement)
         .map_err(|err| {
             InputError::at(options.findings, format!("cannot write a finding: {err}"))

@@ -48,10 +48,9 @@ impl ExplainArgs {
         let differential = self
             .engines
             .differential(world, KnownDivergences::default());
-        let comparison =
-            differential.run(&prepared.world, &prepared.batch, &RunOptions::CONCURRENT);
+        let comparison = differential.run(&prepared.world, &prepared.batch, &RunOptions::TRACED);
         let divergence = comparison.divergence;
-        let Some(explanation) = differential.explain(&prepared.world, &prepared.batch) else {
+        let Some(explanation) = comparison.explanation else {
             println!(
                 "EQUAL  {}: outcomes and steps agree, nothing to explain",
                 self.path.display()

@@ -42,7 +42,7 @@ impl MinimizeArgs {
         let comparison = differential
             .run_file(&file, &RunOptions::default())
             .map_err(|err| err.within(input.display()))?;
-        let mut disagreement = Disagreement::of(comparison)
+        let disagreement = Disagreement::of(comparison)
             .ok_or_else(|| InputError::at(input, "the engines agree on it: nothing to minimize"))?;
         if let Some(wanted) = self
             .fingerprint
@@ -54,12 +54,9 @@ impl MinimizeArgs {
                 format!("it shows {}, not {wanted}", disagreement.key),
             ));
         }
-        if disagreement.cause.is_none() {
-            disagreement.cause = differential
-                .explain_file(&file)
-                .map_err(|err| err.within(input.display()))?
-                .map(|explanation| explanation.cause);
-        }
+        let disagreement = disagreement
+            .explained(&differential, &file)
+            .map_err(|err| err.within(input.display()))?;
         if let Some(cause) = &disagreement.cause {
             eprintln!("cause {}: {}", cause.fingerprint, cause.summary());
         }
