@@ -58,7 +58,6 @@ render_display!(
     bool,
     String,
     str,
-    HexBytes,
     HaltReason,
     PanicLocation
 );
@@ -72,8 +71,28 @@ impl Render for Word {
         self == other
     }
 
-    fn word(&self) -> Option<Word> {
-        Some(*self)
+    fn words(&self) -> Option<Vec<Word>> {
+        Some(vec![*self])
+    }
+}
+
+impl Render for HexBytes {
+    fn render(&self) -> String {
+        self.to_string()
+    }
+
+    fn same(&self, other: &Self) -> bool {
+        self == other
+    }
+
+    /// Event data and messages made of whole words (what kernel code stores).
+    fn words(&self) -> Option<Vec<Word>> {
+        (!self.0.is_empty() && self.0.len() % 32 == 0).then(|| {
+            self.0
+                .chunks(32)
+                .map(|chunk| Word(chunk.try_into().expect("32 bytes")))
+                .collect()
+        })
     }
 }
 

@@ -104,9 +104,9 @@ pub struct Difference {
     /// For a `variant` difference, the two variants' names (categories, not values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variants: Option<(String, String)>,
-    /// Both values, when they are 32-byte words (for tolerances that look at words).
+    /// Both values, when they are made of 32-byte words (for tolerances that look at words).
     #[serde(skip)]
-    pub words: Option<(Word, Word)>,
+    pub words: Option<(Vec<Word>, Vec<Word>)>,
 }
 
 /// Where the outcomes first part ways.

@@ -26,8 +26,8 @@ pub(super) trait Render {
 
     fn same(&self, other: &Self) -> bool;
 
-    /// The value as a 32-byte word, if it is one (for tolerances that look at words).
-    fn word(&self) -> Option<Word> {
+    /// The value as 32-byte words, if it is made of them (for tolerances that look at words).
+    fn words(&self) -> Option<Vec<Word>> {
         None
     }
 }
@@ -122,7 +122,7 @@ impl Walker {
         kind: DiffKind,
         (reference, candidate): (String, String),
         variants: Option<(String, String)>,
-        words: Option<(Word, Word)>,
+        words: Option<(Vec<Word>, Vec<Word>)>,
     ) {
         self.under(name, key, |walker| {
             let difference = Difference {
@@ -163,7 +163,7 @@ impl Walker {
     ) {
         if !reference.same(candidate) {
             let values = (reference.render(), candidate.render());
-            let words = reference.word().zip(candidate.word());
+            let words = reference.words().zip(candidate.words());
             self.record(name, None, DiffKind::Value, values, None, words);
         }
     }

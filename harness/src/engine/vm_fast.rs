@@ -134,6 +134,7 @@ impl vm2::Tracer for StepRecorder {
         };
         let after = registers(state);
         let flags = state.flags();
+        let pubdata = state.pubdata();
         let frame = state.current_frame();
         sink.push(Step {
             depth: before.depth,
@@ -145,6 +146,8 @@ impl vm2::Tracer for StepRecorder {
             ergs: frame.gas(),
             heap_bound: frame.heap_bound(),
             aux_heap_bound: frame.aux_heap_bound(),
+            pages: [frame.heap().as_u32(), frame.aux_heap().as_u32()],
+            pubdata,
         });
         self.last = Some(after);
         vm2::ShouldStop::Continue

@@ -9,7 +9,7 @@ use zksync_multivm::{
     },
     zk_evm_latest::{
         tracing::{AfterDecodingData, AfterExecutionData, BeforeExecutionData, VmLocalStateData},
-        vm_state::VmLocalState,
+        vm_state::{aux_heap_page_from_base, heap_page_from_base, VmLocalState},
         zkevm_opcode_defs::{decoding::EncodingModeProduction, Opcode},
     },
 };
@@ -169,6 +169,11 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
             ergs: frame.ergs_remaining,
             heap_bound: frame.heap_bound,
             aux_heap_bound: frame.aux_heap_bound,
+            pages: [
+                heap_page_from_base(frame.base_memory_page).0,
+                aux_heap_page_from_base(frame.base_memory_page).0,
+            ],
+            pubdata: local.pubdata_revert_counter.0,
         });
         self.last = Some(after);
     }

@@ -109,8 +109,10 @@ pub struct Cause {
     /// the engines executed a transaction a different number of times; `outcome` when every
     /// instruction agreed.
     pub instruction: String,
-    /// `r3`, `r3.pointer_tag`, `flags.eq`, `ergs`, `heap_bound`, `aux_heap_bound`, `opcode`,
-    /// `depth`, `contract`, `pc`, `trace end`; for an outcome-level cause, its field group.
+    /// `r3`, `r3.pointer_tag`, `r3.page` (a pointer that differs in its page only), `flags.eq`,
+    /// `pubdata`, `ergs`, `heap_bound`, `aux_heap_bound`, `opcode`,
+    /// `depth`, `contract`, `pc`, `trace end` (with where the engine panicked, if it did); for an
+    /// outcome-level cause, its field group.
     pub component: String,
     pub kind: CauseKind,
     /// The transaction (0-based, in batch order), if the cause is in one.
@@ -224,9 +226,12 @@ pub fn explain(
         && divergence.first_group().is_some()
         && divergence.first_differences().all(|difference| {
             difference.kind == DiffKind::Value
-                && difference
-                    .words
-                    .is_some_and(|(a, b)| localized.comparer.same_but_page(&a, &b))
+                && difference.words.as_ref().is_some_and(|(a, b)| {
+                    a.len() == b.len()
+                        && a.iter()
+                            .zip(b)
+                            .all(|(x, y)| x == y || localized.comparer.same_but_page(x, y))
+                })
         });
     let (cause, tolerated_only) = match localized.cause {
         Some(cause) => (cause, false),
@@ -312,9 +317,14 @@ fn localize(reference: &StepTrace, candidate: &StepTrace, tolerances: Tolerances
         for step in 0..a.steps.len().max(b.steps.len()) {
             let (x, y) = (a.steps.get(step), b.steps.get(step));
             let next = (a.steps.get(step + 1), b.steps.get(step + 1));
-            let Some((instruction, component, kind)) = comparer.step((x, y), next) else {
+            let Some((instruction, mut component, kind)) = comparer.step((x, y), next) else {
                 continue;
             };
+            // A trace cut short by a panic in the engine's code is named by where it panicked.
+            let ended = if kind == CauseKind::Missing { candidate } else { reference };
+            if let (true, Some(at)) = (y.is_none() || x.is_none(), &ended.panicked_at) {
+                component = format!("trace end (panic at {at})");
+            }
             let at = x.or(y).expect("one side has the step");
             let mut cause = Cause::new(instruction, component, kind);
             cause.transaction = Some(a.transaction);
@@ -353,6 +363,9 @@ impl Comparer {
         cause: Option<Cause>,
         window: Vec<(usize, Option<Step>, Option<Step>)>,
     ) -> Localized {
+        if std::env::var("DEBUG_PAGES").is_ok() {
+            eprintln!("ref {:x?}\ncand {:x?}", self.pages[0].pages, self.pages[1].pages);
+        }
         let tolerated: Vec<_> = (self.page_ids > 0)
             .then_some((Tolerance::PageIds, self.page_ids))
             .into_iter()
@@ -398,6 +411,11 @@ impl Comparer {
             return None;
         }
         for (side, step) in [a, b].into_iter().enumerate() {
+            // The frame's own pages first: a pointer into a heap is then numbered as that
+            // heap, so a pointer into the caller's heap and one into a fresh page differ.
+            for page in step.pages {
+                self.pages[side].see(page);
+            }
             for write in &step.writes {
                 if write.pointer {
                     self.pages[side].see(page(&write.value));
@@ -409,8 +427,12 @@ impl Comparer {
         }
         // An instruction that fails, or a far call whose callee fails at once, is followed by a
         // panic in both engines; zk_evm writes the destination before failing, vm2 does not,
-        // and the panic overwrites it: registers are compared after the panic instead.
-        let panic_follows = next.0.is_some_and(is_panic) && next.1.is_some_and(is_panic);
+        // and the panic overwrites it: registers are compared after the panic instead. Such a
+        // panic is raised, not executed: vm2 gives it no pc (an executed `ret.panic` has one).
+        let panic_follows = match next {
+            (Some(x), Some(y)) => is_panic(x) && is_panic(y) && (x.pc.is_none() || y.pc.is_none()),
+            _ => false,
+        };
         if !panic_follows {
             if let Some((component, kind)) = self.registers() {
                 return Some((name(a), component, kind));
@@ -420,6 +442,9 @@ impl Comparer {
             if a.flags[index] != b.flags[index] {
                 return value(&format!("flags.{flag}"));
             }
+        }
+        if a.pubdata != b.pubdata {
+            return value("pubdata");
         }
         if a.ergs != b.ergs {
             return value("ergs");
@@ -449,6 +474,9 @@ impl Comparer {
                 self.page_ids += 1;
                 continue;
             }
+            if x_pointer && outside_page(&x) == outside_page(&y) {
+                return Some((format!("r{register}.page"), CauseKind::Value));
+            }
             return Some((format!("r{register}"), CauseKind::Value));
         }
         None
@@ -459,12 +487,7 @@ impl Comparer {
     /// page number that kernel code shifted, masked or offset.
     fn same_but_page(&self, a: &Word, b: &Word) -> bool {
         // The common case first: a pointer's own page field.
-        let outside = |word: &Word| {
-            let mut rest = word.0;
-            rest[24..28].fill(0);
-            rest
-        };
-        if outside(a) == outside(b) {
+        if outside_page(a) == outside_page(b) {
             let [reference, candidate] = &self.pages;
             if let (Some(x), Some(y)) = (reference.order(page(a)), candidate.order(page(b))) {
                 if x == y {
@@ -505,6 +528,13 @@ fn is_panic(step: &Step) -> bool {
 /// A fat pointer's memory page: bits 32..64 of the word.
 fn page(word: &Word) -> u32 {
     u32::from_be_bytes(word.0[24..28].try_into().expect("four bytes"))
+}
+
+/// A word with its page field (bits 32..64) cleared.
+fn outside_page(word: &Word) -> [u8; 32] {
+    let mut rest = word.0;
+    rest[24..28].fill(0);
+    rest
 }
 
 /// Page numbers in order of first appearance.

@@ -5,9 +5,10 @@
 //! A record holds where the instruction ran (call depth, code address, pc), which opcode variant
 //! executed (as zkevm_opcode_defs names it; an instruction whose condition failed executes as
 //! `Nop`, a panic as `Ret(Panic)`, in both VMs) and what it changed: the registers it wrote (value
-//! and pointer tag), the flags, the ergs left and the heap bounds of the frame it leaves the VM
-//! in. Memory words, storage and events are not recorded themselves: they reach registers when
-//! read back, and their operands are registers written by earlier steps.
+//! and pointer tag), the flags, the pubdata counter, and the ergs left, heap bounds and heap pages
+//! of the frame it leaves the VM in. Memory words, storage and events are not recorded
+//! themselves: they reach registers when read back, and their operands are registers written by
+//! earlier steps.
 
 pub mod cause;
 
@@ -43,6 +44,14 @@ pub struct Step {
     pub ergs: u32,
     pub heap_bound: u32,
     pub aux_heap_bound: u32,
+    /// The pubdata the transaction has spent so far (storage writes are priced when they
+    /// execute; `context.meta` returns it).
+    pub pubdata: i32,
+    /// The page numbers of the heap and aux heap of the frame the instruction leaves the VM in:
+    /// never compared (they are implementation-defined), but they tell the page-id tolerance
+    /// which page a pointer points into.
+    #[serde(skip)]
+    pub pages: [u32; 2],
 }
 
 /// The registers one instruction wrote.
@@ -78,13 +87,14 @@ impl fmt::Display for Step {
         let flag = |on: bool, name: char| if on { name } else { '-' };
         write!(
             f,
-            ", flags {}{}{}, ergs {}, heap {}/{}",
+            ", flags {}{}{}, ergs {}, heap {}/{}, pubdata {}",
             flag(lt, 'l'),
             flag(eq, 'e'),
             flag(gt, 'g'),
             self.ergs,
             self.heap_bound,
-            self.aux_heap_bound
+            self.aux_heap_bound,
+            self.pubdata
         )
     }
 }
@@ -119,6 +129,9 @@ pub struct Segment {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct StepTrace {
     pub segments: Vec<Segment>,
+    /// Where the engine panicked, if a panic (in the engine's own code, not the VM's `Panic`
+    /// return) cut its trace short.
+    pub panicked_at: Option<String>,
 }
 
 /// Where an engine's step tracer writes: shared by the tracers of one run, one segment per
@@ -155,6 +168,10 @@ impl StepSink {
                 .is_some_and(|tx| tx.included);
             segment.rolled_back = run_again || !included;
         }
+        trace.panicked_at = outcome.panic.as_ref().map(|panic| match &panic.location {
+            Some(location) => location.to_string(),
+            None => "an unknown location".to_owned(),
+        });
         trace
     }
 }
