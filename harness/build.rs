@@ -58,9 +58,10 @@ fn main() {
     embed_known_divergences(&manifest_dir.join("../vectors"));
 }
 
-/// Writes `$OUT_DIR/known_divergences.rs`: `(fingerprint, why)` of every vector that declares
-/// `expect: {divergence, why}`. The same list as `batch::known_divergences` reads at run time
-/// (a build script cannot call the library); a unit test in `targets.rs` checks they agree.
+/// Writes `$OUT_DIR/known_divergences.rs`: `(cause, why)` of every vector that declares
+/// `expect: {cause, why}` (or a symptom: `{divergence, why}`). The same list as
+/// `KnownDivergences::declared_in` reads at run time (a build script cannot call the library);
+/// a unit test in `findings.rs` checks they agree.
 fn embed_known_divergences(vectors: &Path) {
     println!("cargo:rerun-if-changed={}", vectors.display());
     let mut known = vec![];
@@ -75,15 +76,14 @@ fn embed_known_divergences(vectors: &Path) {
             let value: serde_yaml::Value = serde_yaml::from_str(&text)
                 .unwrap_or_else(|err| panic!("{}: not YAML: {err}", file.display()));
             let expect = &value["expect"];
-            if let (Some(fingerprint), Some(why)) =
-                (expect["divergence"].as_str(), expect["why"].as_str())
-            {
-                known.push(format!("    ({fingerprint:?}, {why:?}),\n"));
+            let key = expect["cause"].as_str().or(expect["divergence"].as_str());
+            if let (Some(key), Some(why)) = (key, expect["why"].as_str()) {
+                known.push(format!("    ({key:?}, {why:?}),\n"));
             }
         }
     }
     let code = format!(
-        "/// `(fingerprint, why)` of the divergences declared by the vectors at build time.\n\
+        "/// `(cause or symptom fingerprint, why)` of the divergences the vectors declared at build time.\n\
          pub const KNOWN_DIVERGENCES: &[(&str, &str)] = &[\n{}];\n",
         known.concat()
     );

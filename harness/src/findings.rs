@@ -9,24 +9,23 @@ use std::{
 use crate::{
     divergence::Divergence,
     error::InputError,
-    pipeline::{Comparison, Differential},
+    pipeline::Comparison,
     spec::{batch_files_in, load_batch_file, write_batch_file, BatchFile, Expectation},
     steps::cause::Cause,
 };
 
-/// Divergences the vectors declare: fingerprint → one-line explanation.
+/// Divergences the vectors declare: cause fingerprint (or, in files written before causes, symptom
+/// fingerprint) → one-line explanation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KnownDivergences(pub HashMap<String, String>);
 
 impl KnownDivergences {
-    /// The divergences the batch files in `dir` declare (`expect: {divergence, why}`).
+    /// The divergences the batch files in `dir` declare (`expect: {cause, why}`).
     pub fn declared_in(dir: &Path) -> Result<Self, InputError> {
         let mut known = HashMap::new();
         for path in batch_files_in(dir)? {
-            if let Some(Expectation::Divergence { fingerprint, why }) =
-                load_batch_file(&path)?.expect
-            {
-                known.insert(fingerprint, why);
+            if let Some(Expectation::Divergence { key, why }) = load_batch_file(&path)?.expect {
+                known.insert(key, why);
             }
         }
         Ok(Self(known))
@@ -38,18 +37,26 @@ impl KnownDivergences {
         Self(
             KNOWN_DIVERGENCES
                 .iter()
-                .map(|&(fingerprint, why)| (fingerprint.to_owned(), why.to_owned()))
+                .map(|&(key, why)| (key.to_owned(), why.to_owned()))
                 .collect(),
         )
     }
 
-    /// The explanation of `divergence`, if it is known.
-    pub fn why(&self, divergence: &Divergence) -> Option<&str> {
-        self.0.get(&divergence.fingerprint).map(String::as_str)
+    /// The explanation of `disagreement`, if it is known: by its cause, or by its symptom.
+    pub fn why(&self, disagreement: &Disagreement) -> Option<&str> {
+        let symptom = disagreement
+            .divergence
+            .as_ref()
+            .map(|divergence| &divergence.fingerprint);
+        [Some(&disagreement.key), symptom]
+            .into_iter()
+            .flatten()
+            .find_map(|key| self.0.get(key))
+            .map(String::as_str)
     }
 
-    pub fn contains(&self, fingerprint: &str) -> bool {
-        self.0.contains_key(fingerprint)
+    pub fn explains(&self, disagreement: &Disagreement) -> bool {
+        self.why(disagreement).is_some()
     }
 }
 
@@ -58,12 +65,10 @@ include!(concat!(env!("OUT_DIR"), "/known_divergences.rs"));
 /// Why two engines disagree on a batch.
 #[derive(Debug, Clone)]
 pub struct Disagreement {
-    /// What identifies it: the divergence's fingerprint, or, when only the steps differ (the
-    /// steps oracle), their cause's.
+    /// What identifies it: its cause's fingerprint.
     pub key: String,
-    /// How the outcomes differ, if they do.
+    /// How the outcomes differ, if they do (its fingerprint names the symptom).
     pub divergence: Option<Divergence>,
-    /// What it comes from, when known (steps were recorded, or it was explained).
     pub cause: Option<Cause>,
 }
 
@@ -78,20 +83,6 @@ impl Disagreement {
         })
     }
 
-    /// With its cause: explained by running `file` again with steps if it has none yet.
-    pub fn explained(
-        mut self,
-        differential: &Differential,
-        file: &BatchFile,
-    ) -> Result<Self, InputError> {
-        if self.cause.is_none() {
-            self.cause = differential
-                .explain_file(file)?
-                .map(|explanation| explanation.cause);
-        }
-        Ok(self)
-    }
-
     /// Where it shows first: the divergence's first point, or `Steps` when only steps differ.
     pub fn first(&self) -> String {
         self.divergence.as_ref().map_or_else(
@@ -100,13 +91,18 @@ impl Disagreement {
         )
     }
 
-    /// What the key is computed over: the divergence's signature, or the cause.
+    /// What it is, one line each: the cause, then the symptom (the outcome fields that differ),
+    /// if the outcomes differ.
     pub fn signature(&self) -> Vec<String> {
-        match (&self.divergence, &self.cause) {
-            (Some(divergence), _) => divergence.signature.clone(),
-            (None, Some(cause)) => vec![cause.summary()],
-            (None, None) => vec![],
-        }
+        let cause = self.cause.as_ref().map(|cause| cause.summary());
+        let symptom = self.divergence.as_ref().map(|divergence| {
+            format!(
+                "symptom {}: {}",
+                divergence.fingerprint,
+                divergence.signature.join("; ")
+            )
+        });
+        cause.into_iter().chain(symptom).collect()
     }
 }
 
@@ -127,25 +123,29 @@ pub fn write_finding(
 
 /// A one-paragraph description of an unexplained disagreement, for a batch file.
 pub fn describe(disagreement: &Disagreement) -> String {
-    let cause = disagreement
-        .cause
-        .as_ref()
-        .map_or_else(String::new, |cause| {
-            format!(" Cause {}: {}.", cause.fingerprint, cause.summary())
-        });
-    let what = match &disagreement.divergence {
+    let cause = disagreement.cause.as_ref().map_or_else(
+        || format!("Unexplained divergence {}", disagreement.key),
+        |cause| {
+            format!(
+                "Unexplained cause {}: {}",
+                cause.fingerprint,
+                cause.summary()
+            )
+        },
+    );
+    let symptom = match &disagreement.divergence {
         Some(divergence) => format!(
-            "Unexplained divergence {} (first: {:?}): {}.",
+            "Symptom {} (first: {:?}): {}.",
             divergence.fingerprint,
             divergence.first,
             divergence.signature.join("; ")
         ),
-        None => format!(
-            "Unexplained step difference {} (the outcomes agree).",
-            disagreement.key
-        ),
+        None => "The outcomes agree: only the steps differ.".to_owned(),
     };
-    format!("{what}{cause} Add `expect` with a one-line explanation once it is understood.")
+    format!(
+        "{cause}. {symptom} Add `expect: {{cause, why}}` with a one-line explanation once it is \
+         understood."
+    )
 }
 
 #[cfg(test)]

@@ -98,7 +98,7 @@ pub fn fuzz(
                         continue;
                     };
                     divergent.fetch_add(1, Ordering::Relaxed);
-                    if options.differential.known.contains(&disagreement.key)
+                    if options.differential.known.explains(&disagreement)
                         || !seen.lock().unwrap().insert(disagreement.key.clone())
                     {
                         continue;
@@ -108,9 +108,6 @@ pub fn fuzz(
                         options.budget.seed,
                         options.differential.engines(),
                     );
-                    let disagreement = disagreement
-                        .explained(options.differential, &file)
-                        .expect("generated batches are valid in the world they are generated for");
                     match write_finding(options.findings, &mut file, origin, &disagreement) {
                         Ok(path) => findings.lock().unwrap().push(Finding {
                             sample,

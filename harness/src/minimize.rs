@@ -1,10 +1,10 @@
 //! Minimizing a diverging batch while keeping its divergence: delta debugging over L2 blocks,
 //! transactions, contracts, the lines of each contract, calldata, gas limits, values, balances and
-//! storage. A reduction is kept only if the divergence keeps the same fingerprint, not merely
-//! some divergence.
+//! storage. A reduction is kept only if the divergence keeps the same cause, not merely some
+//! divergence.
 //!
 //! Candidates of one step are evaluated in parallel (rayon); the first one in candidate order
-//! that still shows the fingerprint is taken, so the result does not depend on thread timing.
+//! that still shows the cause is taken, so the result does not depend on thread timing.
 
 use std::{fmt, path::Path, time::Instant};
 
@@ -24,7 +24,10 @@ use crate::{
 pub struct Minimizer<'a> {
     /// The engines and the world the batch is prepared in.
     pub differential: &'a Differential,
-    pub fingerprint: String,
+    /// The cause fingerprint to keep (or a symptom fingerprint, see [`Comparison::shows`]).
+    ///
+    /// [`Comparison::shows`]: crate::pipeline::Comparison::shows
+    pub key: String,
     /// Called with a line of progress after each kept reduction.
     pub progress: &'a (dyn Fn(&str) + Sync),
 }
@@ -137,14 +140,14 @@ impl Minimizer<'_> {
         Ok(minimized)
     }
 
-    /// Whether `file` still diverges with the fingerprint.
+    /// Whether `file` still diverges with the cause.
     pub fn reproduces(&self, file: &BatchFile) -> bool {
         self.differential
             .run_file(file, &RunOptions::default())
-            .is_ok_and(|comparison| comparison.key() == Some(self.fingerprint.as_str()))
+            .is_ok_and(|comparison| comparison.shows(&self.key))
     }
 
-    /// Minimizes `file`, which must reproduce the fingerprint.
+    /// Minimizes `file`, which must reproduce the cause.
     pub fn minimize(&self, file: &BatchFile) -> Minimized {
         let start = Instant::now();
         let before = Size::of(file);

@@ -129,21 +129,32 @@ pub struct Comparison {
     pub reference: EngineRun,
     pub candidate: EngineRun,
     pub divergence: Option<Divergence>,
-    /// Where the steps part ways (or the divergence's cause), when both engines recorded them.
+    /// The cause of the divergence (always named: a run without steps is run again with them),
+    /// or, when steps were recorded, of a difference in steps alone.
     pub explanation: Option<Explanation>,
-    /// Time spent comparing the outcomes (and the steps).
+    /// Time spent comparing the outcomes (and the steps, when they were recorded; not the
+    /// traced run again that names a divergence's cause).
     pub compare_time: Duration,
 }
 
 impl Comparison {
-    /// What identifies the disagreement, if the engines disagree: the divergence's fingerprint,
-    /// or, when only the steps differ, their cause's.
+    /// What identifies the disagreement, if the engines disagree: its cause's fingerprint.
     pub fn key(&self) -> Option<&str> {
-        match (&self.divergence, &self.explanation) {
-            (Some(divergence), _) => Some(&divergence.fingerprint),
-            (None, Some(explanation)) => Some(&explanation.cause.fingerprint),
+        match (&self.explanation, &self.divergence) {
+            (Some(explanation), _) => Some(&explanation.cause.fingerprint),
+            (None, Some(divergence)) => Some(&divergence.fingerprint),
             (None, None) => None,
         }
+    }
+
+    /// Whether the engines disagree with cause `key`, or (for batch files written before
+    /// causes) with the symptom fingerprint `key`.
+    pub fn shows(&self, key: &str) -> bool {
+        self.key() == Some(key)
+            || self
+                .divergence
+                .as_ref()
+                .is_some_and(|divergence| divergence.fingerprint == key)
     }
 }
 
@@ -191,16 +202,24 @@ impl Differential {
         };
         let start = Instant::now();
         let divergence = compare(&reference.outcome, &candidate.outcome);
-        let explanation = match (&reference.steps, &candidate.steps) {
-            (Some(a), Some(b)) => explain((Some(a), Some(b)), divergence.as_ref(), self.tolerances),
-            _ => None,
+        let explanation = if steps {
+            let traces = (reference.steps.as_ref(), candidate.steps.as_ref());
+            explain(traces, divergence.as_ref(), self.tolerances)
+        } else {
+            None
+        };
+        let compare_time = start.elapsed();
+        // A divergence is named by its cause: both engines run again, recording their steps.
+        let explanation = match (&divergence, explanation) {
+            (Some(_), None) => self.explain(world, batch),
+            (_, explanation) => explanation,
         };
         Comparison {
             reference,
             candidate,
             divergence,
             explanation,
-            compare_time: start.elapsed(),
+            compare_time,
         }
     }
 
@@ -225,18 +244,6 @@ impl Differential {
     pub fn explain_file(&self, file: &BatchFile) -> Result<Option<Explanation>, InputError> {
         let prepared = file.prepare(&self.world)?;
         Ok(self.explain(&prepared.world, &prepared.batch))
-    }
-
-    /// Runs `batch` on both engines at once and, if they diverge, explains the divergence: for
-    /// callers that go through batches one by one and report each.
-    pub fn run_explained(&self, world: &World, batch: &Batch) -> (Comparison, Option<Explanation>) {
-        let comparison = self.run(world, batch, &RunOptions::CONCURRENT);
-        let explanation = match (&comparison.divergence, &comparison.explanation) {
-            (_, Some(explanation)) => Some(explanation.clone()),
-            (Some(_), None) => self.explain(world, batch),
-            (None, None) => None,
-        };
-        (comparison, explanation)
     }
 
     /// `reference vs candidate`, for origins and reports.

@@ -9,7 +9,7 @@ use crate::{
     outcome::{ExecResult, Outcome, VmPanic},
     pipeline::{Comparison, EngineRun},
     spec::Expectation,
-    steps::cause::{Cause, Explanation},
+    steps::cause::Cause,
 };
 
 /// Longest value shown in text reports; JSON reports carry values in full.
@@ -64,27 +64,29 @@ pub struct EngineSummary {
 #[serde(rename_all = "snake_case")]
 pub enum ExpectationSummary {
     Equal,
-    Divergence { fingerprint: String, why: String },
+    /// The cause (or symptom) fingerprint expected, and why.
+    Divergence {
+        key: String,
+        why: String,
+    },
 }
 
 impl Report {
-    /// The report of `comparison`, with the divergence's explanation if it has one.
+    /// The report of `comparison`.
     pub fn new(
         batch: String,
         world: String,
         comparison: &Comparison,
-        explanation: Option<&Explanation>,
         expected: Option<&Expectation>,
     ) -> Self {
         let divergence = comparison.divergence.clone();
+        let explanation = comparison.explanation.as_ref();
         let tolerated = explanation.is_some_and(|explanation| explanation.tolerated_only);
-        let steps_differ = divergence.is_none() && comparison.explanation.is_some();
+        let steps_differ = divergence.is_none() && explanation.is_some();
         let as_expected = match (expected, &divergence) {
             (None | Some(Expectation::Equal), None) => !steps_differ,
             (None | Some(Expectation::Equal), Some(_)) => tolerated,
-            (Some(Expectation::Divergence { fingerprint, .. }), Some(found)) => {
-                *fingerprint == found.fingerprint
-            }
+            (Some(Expectation::Divergence { key, .. }), Some(_)) => comparison.shows(key),
             _ => false,
         };
         Self {
@@ -100,8 +102,8 @@ impl Report {
             },
             expected: expected.map(|expected| match expected {
                 Expectation::Equal => ExpectationSummary::Equal,
-                Expectation::Divergence { fingerprint, why } => ExpectationSummary::Divergence {
-                    fingerprint: fingerprint.clone(),
+                Expectation::Divergence { key, why } => ExpectationSummary::Divergence {
+                    key: key.clone(),
                     why: why.clone(),
                 },
             }),
@@ -143,8 +145,8 @@ impl Report {
                 let _ = writeln!(text, "    panicked in {:?}: {}", panic.stage, panic.message);
             }
         }
-        if let Some(ExpectationSummary::Divergence { fingerprint, why }) = &self.expected {
-            let _ = writeln!(text, "  expected:     {fingerprint}: {why}");
+        if let Some(ExpectationSummary::Divergence { key, why }) = &self.expected {
+            let _ = writeln!(text, "  expected:     {key}: {why}");
         }
         if let Some(cause) = &self.cause {
             let _ = writeln!(text, "  cause:        {}", cause.fingerprint);
@@ -157,7 +159,7 @@ impl Report {
             }
         }
         if let Some(divergence) = &self.divergence {
-            let _ = writeln!(text, "  fingerprint:  {}", divergence.fingerprint);
+            let _ = writeln!(text, "  symptom:      {}", divergence.fingerprint);
             let _ = writeln!(text, "  first:        {:?}", divergence.first);
             for line in &divergence.signature {
                 let _ = writeln!(text, "                {line}");

@@ -25,11 +25,10 @@ fn planted_fault_minimizes_to_two_transactions_and_ten_instructions() {
     let file = sample_batch(&GeneratorConfig::for_world(&world), SEED, SAMPLE);
     assert!(Size::of(&file).transactions >= 20, "{}", Size::of(&file));
     let differential = Differential::new(world, VmLatest, RareRefundVmFast);
-    let divergence = differential
+    let comparison = differential
         .run_file(&file, &RunOptions::default())
-        .unwrap()
-        .divergence
-        .expect("the fault shows");
+        .unwrap();
+    let divergence = comparison.divergence.as_ref().expect("the fault shows");
     assert_eq!(
         divergence.signature,
         ["transactions[*].execution.refunds.gas_refunded: value"]
@@ -37,7 +36,7 @@ fn planted_fault_minimizes_to_two_transactions_and_ten_instructions() {
 
     let minimizer = Minimizer {
         differential: &differential,
-        fingerprint: divergence.fingerprint.clone(),
+        key: comparison.key().expect("a cause").to_owned(),
         progress: &|_| {},
     };
     let minimized = minimizer.minimize(&file);
@@ -84,10 +83,11 @@ fn a_libfuzzer_input_becomes_a_vector_with_one_command() {
         .origin
         .unwrap()
         .starts_with("libFuzzer diff_batch input"));
-    assert!(file
-        .description
-        .unwrap()
-        .contains("Unexplained divergence fp-"));
+    let description = file.description.unwrap();
+    assert!(
+        description.contains("Unexplained cause cause-") && description.contains("Symptom fp-"),
+        "{description}"
+    );
 }
 
 #[test]

@@ -96,7 +96,7 @@ fn equal_generated_outcomes_differ_in_steps_only_by_known_causes() {
 /// `--strict`.
 #[test]
 fn page_ids_are_tolerated_by_default_and_diverge_when_strict() {
-    let file = load_batch_file(&vector("known_page_ids_1.yaml")).unwrap();
+    let file = load_batch_file(&vector("known_page_ids_storage.yaml")).unwrap();
     let mut differential = Differential::new(default_world(), VmLatest, VmFast);
     let comparison = differential
         .run_file(&file, &RunOptions::CONCURRENT)
@@ -131,9 +131,11 @@ fn an_outcome_fault_has_an_outcome_level_cause() {
     let file = load_batch_file(&vector("refunds.yaml")).unwrap();
     let differential = Differential::new(default_world(), VmLatest, FaultyVmFast(Fault::Refund));
     let prepared = file.prepare(&differential.world).unwrap();
-    let (comparison, explanation) = differential.run_explained(&prepared.world, &prepared.batch);
+    // An untraced run names its divergence's cause too (by a traced run again).
+    let comparison = differential.run(&prepared.world, &prepared.batch, &RunOptions::CONCURRENT);
     assert!(comparison.divergence.is_some());
-    let cause = explanation.unwrap().cause;
+    let cause = comparison.explanation.clone().unwrap().cause;
+    assert_eq!(comparison.key(), Some(cause.fingerprint.as_str()));
     assert_eq!(
         (cause.instruction.as_str(), cause.component.as_str()),
         ("outcome", "costs")
@@ -148,8 +150,9 @@ fn a_vm_difference_is_named_by_its_instruction() {
     let file = load_batch_file(&vector("known_memory_growth.yaml")).unwrap();
     let differential = Differential::new(default_world(), VmLatest, VmFast);
     let prepared = file.prepare(&differential.world).unwrap();
-    let (_, explanation) = differential.run_explained(&prepared.world, &prepared.batch);
-    let explanation = explanation.expect("the vector diverges");
+    let explanation = differential
+        .explain(&prepared.world, &prepared.batch)
+        .expect("the vector diverges");
     let cause = &explanation.cause;
     assert_eq!(
         (cause.instruction.as_str(), cause.component.as_str()),

@@ -1,8 +1,9 @@
 //! Every regression vector shows the outcome its file expects: equality, or exactly the declared
-//! divergence (a known divergence can only change deliberately). Vectors expected to be equal
-//! also seal their batch on both VMs with a successful block tip, pubdata and state diffs.
+//! cause (a known divergence can only change deliberately). Vectors expected to be equal also
+//! seal their batch on both VMs with a successful block tip, pubdata and state diffs. Causes and
+//! explanations correspond one to one.
 
-use std::path::PathBuf;
+use std::{collections::BTreeMap, path::PathBuf};
 
 use eravm_diff::{
     engine::{VmFast, VmLatest},
@@ -63,13 +64,10 @@ fn vectors_show_their_expected_outcomes() {
                 path.display()
             );
         }
-        let found = comparison
-            .divergence
-            .as_ref()
-            .map(|d| d.fingerprint.as_str());
+        let found = comparison.divergence.as_ref().and(comparison.key());
         match (expect, found) {
             (Expectation::Equal, None) => {}
-            (Expectation::Divergence { fingerprint, .. }, Some(found)) if fingerprint == found => {}
+            (Expectation::Divergence { key, .. }, Some(found)) if key == found => {}
             (expected, found) => failures.push(format!(
                 "{}: expected {expected:?}, found {found:?}",
                 path.display()
@@ -77,4 +75,42 @@ fn vectors_show_their_expected_outcomes() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Each known cause has one explanation, and each explanation one cause: two vectors that share
+/// a `why` show the same cause, two vectors that show one cause share their `why`. Every vector
+/// declares a cause, not a symptom.
+#[test]
+fn causes_and_explanations_correspond_one_to_one() {
+    let mut by_cause: BTreeMap<String, Vec<(String, PathBuf)>> = BTreeMap::new();
+    let mut by_why: BTreeMap<String, Vec<(String, PathBuf)>> = BTreeMap::new();
+    for path in vector_files() {
+        let Some(Expectation::Divergence { key, why }) = load_batch_file(&path).unwrap().expect
+        else {
+            continue;
+        };
+        assert!(
+            key.starts_with("cause-"),
+            "{}: declares {key}, not a cause",
+            path.display()
+        );
+        by_cause
+            .entry(key.clone())
+            .or_default()
+            .push((why.clone(), path.clone()));
+        by_why.entry(why).or_default().push((key, path));
+    }
+    assert!(by_cause.len() >= 8, "{} causes", by_cause.len());
+    for (cause, vectors) in &by_cause {
+        assert!(
+            vectors.iter().all(|(why, _)| *why == vectors[0].0),
+            "{cause} has different explanations: {vectors:#?}"
+        );
+    }
+    for (why, vectors) in &by_why {
+        assert!(
+            vectors.iter().all(|(cause, _)| *cause == vectors[0].0),
+            "one explanation, different causes: {why}\n{vectors:#?}"
+        );
+    }
 }

@@ -144,7 +144,7 @@ pub fn run(
             };
             state.divergent_samples += 1;
             let fingerprint = &disagreement.key;
-            if options.differential.known.contains(fingerprint) {
+            if options.differential.known.explains(&disagreement) {
                 state.known_divergent_samples += 1;
             } else if !state.knows(fingerprint)
                 && new_findings
@@ -166,7 +166,7 @@ pub fn run(
             let start = Instant::now();
             let minimizer = Minimizer {
                 differential: options.differential,
-                fingerprint: record.fingerprint.clone(),
+                key: record.fingerprint.clone(),
                 progress: &|_| {},
             };
             let path = findings.join(&record.file);
@@ -314,9 +314,6 @@ fn write_finding(
         options.budget.seed,
         options.differential.engines(),
     );
-    let disagreement = disagreement
-        .explained(options.differential, &file)
-        .expect("generated batches are valid in the world they are generated for");
     let path = findings::write_finding(options.findings, &mut file, origin, &disagreement)
         .map_err(|err| {
             InputError::at(options.findings, format!("cannot write a finding: {err}"))

@@ -92,7 +92,7 @@ impl FuzzArgs {
             if self.minimize {
                 let minimizer = Minimizer {
                     differential,
-                    fingerprint: finding.disagreement.key.clone(),
+                    key: finding.disagreement.key.clone(),
                     progress: &|line| console!("  {line}"),
                 };
                 let minimized = pool

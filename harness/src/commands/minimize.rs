@@ -20,9 +20,10 @@ pub struct MinimizeArgs {
     /// Where to write the minimized batch (e.g. vectors/NAME.yaml).
     #[arg(short, long)]
     output: PathBuf,
-    /// The fingerprint to keep (default: the one the input shows).
-    #[arg(long)]
-    fingerprint: Option<String>,
+    /// The cause to keep (default: the one the input shows); a symptom fingerprint (`fp-…`)
+    /// keeps that symptom.
+    #[arg(long, alias = "fingerprint")]
+    key: Option<String>,
     #[arg(long, default_value_t = default_jobs())]
     jobs: usize,
     #[arg(long, default_value = "default")]
@@ -42,35 +43,30 @@ impl MinimizeArgs {
         let comparison = differential
             .run_file(&file, &RunOptions::default())
             .map_err(|err| err.within(input.display()))?;
-        let disagreement = Disagreement::of(comparison)
-            .ok_or_else(|| InputError::at(input, "the engines agree on it: nothing to minimize"))?;
-        if let Some(wanted) = self
-            .fingerprint
-            .as_ref()
-            .filter(|wanted| **wanted != disagreement.key)
-        {
+        let Some(shown) = comparison.key() else {
             return Err(InputError::at(
                 input,
-                format!("it shows {}, not {wanted}", disagreement.key),
+                "the engines agree on it: nothing to minimize",
+            ));
+        };
+        if let Some(wanted) = self.key.as_ref().filter(|wanted| !comparison.shows(wanted)) {
+            return Err(InputError::at(
+                input,
+                format!("it shows {shown}, not {wanted}"),
             ));
         }
-        let disagreement = disagreement
-            .explained(&differential, &file)
-            .map_err(|err| err.within(input.display()))?;
+        let disagreement = Disagreement::of(comparison).expect("the engines disagree");
+        let key = self.key.unwrap_or_else(|| disagreement.key.clone());
         if let Some(cause) = &disagreement.cause {
             eprintln!("cause {}: {}", cause.fingerprint, cause.summary());
         }
         if file.expect.is_none() {
             file.description = Some(describe(&disagreement));
         }
-        eprintln!(
-            "minimizing {} ({})",
-            disagreement.key,
-            disagreement.signature().join("; ")
-        );
+        eprintln!("minimizing {key} ({})", disagreement.signature().join("; "));
         let minimizer = Minimizer {
             differential: &differential,
-            fingerprint: disagreement.key.clone(),
+            key: key.clone(),
             progress: &|line| eprintln!("  {line}"),
         };
         let minimized = pool(self.jobs)?
@@ -79,10 +75,9 @@ impl MinimizeArgs {
         println!("before: {}", minimized.before);
         println!("after:  {}", minimized.after);
         println!(
-            "{} candidates; {} written, fingerprint {}",
+            "{} candidates; {} written, keeping {key}",
             minimized.candidates,
             self.output.display(),
-            disagreement.key
         );
         Ok(status(true))
     }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use eravm_diff::{
     error::InputError,
     findings::KnownDivergences,
+    pipeline::RunOptions,
     report::{Report, Verdict},
     spec::{batch_files_in, load_batch_file, Expectation},
     world::{load_dump, WorldSource},
@@ -50,13 +51,12 @@ impl RunArgs {
         let reports: Vec<Report> = prepared
             .into_iter()
             .map(|(path, expect, prepared)| {
-                let (comparison, explanation) =
-                    differential.run_explained(&prepared.world, &prepared.batch);
+                let comparison =
+                    differential.run(&prepared.world, &prepared.batch, &RunOptions::CONCURRENT);
                 Report::new(
                     path.display().to_string(),
                     origin.clone(),
                     &comparison,
-                    explanation.as_ref(),
                     Some(expect.as_ref().unwrap_or(&Expectation::Equal)),
                 )
             })
@@ -91,15 +91,9 @@ impl ReplayArgs {
                 let differential = self
                     .engines
                     .differential(dump.world, KnownDivergences::default());
-                let (comparison, explanation) =
-                    differential.run_explained(&differential.world, &dump.batch);
-                Report::new(
-                    path.display().to_string(),
-                    origin,
-                    &comparison,
-                    explanation.as_ref(),
-                    None,
-                )
+                let comparison =
+                    differential.run(&differential.world, &dump.batch, &RunOptions::CONCURRENT);
+                Report::new(path.display().to_string(), origin, &comparison, None)
             })
             .collect();
         print_reports(&reports, self.json);

@@ -147,7 +147,7 @@ pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile
 /// In one batch in eight, gives some transactions factory deps from a pool of 1–3 new
 /// bytecodes, so a bytecode may be shipped twice in a transaction or again after it was
 /// published. Rarely, because vm_fast misreports every failed compression (a known divergence,
-/// vectors/known_unpublished_bytecode*.yaml) and would mask other divergences in the batch.
+/// vectors/known_unpublished_bytecode.yaml) and would mask other divergences in the batch.
 /// This comes last, from the bytes left over, so the rest of a batch is what the same input
 /// generated before factory deps existed; a used-up input adds none.
 fn attach_factory_deps(u: &mut Unstructured, blocks: &mut [BlockSpec]) -> Result<()> {

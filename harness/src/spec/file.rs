@@ -4,7 +4,7 @@
 //! ```yaml
 //! origin: hand-written
 //! description: one storage write, then a revert
-//! expect: equal                 # or: {divergence: <fingerprint>, why: <one line>}
+//! expect: equal                 # or: {cause: <cause fingerprint>, why: <one line>}
 //! balances:
 //!   - {account: 1, amount: "1000000000000000000"}      # test key 1, or an address
 //! contracts:
@@ -59,23 +59,30 @@ pub struct BatchFile {
 pub enum Expectation {
     /// Byte-identical outcomes.
     Equal,
-    /// A known divergence: its fingerprint and a one-line explanation.
-    Divergence { fingerprint: String, why: String },
+    /// A known divergence: its cause's fingerprint (`cause-…`) and a one-line explanation. A
+    /// symptom fingerprint (`fp-…`, `expect: {divergence, why}`) from files written before
+    /// causes is still accepted.
+    Divergence { key: String, why: String },
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
 enum RawExpectation {
     Word(String),
-    Divergence { divergence: String, why: String },
+    Cause { cause: String, why: String },
+    Symptom { divergence: String, why: String },
 }
 
 impl Serialize for Expectation {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Equal => RawExpectation::Word("equal".into()),
-            Self::Divergence { fingerprint, why } => RawExpectation::Divergence {
-                divergence: fingerprint.clone(),
+            Self::Divergence { key, why } if key.starts_with("fp-") => RawExpectation::Symptom {
+                divergence: key.clone(),
+                why: why.clone(),
+            },
+            Self::Divergence { key, why } => RawExpectation::Cause {
+                cause: key.clone(),
                 why: why.clone(),
             },
         }
@@ -86,14 +93,15 @@ impl Serialize for Expectation {
 impl<'de> Deserialize<'de> for Expectation {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         const EXPECTED: &str =
-            "`expect` must be `equal` or `{divergence: <fingerprint>, why: <text>}`";
+            "`expect` must be `equal` or `{cause: <cause fingerprint>, why: <text>}`";
         match RawExpectation::deserialize(deserializer).map_err(|_| de::Error::custom(EXPECTED))? {
             RawExpectation::Word(word) if word == "equal" => Ok(Self::Equal),
             RawExpectation::Word(_) => Err(de::Error::custom(EXPECTED)),
-            RawExpectation::Divergence { divergence, why } => Ok(Self::Divergence {
-                fingerprint: divergence,
+            RawExpectation::Cause { cause: key, why }
+            | RawExpectation::Symptom {
+                divergence: key,
                 why,
-            }),
+            } => Ok(Self::Divergence { key, why }),
         }
     }
 }

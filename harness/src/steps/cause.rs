@@ -321,7 +321,11 @@ fn localize(reference: &StepTrace, candidate: &StepTrace, tolerances: Tolerances
                 continue;
             };
             // A trace cut short by a panic in the engine's code is named by where it panicked.
-            let ended = if kind == CauseKind::Missing { candidate } else { reference };
+            let ended = if kind == CauseKind::Missing {
+                candidate
+            } else {
+                reference
+            };
             if let (true, Some(at)) = (y.is_none() || x.is_none(), &ended.panicked_at) {
                 component = format!("trace end (panic at {at})");
             }
@@ -364,7 +368,10 @@ impl Comparer {
         window: Vec<(usize, Option<Step>, Option<Step>)>,
     ) -> Localized {
         if std::env::var("DEBUG_PAGES").is_ok() {
-            eprintln!("ref {:x?}\ncand {:x?}", self.pages[0].pages, self.pages[1].pages);
+            eprintln!(
+                "ref {:x?}\ncand {:x?}",
+                self.pages[0].pages, self.pages[1].pages
+            );
         }
         let tolerated: Vec<_> = (self.page_ids > 0)
             .then_some((Tolerance::PageIds, self.page_ids))
