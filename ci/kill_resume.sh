@@ -70,7 +70,7 @@ same_files() {
     cmp -s "$1/$file" "$2/$file" || { echo "differs: $file"; return 1; }
   done
 }
-same_files "$work/whole/findings" "$work/killed/findings" 'fp-*.yaml' && echo "findings identical" || fail=1
+same_files "$work/whole/findings" "$work/killed/findings" '*.yaml' && echo "findings identical" || fail=1
 same_files "$work/whole/corpus" "$work/killed/corpus" '[!.]*' && echo "corpus identical" || fail=1
 python3 - "$work/whole/findings/campaign.json" "$work/killed/findings/campaign.json" <<'PY' || fail=1
 import json, sys

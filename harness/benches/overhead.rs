@@ -1,7 +1,8 @@
 //! Where the time of a differential run goes: the harness's own work (building the world,
 //! preparing a batch, encoding and comparing outcomes) against the two VMs; then what naming a
 //! divergence's cause costs (both engines run again recording every step, and the steps are
-//! compared).
+//! compared); then how often each instruction-level fault is named at the instruction it
+//! perturbed.
 //!
 //! Run: `cargo bench -p eravm-diff --bench overhead` (add a number to set iterations per vector).
 
@@ -10,12 +11,16 @@ use std::{
     time::{Duration, Instant},
 };
 
+use std::collections::HashSet;
+
 use eravm_diff::{
     divergence::compare,
-    engine::{Engine, VmFast, VmLatest},
-    pipeline::{Differential, RunOptions},
+    engine::{Engine, StepFault, StepFaultyVmFast, VmFast, VmLatest},
+    generate::GeneratorConfig,
+    pipeline::Differential,
+    samples::sample_batch,
     spec::{batch_files_in, load_batch_file},
-    world::{embedded_dump_path, load_dump, EMBEDDED_DUMP},
+    world::{embedded_dump_path, load_dump, World, EMBEDDED_DUMP},
 };
 
 fn main() {
@@ -79,13 +84,15 @@ fn main() {
          outcomes; converting VM results into outcomes happens inside the VM columns."
     );
     localization(&world, &files, iterations.div_ceil(4));
+    step_faults(&world, 80);
 }
 
-/// The cost of naming each divergent vector's cause, against running it untraced.
-fn localization(world: &eravm_diff::world::World, files: &[PathBuf], iterations: u32) {
+/// The cost of naming each divergent vector's cause (what the pipeline adds to a divergent
+/// run), against running it untraced; and the step of its transaction the cause is at.
+fn localization(world: &World, files: &[PathBuf], iterations: u32) {
     println!(
         "\n{:<44} {:>9} {:>9} {:>8} {:>9}",
-        "divergent vector (ms)", "run", "explain", "ratio", "steps"
+        "divergent vector (ms)", "run", "explain", "ratio", "at step"
     );
     let differential = Differential::new(world.clone(), VmLatest, VmFast);
     let (mut run_total, mut explain_total, mut count) = (0.0, 0.0, 0);
@@ -96,26 +103,17 @@ fn localization(world: &eravm_diff::world::World, files: &[PathBuf], iterations:
         let mut steps = 0;
         for _ in 0..iterations {
             let start = Instant::now();
-            let comparison =
-                differential.run(&prepared.world, &prepared.batch, &RunOptions::default());
+            let reference = VmLatest.run(&prepared.world, &prepared.batch);
+            let candidate = VmFast.run(&prepared.world, &prepared.batch);
+            let divergence = compare(&reference, &candidate);
             run += start.elapsed();
-            if comparison.divergence.is_none() {
+            if divergence.is_none() {
                 break;
             }
             let start = Instant::now();
-            std::hint::black_box(differential.explain(&prepared.world, &prepared.batch));
+            let explanation = differential.explain(&prepared.world, &prepared.batch);
             explain += start.elapsed();
-            let traced = RunOptions {
-                steps: true,
-                ..RunOptions::default()
-            };
-            let trace = differential
-                .run(&prepared.world, &prepared.batch, &traced)
-                .reference
-                .steps;
-            steps = trace.map_or(0, |trace| {
-                trace.segments.iter().map(|s| s.steps.len()).sum()
-            });
+            steps = explanation.map_or(0, |explanation| explanation.cause.step.unwrap_or(0));
         }
         if explain.is_zero() {
             continue;
@@ -137,6 +135,56 @@ fn localization(world: &eravm_diff::world::World, files: &[PathBuf], iterations:
         run_total / f64::from(count),
         explain_total / f64::from(count),
         explain_total / run_total
+    );
+}
+
+/// For each instruction-level fault (vm_fast perturbed after a generated contract's first `nop`):
+/// of the first `samples` batches of seed 2 that ship no bytecodes (those may carry the known
+/// compression divergence first), how many disagree, how many of those are named at the `nop`
+/// with the perturbed component, and with how many distinct cause fingerprints.
+fn step_faults(world: &World, samples: u64) {
+    println!(
+        "\n{:<12} {:>8} {:>10} {:>8} {:>13}",
+        "step fault", "batches", "disagree", "at nop", "fingerprints"
+    );
+    let generator = GeneratorConfig::for_world(world);
+    let mut all = HashSet::new();
+    for fault in StepFault::ALL {
+        let differential = Differential::new(world.clone(), VmLatest, StepFaultyVmFast(fault));
+        let (mut batches, mut disagree, mut at_nop) = (0, 0, 0);
+        let mut fingerprints = HashSet::new();
+        for sample in 0..samples {
+            let file = sample_batch(&generator, 2, sample);
+            let ships_bytecodes = file
+                .blocks
+                .iter()
+                .flat_map(|block| &block.transactions)
+                .any(|tx| !tx.factory_deps().is_empty());
+            if ships_bytecodes {
+                continue;
+            }
+            batches += 1;
+            let prepared = file.prepare(world).unwrap();
+            let Some(explanation) = differential.explain(&prepared.world, &prepared.batch) else {
+                continue;
+            };
+            disagree += 1;
+            if explanation.cause.instruction == "Nop(NopOpcode)" && explanation.cause.pc == Some(0)
+            {
+                at_nop += 1;
+                fingerprints.insert(explanation.cause.fingerprint);
+            }
+        }
+        println!(
+            "{:<12} {batches:>8} {disagree:>10} {at_nop:>8} {:>13}",
+            fault.name(),
+            fingerprints.len()
+        );
+        all.extend(fingerprints);
+    }
+    println!(
+        "distinct fingerprints at the nop over all kinds: {}",
+        all.len()
     );
 }
 

@@ -86,9 +86,6 @@ impl FuzzArgs {
             for line in disagreement.signature() {
                 println!("      {line}");
             }
-            if let Some(cause) = &disagreement.cause {
-                println!("      cause {}: {}", cause.fingerprint, cause.summary());
-            }
             if self.minimize {
                 let minimizer = Minimizer {
                     differential,

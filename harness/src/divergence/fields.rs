@@ -87,7 +87,7 @@ impl Render for HexBytes {
 
     /// Event data and messages made of whole words (what kernel code stores).
     fn words(&self) -> Option<Vec<Word>> {
-        (!self.0.is_empty() && self.0.len() % 32 == 0).then(|| {
+        (!self.0.is_empty() && self.0.len().is_multiple_of(32)).then(|| {
             self.0
                 .chunks(32)
                 .map(|chunk| Word(chunk.try_into().expect("32 bytes")))

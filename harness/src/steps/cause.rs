@@ -434,10 +434,15 @@ impl Comparer {
         }
         // An instruction that fails, or a far call whose callee fails at once, is followed by a
         // panic in both engines; zk_evm writes the destination before failing, vm2 does not,
-        // and the panic overwrites it: registers are compared after the panic instead. Such a
-        // panic is raised, not executed: vm2 gives it no pc (an executed `ret.panic` has one).
+        // and the panic overwrites it: registers are compared after the panic instead. After any
+        // other instruction than a far call, the panic must be one the failure raised, not an
+        // executed `ret.panic`: vm2 gives a raised panic no pc.
         let panic_follows = match next {
-            (Some(x), Some(y)) => is_panic(x) && is_panic(y) && (x.pc.is_none() || y.pc.is_none()),
+            (Some(x), Some(y)) => {
+                is_panic(x)
+                    && is_panic(y)
+                    && (matches!(a.opcode, Opcode::FarCall(_)) || x.pc.is_none() || y.pc.is_none())
+            }
             _ => false,
         };
         if !panic_follows {
