@@ -247,10 +247,10 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> Samp
     let mut comparison = options
         .differential
         .run(&prepared.world, &prepared.batch, &run);
-    lap();
-    let compare_time = comparison.compare_time.as_secs_f64();
     time.reference = comparison.reference.elapsed.as_secs_f64();
     time.candidate = comparison.candidate.elapsed.as_secs_f64();
+    // The rest of the run: comparing, and naming a divergence's cause.
+    let compare_time = lap() - time.reference - time.candidate;
     let features = features(
         comparison.reference.opcodes.as_deref().unwrap_or_default(),
         &comparison.reference.outcome,

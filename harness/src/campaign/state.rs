@@ -70,7 +70,8 @@ pub struct TimeSplit {
     pub world: f64,
     pub reference: f64,
     pub candidate: f64,
-    /// Comparing outcomes and computing features.
+    /// Comparing outcomes, naming the causes of divergences (a traced run of both engines
+    /// again) and computing features.
     pub compare: f64,
     pub minimize: f64,
 }

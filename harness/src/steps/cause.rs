@@ -305,8 +305,15 @@ fn localize(reference: &StepTrace, candidate: &StepTrace, tolerances: Tolerances
             return comparer.finish(Some(cause), vec![]);
         };
         if a.transaction != b.transaction {
-            let mut cause = Cause::new("execution".into(), "transaction".into(), CauseKind::Value);
-            cause.transaction = Some(a.transaction.min(b.transaction));
+            // One engine runs a transaction again (or one the other skipped) where the other
+            // goes on to the next: named like an execution at the end of one trace.
+            let (transaction, kind) = if a.transaction < b.transaction {
+                (a.transaction, CauseKind::Missing)
+            } else {
+                (b.transaction, CauseKind::Extra)
+            };
+            let mut cause = Cause::new("execution".into(), "transaction".into(), kind);
+            cause.transaction = Some(transaction);
             return comparer.finish(Some(cause), vec![]);
         }
         let before = (
@@ -494,9 +501,10 @@ impl Comparer {
         None
     }
 
-    /// Whether two words hold, at the same bit position, two pages that are the same in order of
-    /// first appearance, and differ in nothing else: a pointer's page field (bits 32..64), or a
-    /// page number that kernel code shifted, masked or offset.
+    /// Whether two words differ by exactly the difference of two pages that are the same in
+    /// order of first appearance, at one bit position: a pointer's page field (bits 32..64), or a
+    /// page number that kernel code shifted, masked, negated or offset (by a constant that may
+    /// carry into it).
     fn same_but_page(&self, a: &Word, b: &Word) -> bool {
         // The common case first: a pointer's own page field.
         if outside_page(a) == outside_page(b) {
@@ -524,10 +532,10 @@ impl Comparer {
                         if delta.is_zero() || difference.trailing_zeros() < delta.trailing_zeros() {
                             return false;
                         }
+                        // The pages themselves need not show at that position: kernel code
+                        // may have added a constant that carries into them (`K - ptr`).
                         let at = difference.trailing_zeros() - delta.trailing_zeros();
                         delta << at == difference
-                            && (x >> at).low_u32() == p
-                            && (y >> at).low_u32() == q
                     })
             })
     }
