@@ -132,9 +132,6 @@ pub struct Comparison {
     /// The cause of the divergence (always named: a run without steps is run again with them),
     /// or, when steps were recorded, of a difference in steps alone.
     pub explanation: Option<Explanation>,
-    /// Time spent comparing the outcomes (and the steps, when they were recorded; not the
-    /// traced run again that names a divergence's cause).
-    pub compare_time: Duration,
 }
 
 impl Comparison {
@@ -200,7 +197,6 @@ impl Differential {
                 run_engine(&*self.candidate, world, batch, &observe_candidate),
             )
         };
-        let start = Instant::now();
         let divergence = compare(&reference.outcome, &candidate.outcome);
         let explanation = if steps {
             let traces = (reference.steps.as_ref(), candidate.steps.as_ref());
@@ -208,7 +204,6 @@ impl Differential {
         } else {
             None
         };
-        let compare_time = start.elapsed();
         // A divergence is named by its cause: both engines run again, recording their steps.
         let explanation = match (&divergence, explanation) {
             (Some(_), None) => self.explain(world, batch),
@@ -219,7 +214,6 @@ impl Differential {
             candidate,
             divergence,
             explanation,
-            compare_time,
         }
     }
 
@@ -238,12 +232,6 @@ impl Differential {
     /// outcome-level cause; `None` if outcomes and steps agree.
     pub fn explain(&self, world: &World, batch: &Batch) -> Option<Explanation> {
         self.run(world, batch, &RunOptions::TRACED).explanation
-    }
-
-    /// [`Differential::explain`] for a batch file, prepared in the pipeline's world.
-    pub fn explain_file(&self, file: &BatchFile) -> Result<Option<Explanation>, InputError> {
-        let prepared = file.prepare(&self.world)?;
-        Ok(self.explain(&prepared.world, &prepared.batch))
     }
 
     /// `reference vs candidate`, for origins and reports.
