@@ -55,6 +55,7 @@ impl KnownDivergences {
             .map(String::as_str)
     }
 
+    /// Whether a vector declares `disagreement` (by its cause, or by its symptom).
     pub fn explains(&self, disagreement: &Disagreement) -> bool {
         self.why(disagreement).is_some()
     }
@@ -69,6 +70,7 @@ pub struct Disagreement {
     pub key: String,
     /// How the outcomes differ, if they do (its fingerprint names the symptom).
     pub divergence: Option<Divergence>,
+    /// What it comes from: named for every divergence (see [`Comparison::explanation`]).
     pub cause: Option<Cause>,
 }
 

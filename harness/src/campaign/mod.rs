@@ -2,7 +2,7 @@
 //!
 //! A campaign runs samples in epochs of [`EPOCH_SAMPLES`]. An epoch's samples are evaluated in
 //! parallel against the corpus as it was when the epoch began, then committed in sample order:
-//! inputs with new features join the corpus, divergences with new fingerprints are written as
+//! inputs with new features join the corpus, divergences with new causes are written as
 //! findings and minimized, and the state is saved atomically. Every file is written atomically.
 //!
 //! Killed at any moment (kill -9 included), a campaign resumes at its last committed epoch and

@@ -72,7 +72,7 @@ impl Summary {
                 ),
             ),
             (
-                "new fingerprints",
+                "new causes",
                 format!("{} ({} unexplained)", self.findings, self.unexplained),
             ),
             (
@@ -236,7 +236,7 @@ impl<'a> Report<'a> {
             ),
             line_plot(
                 "Findings",
-                "new fingerprints",
+                "new causes",
                 series,
                 |p| p.findings as f64,
                 None,

@@ -64,7 +64,7 @@ impl FuzzArgs {
         let summary = summary
             .map_err(|err| InputError::at(&self.findings, format!("cannot write: {err}")))?;
         println!(
-            "{} executions in {:.1} s: {:.1} executions/s; {} divergent samples, {} new fingerprints",
+            "{} executions in {:.1} s: {:.1} executions/s; {} divergent samples, {} new causes",
             summary.executions,
             summary.elapsed.as_secs_f64(),
             summary.executions_per_second(),

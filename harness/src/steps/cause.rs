@@ -110,9 +110,9 @@ pub struct Cause {
     /// instruction agreed.
     pub instruction: String,
     /// `r3`, `r3.pointer_tag`, `r3.page` (a pointer that differs in its page only), `flags.eq`,
-    /// `pubdata`, `ergs`, `heap_bound`, `aux_heap_bound`, `opcode`,
-    /// `depth`, `contract`, `pc`, `trace end` (with where the engine panicked, if it did); for an
-    /// outcome-level cause, its field group.
+    /// `pubdata`, `ergs`, `heap_bound`, `aux_heap_bound`, `opcode`, `depth`, `contract`, `pc`,
+    /// `trace end` (with where the engine panicked, if it did); for an outcome-level cause, its
+    /// field group.
     pub component: String,
     pub kind: CauseKind,
     /// The transaction (0-based, in batch order), if the cause is in one.
@@ -328,13 +328,11 @@ fn localize(reference: &StepTrace, candidate: &StepTrace, tolerances: Tolerances
                 continue;
             };
             // A trace cut short by a panic in the engine's code is named by where it panicked.
-            let ended = if kind == CauseKind::Missing {
-                candidate
-            } else {
-                reference
-            };
-            if let (true, Some(at)) = (y.is_none() || x.is_none(), &ended.panicked_at) {
-                component = format!("trace end (panic at {at})");
+            if x.is_none() || y.is_none() {
+                let ended = if y.is_none() { candidate } else { reference };
+                if let Some(at) = &ended.panicked_at {
+                    component = format!("trace end (panic at {at})");
+                }
             }
             let at = x.or(y).expect("one side has the step");
             let mut cause = Cause::new(instruction, component, kind);
@@ -374,12 +372,6 @@ impl Comparer {
         cause: Option<Cause>,
         window: Vec<(usize, Option<Step>, Option<Step>)>,
     ) -> Localized {
-        if std::env::var("DEBUG_PAGES").is_ok() {
-            eprintln!(
-                "ref {:x?}\ncand {:x?}",
-                self.pages[0].pages, self.pages[1].pages
-            );
-        }
         let tolerated: Vec<_> = (self.page_ids > 0)
             .then_some((Tolerance::PageIds, self.page_ids))
             .into_iter()
