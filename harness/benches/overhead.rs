@@ -155,12 +155,7 @@ fn step_faults(world: &World, samples: u64) {
         let mut fingerprints = HashSet::new();
         for sample in 0..samples {
             let file = sample_batch(&generator, 2, sample);
-            let ships_bytecodes = file
-                .blocks
-                .iter()
-                .flat_map(|block| &block.transactions)
-                .any(|tx| !tx.factory_deps().is_empty());
-            if ships_bytecodes {
+            if file.ships_bytecodes() {
                 continue;
             }
             batches += 1;

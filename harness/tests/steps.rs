@@ -191,12 +191,7 @@ fn execution_faults_are_named_by_instruction_and_component() {
             let file = sample_batch(&generator, 2, sample);
             // Batches with factory deps may carry the known compression divergence, which
             // comes before any instruction.
-            let ships_bytecodes = file
-                .blocks
-                .iter()
-                .flat_map(|block| &block.transactions)
-                .any(|tx| !tx.factory_deps().is_empty());
-            if ships_bytecodes {
+            if file.ships_bytecodes() {
                 continue;
             }
             let prepared = file.prepare(&differential.world).unwrap();
