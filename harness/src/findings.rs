@@ -47,8 +47,8 @@ impl KnownDivergences {
         let symptom = disagreement
             .divergence
             .as_ref()
-            .map(|divergence| &divergence.fingerprint);
-        [Some(&disagreement.key), symptom]
+            .map(|divergence| divergence.fingerprint.as_str());
+        [Some(disagreement.key()), symptom]
             .into_iter()
             .flatten()
             .find_map(|key| self.0.get(key))
@@ -66,8 +66,6 @@ include!(concat!(env!("OUT_DIR"), "/known_divergences.rs"));
 /// Why two engines disagree on a batch.
 #[derive(Debug, Clone)]
 pub struct Disagreement {
-    /// What identifies it: its cause's fingerprint.
-    pub key: String,
     /// How the outcomes differ, if they do (its fingerprint names the symptom).
     pub divergence: Option<Divergence>,
     /// What it comes from: named for every divergence (see [`Comparison::explanation`]).
@@ -77,12 +75,21 @@ pub struct Disagreement {
 impl Disagreement {
     /// The disagreement `comparison` shows, if any.
     pub fn of(comparison: Comparison) -> Option<Self> {
-        let key = comparison.key()?.to_owned();
+        comparison.key()?;
         Some(Self {
-            key,
             divergence: comparison.divergence,
             cause: comparison.explanation.map(|explanation| explanation.cause),
         })
+    }
+
+    /// What identifies it: its cause's fingerprint (the symptom's only if the cause could not
+    /// be named, as [`Comparison::key`]).
+    pub fn key(&self) -> &str {
+        match (&self.cause, &self.divergence) {
+            (Some(cause), _) => &cause.fingerprint,
+            (None, Some(divergence)) => &divergence.fingerprint,
+            (None, None) => unreachable!("a disagreement has a cause or a divergence"),
+        }
     }
 
     /// Where it shows first: the divergence's first point, or `Steps` when only steps differ.
@@ -118,7 +125,7 @@ pub fn write_finding(
 ) -> std::io::Result<PathBuf> {
     file.origin = Some(origin);
     file.description = Some(describe(disagreement));
-    let path = dir.join(format!("{}.yaml", disagreement.key));
+    let path = dir.join(format!("{}.yaml", disagreement.key()));
     write_batch_file(&path, file)?;
     Ok(path)
 }
@@ -126,7 +133,7 @@ pub fn write_finding(
 /// A one-paragraph description of an unexplained disagreement, for a batch file.
 pub fn describe(disagreement: &Disagreement) -> String {
     let cause = disagreement.cause.as_ref().map_or_else(
-        || format!("Unexplained divergence {}", disagreement.key),
+        || format!("Unexplained divergence {}", disagreement.key()),
         |cause| {
             format!(
                 "Unexplained cause {}: {}",

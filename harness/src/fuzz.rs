@@ -99,7 +99,7 @@ pub fn fuzz(
                     };
                     divergent.fetch_add(1, Ordering::Relaxed);
                     if options.differential.known.explains(&disagreement)
-                        || !seen.lock().unwrap().insert(disagreement.key.clone())
+                        || !seen.lock().unwrap().insert(disagreement.key().to_owned())
                     {
                         continue;
                     }

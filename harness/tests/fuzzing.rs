@@ -45,7 +45,7 @@ fn fuzzing_finds_the_rare_refund_fault() {
         .unwrap_or_else(|| panic!("not found; findings: {:#?}", summary.findings));
     let saved = std::fs::read_to_string(&refund.path).unwrap();
     assert!(
-        saved.contains(&refund.disagreement.key),
+        saved.contains(refund.disagreement.key()),
         "the finding names its fingerprint"
     );
     assert!(
@@ -72,7 +72,7 @@ fn diff_batch_aborts_only_on_unexplained_divergences() {
             Some((_, found)) if known.explains(&found) => {
                 explained = explained.or(Some(sample));
             }
-            Some((_, found)) => panic!("sample {sample}: unexplained {}", found.key),
+            Some((_, found)) => panic!("sample {sample}: unexplained {}", found.key()),
         }
         if equal.is_some() && explained.is_some() {
             break;

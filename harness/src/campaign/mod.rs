@@ -143,7 +143,7 @@ pub fn run(
                 continue;
             };
             state.divergent_samples += 1;
-            let fingerprint = &disagreement.key;
+            let fingerprint = disagreement.key();
             if options.differential.known.explains(&disagreement) {
                 state.known_divergent_samples += 1;
             } else if !state.knows(fingerprint)
@@ -319,7 +319,7 @@ fn write_finding(
             InputError::at(options.findings, format!("cannot write a finding: {err}"))
         })?;
     let record = FindingRecord {
-        fingerprint: disagreement.key.clone(),
+        fingerprint: disagreement.key().to_owned(),
         sample,
         found_at: elapsed,
         first: disagreement.first(),

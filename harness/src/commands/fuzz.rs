@@ -79,7 +79,7 @@ impl FuzzArgs {
             let disagreement = &finding.disagreement;
             println!(
                 "  {}  sample {}  {}",
-                disagreement.key,
+                disagreement.key(),
                 finding.sample,
                 finding.path.display()
             );
@@ -89,7 +89,7 @@ impl FuzzArgs {
             if self.minimize {
                 let minimizer = Minimizer {
                     differential,
-                    key: finding.disagreement.key.clone(),
+                    key: finding.disagreement.key().to_owned(),
                     progress: &|line| console!("  {line}"),
                 };
                 let minimized = pool

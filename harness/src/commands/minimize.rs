@@ -56,7 +56,7 @@ impl MinimizeArgs {
             ));
         }
         let disagreement = Disagreement::of(comparison).expect("the engines disagree");
-        let key = self.key.unwrap_or_else(|| disagreement.key.clone());
+        let key = self.key.unwrap_or_else(|| disagreement.key().to_owned());
         if let Some(cause) = &disagreement.cause {
             eprintln!("cause {}: {}", cause.fingerprint, cause.summary());
         }
