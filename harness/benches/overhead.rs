@@ -7,17 +7,16 @@
 //! Run: `cargo bench -p eravm-diff --bench overhead` (add a number to set iterations per vector).
 
 use std::{
+    collections::{HashMap, HashSet},
     path::PathBuf,
     time::{Duration, Instant},
 };
-
-use std::collections::HashSet;
 
 use eravm_diff::{
     divergence::compare,
     engine::{Engine, StepFault, StepFaultyVmFast, VmFast, VmLatest},
     generate::GeneratorConfig,
-    pipeline::Differential,
+    pipeline::{Differential, RunOptions},
     samples::sample_batch,
     spec::{batch_files_in, load_batch_file},
     world::{embedded_dump_path, load_dump, World, EMBEDDED_DUMP},
@@ -84,22 +83,23 @@ fn main() {
          outcomes; converting VM results into outcomes happens inside the VM columns."
     );
     localization(&world, &files, iterations.div_ceil(4));
-    step_faults(&world, 80);
+    step_faults(&world, 300);
 }
 
-/// The cost of naming each divergent vector's cause (what the pipeline adds to a divergent
-/// run), against running it untraced; and the step of its transaction the cause is at.
+/// The cost of naming each divergent vector's cause: a run of the pipeline (untraced engines,
+/// then both again recording their steps up to the first diverging transaction), against the
+/// untraced engines alone; and the step of its transaction the cause is at.
 fn localization(world: &World, files: &[PathBuf], iterations: u32) {
     println!(
-        "\n{:<44} {:>9} {:>9} {:>8} {:>9}",
-        "divergent vector (ms)", "run", "explain", "ratio", "at step"
+        "\n{:<44} {:>9} {:>10} {:>8} {:>9}",
+        "divergent vector (ms)", "run", "with cause", "ratio", "at step"
     );
     let differential = Differential::new(world.clone(), VmLatest, VmFast);
-    let (mut run_total, mut explain_total, mut count) = (0.0, 0.0, 0);
+    let (mut run_total, mut named_total, mut count) = (0.0, 0.0, 0);
     for path in files {
         let file = load_batch_file(path).unwrap();
         let prepared = file.prepare(world).unwrap();
-        let (mut run, mut explain) = (Duration::ZERO, Duration::ZERO);
+        let (mut run, mut named) = (Duration::ZERO, Duration::ZERO);
         let mut steps = 0;
         for _ in 0..iterations {
             let start = Instant::now();
@@ -111,74 +111,91 @@ fn localization(world: &World, files: &[PathBuf], iterations: u32) {
                 break;
             }
             let start = Instant::now();
-            let explanation = differential.explain(&prepared.world, &prepared.batch);
-            explain += start.elapsed();
-            steps = explanation.map_or(0, |explanation| explanation.cause.step.unwrap_or(0));
+            let comparison =
+                differential.run(&prepared.world, &prepared.batch, &RunOptions::default());
+            named += start.elapsed();
+            steps = comparison
+                .explanation
+                .map_or(0, |explanation| explanation.cause.step.unwrap_or(0));
         }
-        if explain.is_zero() {
+        if named.is_zero() {
             continue;
         }
-        let (run, explain) = (
+        let (run, named) = (
             ms(run) / f64::from(iterations),
-            ms(explain) / f64::from(iterations),
+            ms(named) / f64::from(iterations),
         );
         println!(
-            "{:<44} {run:>9.2} {explain:>9.2} {:>7.1}x {steps:>9}",
+            "{:<44} {run:>9.2} {named:>10.2} {:>7.1}x {steps:>9}",
             path.file_stem().unwrap().to_str().unwrap(),
-            explain / run
+            named / run
         );
-        (run_total, explain_total, count) = (run_total + run, explain_total + explain, count + 1);
+        (run_total, named_total, count) = (run_total + run, named_total + named, count + 1);
     }
     println!(
-        "{:<44} {:>9.2} {:>9.2} {:>7.1}x",
+        "{:<44} {:>9.2} {:>10.2} {:>7.1}x",
         format!("mean of {count} divergent vectors"),
         run_total / f64::from(count),
-        explain_total / f64::from(count),
-        explain_total / run_total
+        named_total / f64::from(count),
+        named_total / run_total
     );
 }
 
-/// For each instruction-level fault (vm_fast perturbed after a generated contract's first `nop`):
-/// of the first `samples` batches of seed 2 that ship no bytecodes (those may carry the known
-/// compression divergence first), how many disagree, how many of those are named at the `nop`
-/// with the perturbed component, and with how many distinct cause fingerprints.
+/// For each instruction-level fault (vm_fast perturbed after a generated contract's first `nop`,
+/// or for `heap_word` its first heap store): of the first `samples` batches of seed 2, those on
+/// which the unfaulted engines agree step for step; how many of them the fault makes disagree,
+/// where the most of those are named (instruction and component), how many are named there, and
+/// with how many distinct cause fingerprints.
 fn step_faults(world: &World, samples: u64) {
-    println!(
-        "\n{:<12} {:>8} {:>10} {:>8} {:>13}",
-        "step fault", "batches", "disagree", "at nop", "fingerprints"
-    );
     let generator = GeneratorConfig::for_world(world);
+    let unfaulted = Differential::new(world.clone(), VmLatest, VmFast);
+    let agreeing: Vec<_> = (0..samples)
+        .map(|sample| sample_batch(&generator, 2, sample).prepare(world).unwrap())
+        .filter(|prepared| {
+            unfaulted
+                .explain(&prepared.world, &prepared.batch)
+                .is_none()
+        })
+        .collect();
+    println!(
+        "\n{:<12} {:>8} {:>9} {:<30} {:>6} {:>13}",
+        "step fault", "batches", "disagree", "named at", "there", "fingerprints"
+    );
     let mut all = HashSet::new();
     for fault in StepFault::ALL {
         let differential = Differential::new(world.clone(), VmLatest, StepFaultyVmFast(fault));
-        let (mut batches, mut disagree, mut at_nop) = (0, 0, 0);
-        let mut fingerprints = HashSet::new();
-        for sample in 0..samples {
-            let file = sample_batch(&generator, 2, sample);
-            if file.ships_bytecodes() {
-                continue;
-            }
-            batches += 1;
-            let prepared = file.prepare(world).unwrap();
-            let Some(explanation) = differential.explain(&prepared.world, &prepared.batch) else {
-                continue;
-            };
-            disagree += 1;
-            if explanation.cause.instruction == "Nop(NopOpcode)" && explanation.cause.pc == Some(0)
-            {
-                at_nop += 1;
-                fingerprints.insert(explanation.cause.fingerprint);
-            }
+        let causes: Vec<_> = agreeing
+            .iter()
+            .filter_map(|prepared| differential.explain(&prepared.world, &prepared.batch))
+            .map(|explanation| explanation.cause)
+            .collect();
+        // (instruction, component) → (batches named there, their cause fingerprints)
+        let mut places: HashMap<(String, String), (usize, HashSet<String>)> = HashMap::new();
+        for cause in &causes {
+            let place = places
+                .entry((cause.instruction.clone(), cause.component.clone()))
+                .or_default();
+            place.0 += 1;
+            place.1.insert(cause.fingerprint.clone());
         }
+        let top = places.into_iter().max_by_key(|(_, (count, _))| *count);
+        let (place, there, fingerprints) = match top {
+            Some(((instruction, component), (count, fingerprints))) => {
+                let distinct = fingerprints.len();
+                all.extend(fingerprints);
+                (format!("{instruction} {component}"), count, distinct)
+            }
+            None => ("-".to_owned(), 0, 0),
+        };
         println!(
-            "{:<12} {batches:>8} {disagree:>10} {at_nop:>8} {:>13}",
+            "{:<12} {:>8} {:>9} {place:<30} {there:>6} {fingerprints:>13}",
             fault.name(),
-            fingerprints.len()
+            agreeing.len(),
+            causes.len(),
         );
-        all.extend(fingerprints);
     }
     println!(
-        "distinct fingerprints at the nop over all kinds: {}",
+        "distinct fingerprints where each kind is named: {}",
         all.len()
     );
 }

@@ -179,41 +179,72 @@ impl Differential {
         let observe_reference = Observe {
             opcodes_in: options.count_opcodes_in.clone(),
             steps,
+            last_transaction: None,
         };
         let observe_candidate = Observe {
             opcodes_in: None,
-            steps,
+            ..observe_reference.clone()
         };
-        let (reference, candidate) = if options.concurrent {
-            std::thread::scope(|scope| {
-                let candidate =
-                    scope.spawn(|| run_engine(&*self.candidate, world, batch, &observe_candidate));
-                let reference = run_engine(&*self.reference, world, batch, &observe_reference);
-                (reference, candidate.join().expect("engines never panic"))
-            })
-        } else {
-            (
-                run_engine(&*self.reference, world, batch, &observe_reference),
-                run_engine(&*self.candidate, world, batch, &observe_candidate),
-            )
-        };
+        let (reference, candidate) = self.run_engines(
+            world,
+            batch,
+            [&observe_reference, &observe_candidate],
+            options,
+        );
         let divergence = compare(&reference.outcome, &candidate.outcome);
-        let explanation = if steps {
-            let traces = (reference.steps.as_ref(), candidate.steps.as_ref());
-            explain(traces, divergence.as_ref(), self.tolerances)
-        } else {
-            None
-        };
-        // A divergence is named by its cause: both engines run again, recording their steps.
-        let explanation = match (&divergence, explanation) {
-            (Some(_), None) => self.explain(world, batch),
-            (_, explanation) => explanation,
+        let traces = (reference.steps.as_ref(), candidate.steps.as_ref());
+        let explanation = match &divergence {
+            _ if steps => explain(traces, divergence.as_ref(), self.tolerances),
+            Some(divergence) => self.name_cause(world, batch, divergence, options),
+            None => None,
         };
         Comparison {
             reference,
             candidate,
             divergence,
             explanation,
+        }
+    }
+
+    /// Names the cause of a divergence seen untraced: both engines run again recording their
+    /// steps, up to the first diverging transaction (where [`explain`] stops comparing).
+    fn name_cause(
+        &self,
+        world: &World,
+        batch: &Batch,
+        divergence: &Divergence,
+        options: &RunOptions,
+    ) -> Option<Explanation> {
+        let observe = Observe {
+            opcodes_in: None,
+            steps: true,
+            last_transaction: divergence.first_transaction(),
+        };
+        let (reference, candidate) = self.run_engines(world, batch, [&observe, &observe], options);
+        let traces = (reference.steps.as_ref(), candidate.steps.as_ref());
+        explain(traces, Some(divergence), self.tolerances)
+    }
+
+    /// Runs the reference and the candidate, observing what each is asked to.
+    fn run_engines(
+        &self,
+        world: &World,
+        batch: &Batch,
+        [observe_reference, observe_candidate]: [&Observe; 2],
+        options: &RunOptions,
+    ) -> (EngineRun, EngineRun) {
+        if options.concurrent {
+            std::thread::scope(|scope| {
+                let candidate =
+                    scope.spawn(|| run_engine(&*self.candidate, world, batch, observe_candidate));
+                let reference = run_engine(&*self.reference, world, batch, observe_reference);
+                (reference, candidate.join().expect("engines never panic"))
+            })
+        } else {
+            (
+                run_engine(&*self.reference, world, batch, observe_reference),
+                run_engine(&*self.candidate, world, batch, observe_candidate),
+            )
         }
     }
 

@@ -149,6 +149,18 @@ impl Divergence {
             .filter(move |difference| Some(difference.group) == group)
     }
 
+    /// The first transaction whose outcome differs, or in which an engine panicked; `None` when
+    /// the outcomes part ways after every transaction (in the batch's sealing) or before any.
+    pub fn first_transaction(&self) -> Option<usize> {
+        match self.first {
+            FirstDivergence::Transaction(index)
+            | FirstDivergence::Panic {
+                stage: Stage::Transaction(index),
+            } => Some(index),
+            FirstDivergence::Panic { .. } | FirstDivergence::FinishBatch => None,
+        }
+    }
+
     fn in_first_unit(&self) -> impl Iterator<Item = &Difference> {
         let unit = match self.first {
             FirstDivergence::Panic { .. } => None,

@@ -25,14 +25,16 @@ pub fn run_vm<V>(world: &World, batch: &Batch) -> Outcome
 where
     V: VmFactory<VmStorage> + VmInterfaceHistoryEnabled,
 {
-    run_vm_traced::<V>(world, batch, &mut |_| Default::default())
+    run_vm_traced::<V>(world, batch, None, &mut |_| Default::default())
 }
 
 /// [`run_vm`] with tracers: `tracer(n)` makes the dispatcher for each execution of transaction
-/// `n` (0-based, in batch order).
+/// `n` (0-based, in batch order). With `last_transaction`, no later transaction runs and the
+/// batch is not finished (see [`Observe::last_transaction`](super::Observe)).
 pub fn run_vm_traced<V>(
     world: &World,
     batch: &Batch,
+    last_transaction: Option<usize>,
     tracer: &mut dyn FnMut(usize) -> V::TracerDispatcher,
 ) -> Outcome
 where
@@ -40,7 +42,16 @@ where
 {
     let mut outcome = Outcome::default();
     let mut stage = Stage::NewVm;
-    let run = panic_guard::catch(|| drive::<V>(world, batch, tracer, &mut outcome, &mut stage));
+    let run = panic_guard::catch(|| {
+        drive::<V>(
+            world,
+            batch,
+            last_transaction,
+            tracer,
+            &mut outcome,
+            &mut stage,
+        )
+    });
     if let Err(caught) = run {
         outcome.panic = Some(VmPanic {
             stage,
@@ -54,6 +65,7 @@ where
 fn drive<V>(
     world: &World,
     batch: &Batch,
+    last_transaction: Option<usize>,
     tracer: &mut dyn FnMut(usize) -> V::TracerDispatcher,
     outcome: &mut Outcome,
     stage: &mut Stage,
@@ -101,6 +113,9 @@ fn drive<V>(
                 block.tx_hashes.push(tx.hash());
             }
             outcome.transactions.push(tx_outcome);
+            if last_transaction == Some(index) {
+                return;
+            }
         }
     }
 

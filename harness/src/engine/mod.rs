@@ -54,6 +54,10 @@ pub struct Observe {
     pub opcodes_in: Option<HashSet<Address>>,
     /// Record every instruction the transactions execute ([`StepTrace`]).
     pub steps: bool,
+    /// Run no transaction after this one (0-based) and leave the batch unsealed: the outcome is
+    /// partial. For tracing a known divergence, whose cause is at or before its first diverging
+    /// transaction.
+    pub last_transaction: Option<usize>,
 }
 
 /// An outcome, and what was observed on the way.

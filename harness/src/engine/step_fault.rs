@@ -1,6 +1,7 @@
 //! Faults inside execution, to check that causes name the right instruction: vm_fast with its
-//! state perturbed through its tracer's write access, right after the first `Nop` that a
-//! generated contract executes in a transaction (every generated contract starts with one).
+//! state perturbed through its tracer's write access, once per transaction in generated code:
+//! right after the first `Nop` (every generated contract starts with one), or for a heap word,
+//! right after the first heap store (as if the store had written a wrong value).
 
 use std::sync::LazyLock;
 
@@ -9,7 +10,7 @@ use zksync_types::U256;
 use zksync_vm_interface::storage::ImmutableStorageView;
 
 use super::{
-    vm_fast::{run_stepping, StepRecorder},
+    vm_fast::{completed, run_stepping, store_offset, StepRecorder},
     Engine, Observe, Observed,
 };
 use crate::{
@@ -29,7 +30,7 @@ pub enum StepFault {
     Flag,
     /// One erg taken from the frame.
     Ergs,
-    /// The lowest bit of the frame's first heap word flipped.
+    /// The lowest bit of the word that the first `UMA(HeapWrite)` stored flipped.
     HeapWord,
 }
 
@@ -53,7 +54,16 @@ impl StepFault {
         }
     }
 
-    fn perturb<S: vm2::StateInterface>(self, state: &mut S) {
+    /// The instruction after which the fault strikes.
+    fn after(self) -> vm2::Opcode {
+        match self {
+            Self::HeapWord => vm2::Opcode::HeapWrite,
+            _ => vm2::Opcode::Nop,
+        }
+    }
+
+    /// Perturbs `state` after the instruction; `store` is the offset a heap store wrote to.
+    fn perturb<S: vm2::StateInterface>(self, state: &mut S, store: Option<u32>) {
         use vm2::CallframeInterface;
         match self {
             Self::Register => {
@@ -77,34 +87,52 @@ impl StepFault {
                 frame.set_gas(gas.saturating_sub(1));
             }
             Self::HeapWord => {
+                let offset = store.expect("a heap store has an offset");
                 let heap = state.current_frame().heap();
-                let word = state.read_heap_u256(heap, 0);
-                state.write_heap_u256(heap, 0, word ^ U256::one());
+                let word = state.read_heap_u256(heap, offset);
+                state.write_heap_u256(heap, offset, word ^ U256::one());
             }
         }
     }
 }
 
-/// Perturbs the state once per transaction, after the first `Nop` in generated code.
+/// Perturbs the state once per transaction, after the first instruction of the fault's kind
+/// ([`StepFault::after`]) that completes in generated code.
 #[derive(Debug, Default)]
 pub struct StepFaultTracer<const FAULT: usize> {
     fired: bool,
+    /// The offset the heap store being executed writes to.
+    store: Option<u32>,
+}
+
+impl<const FAULT: usize> StepFaultTracer<FAULT> {
+    const FAULT: StepFault = StepFault::ALL[FAULT];
 }
 
 impl<const FAULT: usize> vm2::Tracer for StepFaultTracer<FAULT> {
+    fn before_instruction<OP: vm2::OpcodeType, S: vm2::GlobalStateInterface>(
+        &mut self,
+        state: &mut S,
+    ) {
+        if OP::VALUE == Self::FAULT.after() {
+            self.store = store_offset::<OP, _>(state);
+        }
+    }
+
     fn after_instruction<OP: vm2::OpcodeType, S: vm2::GlobalStateInterface>(
         &mut self,
         state: &mut S,
     ) -> vm2::ShouldStop {
         use vm2::CallframeInterface;
         if self.fired
-            || OP::VALUE != vm2::Opcode::Nop
+            || OP::VALUE != Self::FAULT.after()
+            || !completed(state)
             || !is_generated_contract(&state.current_frame().code_address())
         {
             return vm2::ShouldStop::Continue;
         }
         self.fired = true;
-        StepFault::ALL[FAULT].perturb(state);
+        Self::FAULT.perturb(state, self.store.take());
         vm2::ShouldStop::Continue
     }
 }

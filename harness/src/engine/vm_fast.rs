@@ -3,18 +3,20 @@
 use zksync_multivm::{
     vm_fast::{self, interface as vm2, FastValidationTracer},
     zk_evm_latest::zkevm_opcode_defs::{
+        decoding::{EncodingModeProduction, VmEncodingMode},
         AddOpcode, BinopOpcode, ContextOpcode, DivOpcode, FarCallOpcode, JumpOpcode, LogOpcode,
-        MulOpcode, NearCallOpcode, NopOpcode, Opcode, PtrOpcode, RetOpcode, ShiftOpcode, SubOpcode,
-        UMAOpcode,
+        MulOpcode, NearCallOpcode, NopOpcode, Opcode, Operand, PtrOpcode, RegOrImmFlags, RetOpcode,
+        ShiftOpcode, SubOpcode, UMAOpcode,
     },
 };
 use zksync_types::Address;
 use zksync_vm_interface::{storage::ImmutableStorageView, VmFactory, VmInterfaceHistoryEnabled};
 
-use super::{run_vm, run_vm_traced, Engine, Observe, Observed, VmStorage};
+use super::{run_vm_traced, Engine, Observe, Observed, VmStorage};
 use crate::{
     batch::Batch,
-    steps::{Registers, Step, StepSink},
+    outcome::Word,
+    steps::{Registers, Step, StepSink, Stored},
     world::{World, WorldStorage},
 };
 
@@ -38,8 +40,14 @@ impl Engine for VmFast {
 
     fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed {
         if !observe.steps {
+            let untraced = &mut |_| Default::default();
             return Observed {
-                outcome: run_vm::<Untraced>(world, batch),
+                outcome: run_vm_traced::<Untraced>(
+                    world,
+                    batch,
+                    observe.last_transaction,
+                    untraced,
+                ),
                 ..Observed::default()
             };
         }
@@ -61,7 +69,7 @@ where
     V: VmFactory<VmStorage> + VmInterfaceHistoryEnabled,
 {
     let sink = observe.steps.then(StepSink::default);
-    let outcome = run_vm_traced::<V>(world, batch, &mut |transaction| {
+    let outcome = run_vm_traced::<V>(world, batch, observe.last_transaction, &mut |transaction| {
         let recorder = StepRecorder {
             sink: sink.clone(),
             before: None,
@@ -97,6 +105,8 @@ struct Before {
     contract: Address,
     pc: Option<u16>,
     registers: Registers,
+    /// The offset a heap store writes to.
+    store: Option<u32>,
 }
 
 fn registers<S: vm2::StateInterface>(state: &S) -> Registers {
@@ -121,6 +131,7 @@ impl vm2::Tracer for StepRecorder {
             contract,
             pc,
             registers: self.last.take().unwrap_or_else(|| registers(state)),
+            store: store_offset::<OP, _>(state),
         });
     }
 
@@ -133,6 +144,9 @@ impl vm2::Tracer for StepRecorder {
             return vm2::ShouldStop::Continue;
         };
         let after = registers(state);
+        let stored = before
+            .store
+            .and_then(|offset| stored::<OP, _>(state, offset));
         let flags = state.flags();
         let pubdata = state.pubdata();
         let frame = state.current_frame();
@@ -142,6 +156,7 @@ impl vm2::Tracer for StepRecorder {
             pc: before.pc,
             opcode: opcode(OP::VALUE),
             writes: Step::writes(&before.registers, &after),
+            stored,
             flags: [flags.less_than, flags.equal, flags.greater],
             ergs: frame.gas(),
             heap_bound: frame.heap_bound(),
@@ -152,6 +167,66 @@ impl vm2::Tracer for StepRecorder {
         self.last = Some(after);
         vm2::ShouldStop::Continue
     }
+}
+
+/// The byte offset that a heap store `OP` about to execute writes to, `None` for any other
+/// instruction. vm2's tracer interface does not expose operands: the offset is the store's first
+/// operand (a register or an immediate), decoded from the instruction at the pc.
+pub(super) fn store_offset<OP: vm2::OpcodeType, S: vm2::StateInterface>(
+    state: &mut S,
+) -> Option<u32> {
+    use vm2::CallframeInterface;
+    if !matches!(
+        OP::VALUE,
+        vm2::Opcode::HeapWrite | vm2::Opcode::AuxHeapWrite
+    ) {
+        return None;
+    }
+    let frame = state.current_frame();
+    let pc = frame.program_counter()?;
+    let word = frame.read_contract_code(pc / 4);
+    drop(frame);
+    let raw = EncodingModeProduction::integer_representaiton_from_u256(word, pc % 4);
+    let (instruction, _) =
+        EncodingModeProduction::parse_preliminary_variant_and_absolute_number(raw);
+    Some(match instruction.variant.src0_operand_type {
+        Operand::RegOrImm(RegOrImmFlags::UseImm16Only) => u32::from(instruction.imm_0),
+        _ if instruction.src0_reg_idx == 0 => 0,
+        _ => state.read_register(instruction.src0_reg_idx).0.low_u32(),
+    })
+}
+
+/// The heap of the frame that heap store `OP` wrote to.
+fn store_heap<OP: vm2::OpcodeType, S: vm2::StateInterface>(state: &mut S) -> vm2::HeapId {
+    use vm2::CallframeInterface;
+    let frame = state.current_frame();
+    if OP::VALUE == vm2::Opcode::AuxHeapWrite {
+        frame.aux_heap()
+    } else {
+        frame.heap()
+    }
+}
+
+/// Whether the instruction just executed completed: a failing one leaves the pc on vm2's panic
+/// instruction, outside the program.
+pub(super) fn completed<S: vm2::StateInterface>(state: &mut S) -> bool {
+    use vm2::CallframeInterface;
+    state.current_frame().program_counter().is_some()
+}
+
+/// The word heap store `OP` wrote at `offset`, read back; `None` if the store failed.
+fn stored<OP: vm2::OpcodeType, S: vm2::StateInterface>(
+    state: &mut S,
+    offset: u32,
+) -> Option<Stored> {
+    if !completed(state) {
+        return None;
+    }
+    let heap = store_heap::<OP, _>(state);
+    Some(Stored {
+        offset,
+        value: Word::from(state.read_heap_u256(heap, offset)),
+    })
 }
 
 /// vm2's opcode as zkevm_opcode_defs names it (the two sets correspond one to one, except that

@@ -10,7 +10,7 @@ use zksync_multivm::{
     zk_evm_latest::{
         tracing::{AfterDecodingData, AfterExecutionData, BeforeExecutionData, VmLocalStateData},
         vm_state::{aux_heap_page_from_base, heap_page_from_base, VmLocalState},
-        zkevm_opcode_defs::{decoding::EncodingModeProduction, Opcode},
+        zkevm_opcode_defs::{decoding::EncodingModeProduction, Opcode, UMAOpcode},
     },
 };
 use zksync_types::Address;
@@ -19,7 +19,8 @@ use zksync_vm_interface::storage::{StoragePtr, WriteStorage};
 use super::{run_vm_traced, Engine, Observe, Observed, VmStorage};
 use crate::{
     batch::Batch,
-    steps::{Registers, Step, StepSink},
+    outcome::Word,
+    steps::{Registers, Step, StepSink, Stored},
     world::World,
 };
 
@@ -48,24 +49,25 @@ impl Engine for VmLatest {
                 counts: Rc::default(),
             });
         let sink = observe.steps.then(StepSink::default);
-        let outcome = run_vm_traced::<Vm>(world, batch, &mut |transaction| {
-            let mut tracers: Vec<TracerPointer<VmStorage, HistoryEnabled>> = vec![];
-            if let Some(counter) = &counter {
-                tracers.push(counter.clone().into_tracer_pointer());
-            }
-            if let Some(sink) = &sink {
-                sink.start(transaction);
-                tracers.push(
-                    StepRecorder {
-                        sink: sink.clone(),
-                        before: None,
-                        last: None,
-                    }
-                    .into_tracer_pointer(),
-                );
-            }
-            vm_latest::TracerDispatcher::new(tracers)
-        });
+        let outcome =
+            run_vm_traced::<Vm>(world, batch, observe.last_transaction, &mut |transaction| {
+                let mut tracers: Vec<TracerPointer<VmStorage, HistoryEnabled>> = vec![];
+                if let Some(counter) = &counter {
+                    tracers.push(counter.clone().into_tracer_pointer());
+                }
+                if let Some(sink) = &sink {
+                    sink.start(transaction);
+                    tracers.push(
+                        StepRecorder {
+                            sink: sink.clone(),
+                            before: None,
+                            last: None,
+                        }
+                        .into_tracer_pointer(),
+                    );
+                }
+                vm_latest::TracerDispatcher::new(tracers)
+            });
         let steps = sink.map(|sink| sink.finish(&outcome));
         Observed {
             outcome,
@@ -111,9 +113,20 @@ impl<S: WriteStorage, H: HistoryMode> VmTracer<S, H> for OpcodeCounter {}
 /// for a panic) into the sink.
 struct StepRecorder {
     sink: StepSink,
-    before: Option<(u16, Address, u16, Opcode, Registers)>,
+    before: Option<Before>,
     /// The registers the last instruction left (see vm_fast's recorder).
     last: Option<Registers>,
+}
+
+/// Where an instruction runs, what it is, and the registers before it.
+struct Before {
+    depth: u16,
+    contract: Address,
+    pc: u16,
+    opcode: Opcode,
+    registers: Registers,
+    /// The offset a heap store writes to (its first operand).
+    store: Option<u32>,
 }
 
 fn registers(state: &VmLocalState) -> Registers {
@@ -133,34 +146,57 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
     ) {
         let local = state.vm_local_state;
         let frame = &local.callstack.current;
-        self.before = Some((
-            local.callstack.depth() as u16,
-            frame.code_address,
-            frame.pc,
-            data.opcode.variant.opcode,
-            self.last.take().unwrap_or_else(|| registers(local)),
-        ));
+        let opcode = data.opcode.variant.opcode;
+        self.before = Some(Before {
+            depth: local.callstack.depth() as u16,
+            contract: frame.code_address,
+            pc: frame.pc,
+            opcode,
+            registers: self.last.take().unwrap_or_else(|| registers(local)),
+            store: matches!(
+                opcode,
+                Opcode::UMA(UMAOpcode::HeapWrite | UMAOpcode::AuxHeapWrite)
+            )
+            .then(|| data.src0_value.value.low_u32()),
+        });
     }
 
     fn after_execution(
         &mut self,
         state: VmLocalStateData<'_>,
         _data: AfterExecutionData,
-        _memory: &SimpleMemory<H>,
+        memory: &SimpleMemory<H>,
         _storage: StoragePtr<S>,
     ) {
-        let Some((depth, contract, pc, opcode, before)) = self.before.take() else {
+        let Some(before) = self.before.take() else {
             return;
         };
         let local = state.vm_local_state;
         let frame = &local.callstack.current;
         let after = registers(local);
+        // A failing store raises a pending exception and writes nothing.
+        let stored = before
+            .store
+            .filter(|_| !local.pending_exception)
+            .map(|offset| {
+                let page = if before.opcode == Opcode::UMA(UMAOpcode::AuxHeapWrite) {
+                    aux_heap_page_from_base(frame.base_memory_page)
+                } else {
+                    heap_page_from_base(frame.base_memory_page)
+                };
+                let bytes = memory.read_unaligned_bytes(page.0 as usize, offset as usize, 32);
+                Stored {
+                    offset,
+                    value: Word(bytes.try_into().expect("32 bytes")),
+                }
+            });
         self.sink.push(Step {
-            depth,
-            contract,
-            pc: Some(pc),
-            opcode,
-            writes: Step::writes(&before, &after),
+            depth: before.depth,
+            contract: before.contract,
+            pc: Some(before.pc),
+            opcode: before.opcode,
+            writes: Step::writes(&before.registers, &after),
+            stored,
             flags: [
                 local.flags.overflow_or_less_than_flag,
                 local.flags.equality_flag,

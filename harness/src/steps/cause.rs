@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{Opcode, RetOpcode};
 use zksync_types::{Address, U256};
 
-use super::{Step, StepTrace};
+use super::{Segment, Step, StepTrace};
 use crate::{
     divergence::{DiffKind, Divergence},
     outcome::Word,
@@ -109,8 +109,8 @@ pub struct Cause {
     /// the engines executed a transaction a different number of times; `outcome` when every
     /// instruction agreed.
     pub instruction: String,
-    /// `r3`, `r3.pointer_tag`, `r3.page` (a pointer that differs in its page only), `flags.eq`,
-    /// `pubdata`, `ergs`, `heap_bound`, `aux_heap_bound`, `opcode`, `depth`, `contract`, `pc`,
+    /// `r3`, `r3.pointer_tag`, `r3.page` (a pointer that differs in its page only),
+    /// `stored.value`, `stored.offset`, `stored` (a store on one side only), `flags.eq`, `pubdata`, `ergs`, `heap_bound`, `aux_heap_bound`, `opcode`, `depth`, `contract`, `pc`,
     /// `trace end` (with where the engine panicked, if it did); for an outcome-level cause, its
     /// field group.
     pub component: String,
@@ -196,7 +196,9 @@ pub struct Explanation {
 }
 
 /// The cause of `divergence` (if the outcomes differ) from the engines' step traces (`None`
-/// where an engine could not record them): the first differing step; else, if tolerated
+/// where an engine could not record them): the first differing step, up to the first diverging
+/// transaction (a cause comes before its first effect: a later step that differs follows from
+/// work outside instructions, such as a refund, in that transaction); else, if tolerated
 /// differences were met and explain the outcomes, those; else the outcome-level field group.
 /// `None` when the outcomes agree and so do the steps.
 pub fn explain(
@@ -211,7 +213,8 @@ pub fn explain(
             window: vec![],
         });
     };
-    let localized = localize(reference, candidate, tolerances);
+    let last_transaction = divergence.and_then(Divergence::first_transaction);
+    let localized = localize(reference, candidate, tolerances, last_transaction);
     let Some(divergence) = divergence else {
         return localized.cause.map(|cause| Explanation {
             cause,
@@ -264,7 +267,7 @@ pub fn first_difference(
     candidate: &StepTrace,
     tolerances: Tolerances,
 ) -> Option<Cause> {
-    localize(reference, candidate, tolerances).cause
+    localize(reference, candidate, tolerances, None).cause
 }
 
 /// The first difference between two step traces, with the aligned steps around it.
@@ -282,8 +285,13 @@ struct Localized {
 /// Steps shown before and after the cause.
 const WINDOW: usize = 6;
 
-/// Compares two traces step by step.
-fn localize(reference: &StepTrace, candidate: &StepTrace, tolerances: Tolerances) -> Localized {
+/// Compares two traces step by step, up to `last_transaction` if given.
+fn localize(
+    reference: &StepTrace,
+    candidate: &StepTrace,
+    tolerances: Tolerances,
+    last_transaction: Option<usize>,
+) -> Localized {
     let mut comparer = Comparer {
         tolerances,
         pages: [PageMap::default(), PageMap::default()],
@@ -294,6 +302,12 @@ fn localize(reference: &StepTrace, candidate: &StepTrace, tolerances: Tolerances
     let segments = reference.segments.len().max(candidate.segments.len());
     for index in 0..segments {
         let (a, b) = (reference.segments.get(index), candidate.segments.get(index));
+        let past = |segment: Option<&Segment>| {
+            segment.is_none_or(|s| last_transaction.is_some_and(|last| s.transaction > last))
+        };
+        if past(a) && past(b) {
+            break;
+        }
         let (Some(a), Some(b)) = (a, b) else {
             let (transaction, kind) = match (a, b) {
                 (Some(a), _) => (a.transaction, CauseKind::Missing),
@@ -449,6 +463,9 @@ impl Comparer {
                 return Some((name(a), component, kind));
             }
         }
+        if let Some((component, kind)) = self.stored(a, b) {
+            return Some((name(a), component.into(), kind));
+        }
         for (index, flag) in ["lt", "eq", "gt"].into_iter().enumerate() {
             if a.flags[index] != b.flags[index] {
                 return value(&format!("flags.{flag}"));
@@ -491,6 +508,25 @@ impl Comparer {
             return Some((format!("r{register}"), CauseKind::Value));
         }
         None
+    }
+
+    /// How the heap words two stores wrote differ, if they do (a stored pointer keeps its page
+    /// number, so the page-id tolerance applies to the value).
+    fn stored(&mut self, a: &Step, b: &Step) -> Option<(&'static str, CauseKind)> {
+        match (&a.stored, &b.stored) {
+            (None, None) => None,
+            (Some(_), None) => Some(("stored", CauseKind::Missing)),
+            (None, Some(_)) => Some(("stored", CauseKind::Extra)),
+            (Some(x), Some(y)) if x.offset != y.offset => Some(("stored.offset", CauseKind::Value)),
+            (Some(x), Some(y)) if x.value == y.value => None,
+            (Some(x), Some(y))
+                if self.tolerances.page_ids && self.same_but_page(&x.value, &y.value) =>
+            {
+                self.page_ids += 1;
+                None
+            }
+            _ => Some(("stored.value", CauseKind::Value)),
+        }
     }
 
     /// Whether two words differ by exactly the difference of two pages that are the same in

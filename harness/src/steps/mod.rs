@@ -5,10 +5,10 @@
 //! A record holds where the instruction ran (call depth, code address, pc), which opcode variant
 //! executed (as zkevm_opcode_defs names it; an instruction whose condition failed executes as
 //! `Nop`, a panic as `Ret(Panic)`, in both VMs) and what it changed: the registers it wrote (value
-//! and pointer tag), the flags, the pubdata counter, and the ergs left, heap bounds and heap pages
-//! of the frame it leaves the VM in. Memory words, storage and events are not recorded
-//! themselves: they reach registers when read back, and their operands are registers written by
-//! earlier steps.
+//! and pointer tag), the heap word it stored, the flags, the pubdata counter, and the ergs left,
+//! heap bounds and heap pages of the frame it leaves the VM in. Storage, events and the memory
+//! that far calls and precompiles write are not recorded themselves: they reach registers when
+//! read back, and their operands are registers written by earlier steps.
 
 pub mod cause;
 
@@ -38,6 +38,9 @@ pub struct Step {
     /// Registers whose value or pointer tag the instruction changed (most instructions write
     /// at most two: kept inline, so recording a step allocates nothing).
     pub writes: Writes,
+    /// The word a heap store (`UMA(HeapWrite)`, `UMA(AuxHeapWrite)`) wrote, read back from the
+    /// heap after it; `None` for any other instruction, and for a store that failed.
+    pub stored: Option<Stored>,
     /// Flags after the instruction: less than (or overflow), equal, greater than.
     pub flags: [bool; 3],
     /// Ergs left in the frame the instruction leaves the VM in.
@@ -66,12 +69,21 @@ pub struct RegisterWrite {
     pub pointer: bool,
 }
 
+/// A heap word a store wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Stored {
+    /// Byte offset in the heap (or aux heap) of the frame.
+    pub offset: u32,
+    /// The 32 bytes at `offset` after the store.
+    pub value: Word,
+}
+
 fn opcode_name<S: Serializer>(opcode: &Opcode, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(&format_args!("{opcode:?}"))
 }
 
 impl fmt::Display for Step {
-    /// `depth 3 0x…c0de pc 12 UMA(HeapRead): r2=0x… r3=ptr 0x…, flags -e-, ergs 9812`.
+    /// `depth 3 0x…c0de pc 12 UMA(HeapWrite): r3=0x… [0x40]=0x…, flags -e-, ergs 9812, …`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pc = self.pc.map_or_else(|| "-".to_owned(), |pc| pc.to_string());
         write!(
@@ -82,6 +94,9 @@ impl fmt::Display for Step {
         for write in &self.writes {
             let tag = if write.pointer { "ptr " } else { "" };
             write!(f, " r{}={tag}{}", write.register, write.value)?;
+        }
+        if let Some(stored) = &self.stored {
+            write!(f, " [{:#x}]={}", stored.offset, stored.value)?;
         }
         let [lt, eq, gt] = self.flags;
         let flag = |on: bool, name: char| if on { name } else { '-' };
