@@ -1,7 +1,7 @@
 //! Fuzzing without libFuzzer (stable toolchain): sample `i` of a run seeded with `s` is the batch
 //! [`sample_batch`] generates, so any finding can be regenerated from its seed and index.
 //! Samples run in parallel on a rayon pool until the time or sample budget is spent; each new
-//! divergence fingerprint is written once, as a YAML batch, to the findings directory.
+//! cause of divergence is written once, as a YAML batch, to the findings directory.
 
 use std::{
     collections::HashSet,
@@ -46,7 +46,7 @@ pub struct Finding {
 pub struct FuzzSummary {
     pub executions: u64,
     pub elapsed: Duration,
-    /// Samples on which the engines disagreed (known fingerprints included).
+    /// Samples on which the engines disagreed (known causes included).
     pub divergent_samples: u64,
     pub findings: Vec<Finding>,
 }

@@ -37,7 +37,7 @@ enum Command {
     /// ways, with the steps of both around it.
     Explain(explain::ExplainArgs),
     /// Generate batches from a seed and run them on both engines until the budget is spent;
-    /// write each new divergence (by fingerprint) as a YAML batch to the findings directory.
+    /// write each divergence with a new cause as a YAML batch to the findings directory.
     ///
     /// Exits 0 when nothing new was found, 1 when there are findings, 2 on bad input.
     Fuzz(fuzz::FuzzArgs),
@@ -47,12 +47,12 @@ enum Command {
     /// Exits 0 when every variant was both emitted and executed, 1 otherwise.
     Coverage(fuzz::CoverageArgs),
     /// Minimize a diverging batch (a YAML batch file, or a libFuzzer `diff_batch` input such as
-    /// a crash file) to the smallest batch with the same divergence fingerprint.
+    /// a crash file) to the smallest batch whose divergence has the same cause.
     ///
     /// Exits 0 when the minimized batch was written, 2 on bad input or when the input does not
     /// diverge.
     Minimize(minimize::MinimizeArgs),
-    /// A long, resumable campaign: grows a corpus, deduplicates findings by fingerprint,
+    /// A long, resumable campaign: grows a corpus, deduplicates findings by cause,
     /// minimizes new ones, and writes report.json, report.md and report.html next to them.
     /// Run it again with the same directories to resume after an interruption (kill -9
     /// included).

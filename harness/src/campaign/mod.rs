@@ -274,7 +274,7 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> Samp
 const MAX_COUNT_BUCKET: u32 = 10;
 
 /// What makes an input worth keeping: opcodes executed (by order of magnitude of their count),
-/// kinds of transaction and block-tip results, panics, and divergence fingerprints.
+/// kinds of transaction and block-tip results, panics, and divergence keys (causes).
 fn features(opcodes: &[(Opcode, u64)], outcome: &Outcome, key: Option<&str>) -> BTreeSet<String> {
     let mut features = BTreeSet::new();
     for (opcode, count) in opcodes {

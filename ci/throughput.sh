@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Throughput on this machine, measured the only way a shared 2-core machine allows: runs of each
+# configuration alternated, several rounds, medians reported (a single run can be 20 % off).
+#
+#   outcome     fuzz --seed 1 --samples 1200, the default oracle (every divergence named)
+#   steps       the same samples with --oracle steps
+#   fuzz64      fuzz --seed 1 --samples 64: the first epoch's inputs of the campaign below
+#   campaign64  campaign --seed 1 --samples 64: one epoch, all of its inputs fresh, so the same
+#               batches as fuzz64 (mutated corpus inputs come after the first epoch)
+#
+#   ci/throughput.sh [ROUNDS]     (default 5; release build; JOBS=2 by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=${1:-5}
+jobs=${JOBS:-2}
+cargo build -q --release -p eravm-diff
+bin=target/release/eravm-diff
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Prints the executions per second of one run of "$@" (exit 1, new findings, is fine).
+rate() {
+  local out status=0
+  rm -rf "$work/run"
+  out=$("$bin" "$@" 2>&1) || status=$?
+  [ "$status" -le 1 ] || { echo "$out" >&2; exit 2; }
+  echo "$out" | sed -n -e 's/.*: \([0-9.]*\) executions\/s.*/\1/p' \
+    -e 's/.* executions in .* (\([0-9.]*\)\/s).*/\1/p'
+}
+
+declare -A runs
+for round in $(seq "$rounds"); do
+  runs[outcome]+="$(rate fuzz --seed 1 --samples 1200 --jobs "$jobs" --findings "$work/run") "
+  runs[steps]+="$(rate fuzz --seed 1 --samples 1200 --jobs "$jobs" --oracle steps --findings "$work/run") "
+  runs[fuzz64]+="$(rate fuzz --seed 1 --samples 64 --jobs "$jobs" --findings "$work/run") "
+  runs[campaign64]+="$(rate campaign --seed 1 --samples 64 --jobs "$jobs" \
+    --corpus "$work/run/corpus" --findings "$work/run/findings") "
+  echo "round $round of $rounds done" >&2
+done
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+printf '%-11s %8s   %s\n' configuration median "runs (exec/s)"
+for name in outcome steps fuzz64 campaign64; do
+  printf '%-11s %8s   %s\n' "$name" "$(echo "${runs[$name]}" | median)" "${runs[$name]}"
+done
