@@ -20,6 +20,7 @@ pub mod minimize;
 pub mod outcome;
 pub mod panic_guard;
 pub mod pipeline;
+pub mod pubdata;
 pub mod report;
 pub mod samples;
 pub mod spec;

@@ -120,6 +120,14 @@ impl WorldStorage {
             .factory_dep(hash)
             .or_else(|| self.base.factory_dep(hash))
     }
+
+    /// Every slot of the pre-state by hashed key, the overlay's after the base's (so the last
+    /// one seen for a key is the one the VMs read).
+    pub fn slots(&self) -> impl Iterator<Item = (H256, Slot)> + '_ {
+        [&self.base, &self.overlay]
+            .into_iter()
+            .flat_map(|layer| layer.slots.iter().map(|(key, slot)| (*key, *slot)))
+    }
 }
 
 impl ReadStorage for WorldStorage {

@@ -1,0 +1,352 @@
+//! The data-availability oracle, applied to one engine's outcome on its own: what the batch
+//! published must be what the VM reported, and must rebuild the state from the pre-state alone.
+//!
+//! Checked, in order (the first violation is reported, naming the element):
+//! 1. the pubdata decodes;
+//! 2. its user logs are the VM's user L2→L1 logs;
+//! 3. its messages are the payloads of the L1 messenger's `L1MessageSent` events;
+//! 4. every published bytecode is a factory dep of a transaction in the batch;
+//! 5. the VM's own state-diff records agree with the world: derived key of (address, key),
+//!    enumeration index (none for a slot never written) and previous value;
+//! 6. the compressed writes are those records, in order: initial writes by derived key,
+//!    repeated writes by enumeration index, each value the record's final value when applied
+//!    to its initial value;
+//! 7. rebuilt from the pre-state and the pubdata alone (derived keys, enumeration indices and
+//!    compressed values), the written slots are exactly the slots the batch changed, with their
+//!    final values (the L1 messenger's own slots are not published).
+
+use std::collections::{BTreeMap, HashMap};
+
+use zksync_system_constants::L1_MESSENGER_ADDRESS;
+use zksync_types::{web3::keccak256, AccountTreeId, StorageKey, H256, U256};
+
+use super::{CompressedValue, Pubdata};
+use crate::{
+    batch::Batch,
+    outcome::{Outcome, StateDiff, Word},
+    world::World,
+};
+
+/// What a correct batch's pubdata was checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Slots the pubdata rebuilt.
+    pub slots: usize,
+    /// Bytes of pubdata.
+    pub bytes: usize,
+}
+
+/// The first thing the pubdata gets wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The element, e.g. `state_diffs.repeated[3].value`.
+    pub element: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.element, self.problem)
+    }
+}
+
+fn violation(element: impl Into<String>, problem: impl Into<String>) -> Violation {
+    Violation {
+        element: element.into(),
+        problem: problem.into(),
+    }
+}
+
+/// Checks the pubdata in `outcome` (a run of `batch` in `world`); `Ok(None)` when the batch was
+/// not sealed (a panic) and so published nothing.
+pub fn check(
+    outcome: &Outcome,
+    world: &World,
+    batch: &Batch,
+) -> Result<Option<Rebuilt>, Violation> {
+    let Some(sealed) = &outcome.batch else {
+        return Ok(None);
+    };
+    let Some(bytes) = &sealed.pubdata_input else {
+        return Ok(None);
+    };
+    let pubdata = Pubdata::decode(&bytes.0).map_err(|err| {
+        violation(
+            err.element,
+            format!("at byte {}: {}", err.offset, err.problem),
+        )
+    })?;
+    let state = &sealed.final_state;
+
+    // 2. User logs.
+    check_list(
+        "user_logs",
+        &pubdata.user_logs,
+        &state.user_l2_to_l1_logs,
+        |ours, vm| {
+            ours.shard_id == vm.shard_id
+                && ours.is_service == vm.is_service
+                && ours.tx_number_in_block == vm.tx_number_in_block
+                && ours.sender == vm.sender
+                && ours.key == vm.key
+                && ours.value == vm.value
+        },
+    )?;
+
+    // 3. Messages.
+    let topic = Word(keccak256(b"L1MessageSent(address,bytes32,bytes)"));
+    let sent: Vec<Option<&[u8]>> = state
+        .events
+        .iter()
+        .filter(|event| {
+            event.address == L1_MESSENGER_ADDRESS && event.topics.first() == Some(&topic)
+        })
+        .map(|event| abi_bytes(&event.data.0))
+        .collect();
+    check_list("messages", &pubdata.messages, &sent, |ours, vm| {
+        *vm == Some(&ours.0[..])
+    })?;
+
+    // 4. Bytecodes.
+    for (index, bytecode) in pubdata.bytecodes.iter().enumerate() {
+        let shipped = batch
+            .blocks
+            .iter()
+            .flat_map(|block| &block.transactions)
+            .any(|tx| tx.execute.factory_deps.contains(&bytecode.0));
+        if !shipped {
+            return Err(violation(
+                format!("bytecodes[{index}]"),
+                format!(
+                    "{} bytes that no transaction of the batch ships",
+                    bytecode.0.len()
+                ),
+            ));
+        }
+    }
+
+    // 5. The VM's records against the world.
+    let records = sealed.state_diffs.as_deref().unwrap_or_default();
+    for (index, record) in records.iter().enumerate() {
+        let element = || {
+            format!(
+                "vm state_diffs[{index}] ({:?} {})",
+                record.address, record.key
+            )
+        };
+        let key = StorageKey::new(AccountTreeId::new(record.address), H256(record.key.0));
+        if record.derived_key.0 != key.hashed_key().0 {
+            return Err(violation(
+                element(),
+                "derived key is not the hash of address and key",
+            ));
+        }
+        let slot = world.storage.slot(&key);
+        let index_before = slot.and_then(|slot| slot.enumeration_index).unwrap_or(0);
+        if record.enumeration_index != index_before {
+            return Err(violation(
+                element(),
+                format!(
+                    "enumeration index {}, the world's is {index_before}",
+                    record.enumeration_index
+                ),
+            ));
+        }
+        let value_before = Word(slot.map_or([0; 32], |slot| slot.value.0));
+        if record.initial_value != value_before {
+            return Err(violation(
+                element(),
+                format!(
+                    "initial value {}, the world's is {value_before}",
+                    record.initial_value
+                ),
+            ));
+        }
+    }
+
+    // 6. The compressed writes against the records.
+    let (initial, repeated): (Vec<&StateDiff>, Vec<&StateDiff>) = records
+        .iter()
+        .partition(|record| record.enumeration_index == 0);
+    let diffs = &pubdata.state_diffs;
+    check_count("state_diffs.initial", diffs.initial.len(), initial.len())?;
+    check_count("state_diffs.repeated", diffs.repeated.len(), repeated.len())?;
+    for (index, (write, record)) in diffs.initial.iter().zip(&initial).enumerate() {
+        let element = format!("state_diffs.initial[{index}]");
+        if write.derived_key != record.derived_key {
+            return Err(violation(
+                format!("{element}.derived_key"),
+                format!("{}, the VM wrote {}", write.derived_key, record.derived_key),
+            ));
+        }
+        check_value(
+            &element,
+            &write.value,
+            record.initial_value,
+            record.final_value,
+        )?;
+    }
+    for (index, (write, record)) in diffs.repeated.iter().zip(&repeated).enumerate() {
+        let element = format!("state_diffs.repeated[{index}]");
+        if write.enumeration_index != record.enumeration_index {
+            return Err(violation(
+                format!("{element}.enumeration_index"),
+                format!(
+                    "{}, the VM wrote slot {}",
+                    write.enumeration_index, record.enumeration_index
+                ),
+            ));
+        }
+        check_value(
+            &element,
+            &write.value,
+            record.initial_value,
+            record.final_value,
+        )?;
+    }
+
+    // 7. The state, rebuilt from the pre-state and the pubdata alone.
+    let rebuilt = rebuild(world, &pubdata)?;
+    let mut changed = BTreeMap::new();
+    for slot in &state.storage_writes {
+        if slot.address == L1_MESSENGER_ADDRESS {
+            continue;
+        }
+        let key = StorageKey::new(AccountTreeId::new(slot.address), H256(slot.key.0));
+        if world.storage.value(&key).0 != slot.value.0 {
+            changed.insert(Word(key.hashed_key().0), (slot, slot.value));
+        }
+    }
+    for (derived_key, value) in &rebuilt {
+        match changed.get(derived_key) {
+            Some((_, expected)) if expected == value => {}
+            Some((slot, expected)) => {
+                return Err(violation(
+                    format!("rebuilt slot {:?} {}", slot.address, slot.key),
+                    format!("{value}, the VM's final value is {expected}"),
+                ))
+            }
+            None => {
+                return Err(violation(
+                    format!("rebuilt slot {derived_key}"),
+                    format!("written with {value}, but the batch did not change it"),
+                ))
+            }
+        }
+    }
+    if let Some((_, (slot, value))) = changed.iter().find(|(key, _)| !rebuilt.contains_key(key)) {
+        return Err(violation(
+            format!("rebuilt slot {:?} {}", slot.address, slot.key),
+            format!("missing: the batch changed it to {value}"),
+        ));
+    }
+    Ok(Some(Rebuilt {
+        slots: rebuilt.len(),
+        bytes: bytes.0.len(),
+    }))
+}
+
+/// The slots the pubdata writes, by derived key, with their new values: initial writes from
+/// their derived keys, repeated writes from the slot the world numbers with their index, each
+/// compressed value applied to the slot's value in the pre-state.
+fn rebuild(world: &World, pubdata: &Pubdata) -> Result<BTreeMap<Word, Word>, Violation> {
+    let mut values: HashMap<H256, (U256, Option<u64>)> = HashMap::new();
+    let mut by_index: HashMap<u64, H256> = HashMap::new();
+    for (key, slot) in world.storage.slots() {
+        let value = U256::from_big_endian(&slot.value.0);
+        values.insert(key, (value, slot.enumeration_index));
+        if let Some(index) = slot.enumeration_index {
+            by_index.insert(index, key);
+        }
+    }
+    let mut rebuilt = BTreeMap::new();
+    let diffs = &pubdata.state_diffs;
+    for (index, write) in diffs.initial.iter().enumerate() {
+        let key = H256(write.derived_key.0);
+        let (before, enumeration_index) = values.get(&key).copied().unwrap_or_default();
+        if let Some(enumeration_index) = enumeration_index {
+            return Err(violation(
+                format!("state_diffs.initial[{index}].derived_key"),
+                format!("the slot was written before (enumeration index {enumeration_index})"),
+            ));
+        }
+        rebuilt.insert(write.derived_key, Word::from(write.value.apply(before)));
+    }
+    for (index, write) in diffs.repeated.iter().enumerate() {
+        let Some(&key) = by_index.get(&write.enumeration_index) else {
+            return Err(violation(
+                format!("state_diffs.repeated[{index}].enumeration_index"),
+                format!("{}: no slot of the world has it", write.enumeration_index),
+            ));
+        };
+        let (before, _) = values[&key];
+        rebuilt.insert(Word(key.0), Word::from(write.value.apply(before)));
+    }
+    Ok(rebuilt)
+}
+
+fn check_count(element: &str, published: usize, written: usize) -> Result<(), Violation> {
+    if published == written {
+        return Ok(());
+    }
+    Err(violation(
+        format!("{element}[{}]", published.min(written)),
+        if published < written {
+            format!("missing: {published} published, the VM wrote {written}")
+        } else {
+            format!("extra: {published} published, the VM wrote {written}")
+        },
+    ))
+}
+
+fn check_list<A, B>(
+    name: &str,
+    published: &[A],
+    reported: &[B],
+    same: impl Fn(&A, &B) -> bool,
+) -> Result<(), Violation> {
+    check_count(name, published.len(), reported.len())?;
+    match published
+        .iter()
+        .zip(reported)
+        .position(|(a, b)| !same(a, b))
+    {
+        Some(index) => Err(violation(
+            format!("{name}[{index}]"),
+            "differs from what the VM reported",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn check_value(
+    element: &str,
+    value: &CompressedValue,
+    initial: Word,
+    expected: Word,
+) -> Result<(), Violation> {
+    let applied = Word::from(value.apply(U256::from_big_endian(&initial.0)));
+    if applied == expected {
+        return Ok(());
+    }
+    Err(violation(
+        format!("{element}.value"),
+        format!(
+            "{:?} {} on {initial} gives {applied}, the VM's final value is {expected}",
+            value.operation, value.operand
+        ),
+    ))
+}
+
+/// The `bytes` argument of ABI-encoded event data (offset, length, bytes); `None` if malformed.
+fn abi_bytes(data: &[u8]) -> Option<&[u8]> {
+    let word = |at: usize| -> Option<usize> {
+        let bytes = data.get(at..at.checked_add(32)?)?;
+        let value = U256::from_big_endian(bytes);
+        (value <= U256::from(usize::MAX as u64)).then(|| value.as_usize())
+    };
+    let offset = word(0)?;
+    let len = word(offset)?;
+    let start = offset.checked_add(32)?;
+    data.get(start..start.checked_add(len)?)
+}
