@@ -17,6 +17,7 @@ use eravm_diff::{
     engine::{Engine, StepFault, StepFaultyVmFast, VmFast, VmLatest},
     generate::GeneratorConfig,
     pipeline::{Differential, RunOptions},
+    pubdata::{oracle, Pubdata},
     samples::sample_batch,
     spec::{batch_files_in, load_batch_file},
     world::{embedded_dump_path, load_dump, World, EMBEDDED_DUMP},
@@ -82,8 +83,45 @@ fn main() {
         "\noverhead = (prepare + compare) / (vm_latest + vm_fast); compare includes encoding both\n\
          outcomes; converting VM results into outcomes happens inside the VM columns."
     );
+    pubdata(&files, &world, iterations);
     localization(&world, &files, iterations.div_ceil(4));
     step_faults(&world, 300);
+}
+
+/// What reading the pubdata back costs per batch: decoding it, and the whole DA oracle
+/// (decoding included), over every vector's vm_fast outcome.
+fn pubdata(files: &[PathBuf], world: &World, iterations: u32) {
+    let (mut decode, mut check, mut bytes, mut batches) = (Duration::ZERO, Duration::ZERO, 0, 0);
+    for path in files {
+        let prepared = load_batch_file(path).unwrap().prepare(world).unwrap();
+        let outcome = VmFast.run(&prepared.world, &prepared.batch);
+        let Some(published) = outcome
+            .batch
+            .as_ref()
+            .and_then(|b| b.pubdata_input.as_ref())
+        else {
+            continue;
+        };
+        for _ in 0..iterations {
+            let start = Instant::now();
+            std::hint::black_box(Pubdata::decode(&published.0).unwrap());
+            decode += start.elapsed();
+            let start = Instant::now();
+            std::hint::black_box(
+                oracle::check(&outcome, &prepared.world, &prepared.batch).unwrap(),
+            );
+            check += start.elapsed();
+        }
+        bytes += published.0.len();
+        batches += 1;
+    }
+    let runs = f64::from(iterations) * f64::from(batches);
+    println!(
+        "\npubdata of {batches} vectors (mean {} bytes): decode {:.1} us, DA oracle {:.1} us per batch",
+        bytes / batches as usize,
+        decode.as_secs_f64() * 1e6 / runs,
+        check.as_secs_f64() * 1e6 / runs,
+    );
 }
 
 /// The cost of naming each divergent vector's cause: a run of the pipeline (untraced engines,

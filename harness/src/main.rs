@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{campaign, explain, fuzz, minimize, run};
+use commands::{campaign, explain, fuzz, minimize, pubdata, run};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +33,12 @@ enum Command {
     Replay(run::ReplayArgs),
     /// Print one engine's canonical outcome for a batch file, as YAML.
     Outcome(run::OutcomeArgs),
+    /// Decode the pubdata one engine publishes for a batch file or VM dump (YAML, or JSON),
+    /// and check it with the data-availability oracle: it must match what the VM reported and
+    /// rebuild the state from the pre-state alone.
+    ///
+    /// Exits 0 when the oracle finds nothing wrong, 1 on a violation, 2 on bad input.
+    Pubdata(pubdata::PubdataArgs),
     /// Name the cause of a batch's divergence: the first instruction where the engines part
     /// ways, with the steps of both around it.
     Explain(explain::ExplainArgs),
@@ -68,6 +74,7 @@ fn main() -> ExitCode {
         Command::Run(args) => args.execute(),
         Command::Replay(args) => args.execute(),
         Command::Outcome(args) => args.execute(),
+        Command::Pubdata(args) => args.execute(),
         Command::Explain(args) => args.execute(),
         Command::Fuzz(args) => args.execute(),
         Command::Coverage(args) => args.execute(),

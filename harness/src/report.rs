@@ -5,11 +5,14 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::{
+    batch::Batch,
     divergence::{Difference, Divergence},
     outcome::{ExecResult, Outcome, VmPanic},
     pipeline::{Comparison, EngineRun},
+    pubdata::oracle,
     spec::Expectation,
     steps::cause::Cause,
+    world::World,
 };
 
 /// Longest value shown in text reports; JSON reports carry values in full.
@@ -39,6 +42,10 @@ pub struct Report {
     /// Whether the outcomes agree but the steps do not (steps oracle): not as expected for a
     /// batch expected equal.
     pub steps_differ: bool,
+    /// What the data-availability oracle says of each engine's pubdata, when it was asked
+    /// ([`Report::check_pubdata`]); a violation makes the report not as expected.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub da_oracle: Vec<String>,
 }
 
 /// Whether the outcomes are equal (`equal` or `divergence` in JSON).
@@ -112,10 +119,29 @@ impl Report {
             cause: explanation.map(|explanation| explanation.cause.clone()),
             tolerated,
             steps_differ,
+            da_oracle: vec![],
         }
     }
 
     /// The report for people: verdict, where the outcomes part ways, each differing field.
+    /// Applies the data-availability oracle to both engines' outcomes of `batch` in `world`.
+    pub fn check_pubdata(&mut self, world: &World, batch: &Batch, comparison: &Comparison) {
+        for run in [&comparison.reference, &comparison.candidate] {
+            let verdict = match oracle::check(&run.outcome, world, batch) {
+                Ok(Some(rebuilt)) => format!(
+                    "rebuilt {} slots from {} bytes, ok",
+                    rebuilt.slots, rebuilt.bytes
+                ),
+                Ok(None) => "nothing published".to_owned(),
+                Err(violation) => {
+                    self.as_expected = false;
+                    format!("VIOLATION {violation}")
+                }
+            };
+            self.da_oracle.push(format!("{}: {verdict}", run.engine));
+        }
+    }
+
     pub fn to_text(&self) -> String {
         let mut text = String::new();
         let status = match (self.verdict, self.as_expected, self.tolerated) {
@@ -144,6 +170,9 @@ impl Report {
             if let Some(panic) = &summary.panic {
                 let _ = writeln!(text, "    panicked in {:?}: {}", panic.stage, panic.message);
             }
+        }
+        if !self.da_oracle.is_empty() {
+            let _ = writeln!(text, "  DA oracle:    {}", self.da_oracle.join("; "));
         }
         if let Some(ExpectationSummary::Divergence { key, why }) = &self.expected {
             let _ = writeln!(text, "  expected:     {key}: {why}");

@@ -12,6 +12,7 @@ use crate::{
     findings::{Disagreement, KnownDivergences},
     generate::{batch, mutate_dump, GeneratorConfig},
     pipeline::{Differential, RunOptions},
+    pubdata::Pubdata,
     report::Report,
     spec::parse_batch_file,
     world::{default_world, embedded_dump_path, load_dump, parse_dump, Dump, World},
@@ -95,6 +96,18 @@ pub fn load_inputs(data: &[u8]) {
     let _ = assemble(text);
     if let Ok(file) = parse_batch_file("fuzz input", text) {
         let _ = file.prepare(&harness().differential.world);
+    }
+}
+
+/// `decode_pubdata`: any bytes decode to an error or to pubdata that encodes back to exactly
+/// those bytes (the encoding has one form).
+pub fn decode_pubdata(data: &[u8]) {
+    if let Ok(pubdata) = Pubdata::decode(data) {
+        assert_eq!(
+            pubdata.encode(),
+            data,
+            "decoded pubdata encodes back to its bytes"
+        );
     }
 }
 

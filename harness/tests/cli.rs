@@ -202,3 +202,24 @@ fn explain_rejects_bad_input() {
     assert_eq!(run.status, 2, "{}", run.stderr);
     assert!(run.stderr.contains(&missing), "{}", run.stderr);
 }
+
+/// `pubdata` decodes a vector's pubdata (JSON for tools) with the DA oracle's verdict, and
+/// rejects bad input with status 2.
+#[test]
+fn pubdata_decodes_and_rejects_bad_input() {
+    let vector = format!("{VECTORS}/events_logs_messages.yaml");
+    let run = eravm_diff(&["pubdata", &vector, "--engine", "vm_latest", "--json"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let decoded: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(decoded["da_oracle"], "ok: rebuilt 13 slots");
+    assert_eq!(decoded["pubdata"]["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(decoded["pubdata"]["state_diffs"]["version"], 1);
+
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "broken.yaml", "blocks: [");
+    assert_bad_input(&eravm_diff(&["pubdata", &path]), &path, "not a valid batch");
+    let dump = write(&dir, "broken.json", "{");
+    let run = eravm_diff(&["pubdata", &dump]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(&dump), "{}", run.stderr);
+}

@@ -4,6 +4,7 @@ pub mod campaign;
 pub mod explain;
 pub mod fuzz;
 pub mod minimize;
+pub mod pubdata;
 pub mod run;
 
 use std::{

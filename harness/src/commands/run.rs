@@ -53,12 +53,14 @@ impl RunArgs {
             .map(|(path, expect, prepared)| {
                 let comparison =
                     differential.run(&prepared.world, &prepared.batch, &RunOptions::CONCURRENT);
-                Report::new(
+                let mut report = Report::new(
                     path.display().to_string(),
                     origin.clone(),
                     &comparison,
                     Some(expect.as_ref().unwrap_or(&Expectation::Equal)),
-                )
+                );
+                report.check_pubdata(&prepared.world, &prepared.batch, &comparison);
+                report
             })
             .collect();
         print_reports(&reports, self.json);
@@ -93,7 +95,9 @@ impl ReplayArgs {
                     .differential(dump.world, KnownDivergences::default());
                 let comparison =
                     differential.run(&differential.world, &dump.batch, &RunOptions::CONCURRENT);
-                Report::new(path.display().to_string(), origin, &comparison, None)
+                let mut report = Report::new(path.display().to_string(), origin, &comparison, None);
+                report.check_pubdata(&differential.world, &dump.batch, &comparison);
+                report
             })
             .collect();
         print_reports(&reports, self.json);

@@ -134,10 +134,18 @@ impl Pubdata {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut reader = Reader { bytes, offset: 0 };
         let user_logs = reader.list("user_logs", |reader, element| {
+            let start = reader.offset;
             let log = reader.take(USER_LOG_LEN, element)?;
+            if log[1] > 1 {
+                reader.offset = start + 1;
+                return Err(reader.error(
+                    &format!("{element}.is_service"),
+                    format!("{}, expected 0 or 1", log[1]),
+                ));
+            }
             Ok(UserLog {
                 shard_id: log[0],
-                is_service: log[1] != 0,
+                is_service: log[1] == 1,
                 tx_number_in_block: u16::from_be_bytes([log[2], log[3]]),
                 sender: Address::from_slice(&log[4..24]),
                 key: word(&log[24..56]),
@@ -429,9 +437,27 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Any bytes: an error, or pubdata that encodes back to them (one form per pubdata).
         #[test]
         fn never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
-            let _ = Pubdata::decode(&bytes);
+            if let Ok(pubdata) = Pubdata::decode(&bytes) {
+                proptest::prop_assert_eq!(pubdata.encode(), bytes);
+            }
+        }
+
+        /// The sample with bytes changed: the same.
+        #[test]
+        fn mutated_pubdata_decodes_or_fails_cleanly(
+            changes in proptest::collection::vec((0..200usize, proptest::prelude::any::<u8>()), 1..4)
+        ) {
+            let mut bytes = sample();
+            for (at, byte) in changes {
+                let at = at % bytes.len();
+                bytes[at] = byte;
+            }
+            if let Ok(pubdata) = Pubdata::decode(&bytes) {
+                proptest::prop_assert_eq!(pubdata.encode(), bytes);
+            }
         }
     }
 }

@@ -15,16 +15,16 @@
 //!    compressed values), the written slots are exactly the slots the batch changed, with their
 //!    final values (the L1 messenger's own slots are not published).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use zksync_system_constants::L1_MESSENGER_ADDRESS;
-use zksync_types::{web3::keccak256, AccountTreeId, StorageKey, H256, U256};
+use zksync_types::{h256_to_u256, web3::keccak256, AccountTreeId, StorageKey, H256, U256};
 
 use super::{CompressedValue, Pubdata};
 use crate::{
     batch::Batch,
     outcome::{Outcome, StateDiff, Word},
-    world::World,
+    world::{Slot, World},
 };
 
 /// What a correct batch's pubdata was checked for.
@@ -250,36 +250,31 @@ pub fn check(
 /// their derived keys, repeated writes from the slot the world numbers with their index, each
 /// compressed value applied to the slot's value in the pre-state.
 fn rebuild(world: &World, pubdata: &Pubdata) -> Result<BTreeMap<Word, Word>, Violation> {
-    let mut values: HashMap<H256, (U256, Option<u64>)> = HashMap::new();
-    let mut by_index: HashMap<u64, H256> = HashMap::new();
-    for (key, slot) in world.storage.slots() {
-        let value = U256::from_big_endian(&slot.value.0);
-        values.insert(key, (value, slot.enumeration_index));
-        if let Some(index) = slot.enumeration_index {
-            by_index.insert(index, key);
-        }
-    }
+    let storage = &world.storage;
+    let value = |slot: Option<Slot>| slot.map_or_else(U256::zero, |slot| h256_to_u256(slot.value));
     let mut rebuilt = BTreeMap::new();
     let diffs = &pubdata.state_diffs;
     for (index, write) in diffs.initial.iter().enumerate() {
-        let key = H256(write.derived_key.0);
-        let (before, enumeration_index) = values.get(&key).copied().unwrap_or_default();
-        if let Some(enumeration_index) = enumeration_index {
+        let slot = storage.slot_by_hashed_key(&H256(write.derived_key.0));
+        if let Some(enumeration_index) = slot.and_then(|slot| slot.enumeration_index) {
             return Err(violation(
                 format!("state_diffs.initial[{index}].derived_key"),
                 format!("the slot was written before (enumeration index {enumeration_index})"),
             ));
         }
-        rebuilt.insert(write.derived_key, Word::from(write.value.apply(before)));
+        rebuilt.insert(
+            write.derived_key,
+            Word::from(write.value.apply(value(slot))),
+        );
     }
     for (index, write) in diffs.repeated.iter().enumerate() {
-        let Some(&key) = by_index.get(&write.enumeration_index) else {
+        let Some(key) = storage.hashed_key_of_index(write.enumeration_index) else {
             return Err(violation(
                 format!("state_diffs.repeated[{index}].enumeration_index"),
                 format!("{}: no slot of the world has it", write.enumeration_index),
             ));
         };
-        let (before, _) = values[&key];
+        let before = value(storage.slot_by_hashed_key(&key));
         rebuilt.insert(Word(key.0), Word::from(write.value.apply(before)));
     }
     Ok(rebuilt)

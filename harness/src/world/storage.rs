@@ -17,6 +17,8 @@ pub struct Slot {
 #[derive(Default, Clone)]
 pub struct StorageLayer {
     slots: HashMap<H256, Slot>,
+    /// Hashed keys by enumeration index.
+    indexed: HashMap<u64, H256>,
     factory_deps: HashMap<H256, Arc<[u8]>>,
     max_enumeration_index: u64,
 }
@@ -35,6 +37,7 @@ impl StorageLayer {
     pub fn insert_hashed(&mut self, hashed_key: H256, slot: Slot) {
         if let Some(index) = slot.enumeration_index {
             self.max_enumeration_index = self.max_enumeration_index.max(index);
+            self.indexed.insert(index, hashed_key);
         }
         self.slots.insert(hashed_key, slot);
     }
@@ -103,12 +106,7 @@ impl WorldStorage {
 
     /// The slot as the VMs see it before the batch runs.
     pub fn slot(&self, key: &StorageKey) -> Option<Slot> {
-        let hashed = key.hashed_key();
-        self.overlay
-            .slots
-            .get(&hashed)
-            .or_else(|| self.base.slots.get(&hashed))
-            .copied()
+        self.slot_by_hashed_key(&key.hashed_key())
     }
 
     pub fn value(&self, key: &StorageKey) -> H256 {
@@ -121,12 +119,22 @@ impl WorldStorage {
             .or_else(|| self.base.factory_dep(hash))
     }
 
-    /// Every slot of the pre-state by hashed key, the overlay's after the base's (so the last
-    /// one seen for a key is the one the VMs read).
-    pub fn slots(&self) -> impl Iterator<Item = (H256, Slot)> + '_ {
-        [&self.base, &self.overlay]
-            .into_iter()
-            .flat_map(|layer| layer.slots.iter().map(|(key, slot)| (*key, *slot)))
+    /// The slot with hashed key `hashed_key`, as [`WorldStorage::slot`].
+    pub fn slot_by_hashed_key(&self, hashed_key: &H256) -> Option<Slot> {
+        self.overlay
+            .slots
+            .get(hashed_key)
+            .or_else(|| self.base.slots.get(hashed_key))
+            .copied()
+    }
+
+    /// The hashed key of the slot with enumeration index `index`, if any slot has it.
+    pub fn hashed_key_of_index(&self, index: u64) -> Option<H256> {
+        self.overlay
+            .indexed
+            .get(&index)
+            .or_else(|| self.base.indexed.get(&index))
+            .copied()
     }
 }
 
