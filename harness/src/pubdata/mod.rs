@@ -23,26 +23,19 @@ use std::fmt;
 use serde::Serialize;
 use zksync_types::{Address, U256};
 
-use crate::{bytes::HexBytes, outcome::Word};
+use crate::{
+    bytes::HexBytes,
+    outcome::{L2ToL1Log, Word},
+};
 
 /// A batch's pubdata, decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pubdata {
-    pub user_logs: Vec<UserLog>,
+    /// User L2→L1 logs, as the outcome holds them.
+    pub user_logs: Vec<L2ToL1Log>,
     pub messages: Vec<HexBytes>,
     pub bytecodes: Vec<HexBytes>,
     pub state_diffs: StateDiffs,
-}
-
-/// A user L2→L1 log, as packed in pubdata.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct UserLog {
-    pub shard_id: u8,
-    pub is_service: bool,
-    pub tx_number_in_block: u16,
-    pub sender: Address,
-    pub key: Word,
-    pub value: Word,
 }
 
 /// The compressed state diffs.
@@ -143,7 +136,7 @@ impl Pubdata {
                     format!("{}, expected 0 or 1", log[1]),
                 ));
             }
-            Ok(UserLog {
+            Ok(L2ToL1Log {
                 shard_id: log[0],
                 is_service: log[1] == 1,
                 tx_number_in_block: u16::from_be_bytes([log[2], log[3]]),

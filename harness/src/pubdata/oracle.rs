@@ -83,14 +83,7 @@ pub fn check(
         "user_logs",
         &pubdata.user_logs,
         &state.user_l2_to_l1_logs,
-        |ours, vm| {
-            ours.shard_id == vm.shard_id
-                && ours.is_service == vm.is_service
-                && ours.tx_number_in_block == vm.tx_number_in_block
-                && ours.sender == vm.sender
-                && ours.key == vm.key
-                && ours.value == vm.value
-        },
+        |ours, vm| ours == vm,
     )?;
 
     // 3. Messages.
@@ -143,24 +136,17 @@ pub fn check(
         }
         let slot = world.storage.slot(&key);
         let index_before = slot.and_then(|slot| slot.enumeration_index).unwrap_or(0);
-        if record.enumeration_index != index_before {
-            return Err(violation(
-                element(),
-                format!(
-                    "enumeration index {}, the world's is {index_before}",
-                    record.enumeration_index
-                ),
-            ));
-        }
         let value_before = Word(slot.map_or([0; 32], |slot| slot.value.0));
+        let differs = |field: &str, vm: String, before: String| {
+            violation(element(), format!("{field} {vm}, the world's is {before}"))
+        };
+        if record.enumeration_index != index_before {
+            let vm = record.enumeration_index.to_string();
+            return Err(differs("enumeration index", vm, index_before.to_string()));
+        }
         if record.initial_value != value_before {
-            return Err(violation(
-                element(),
-                format!(
-                    "initial value {}, the world's is {value_before}",
-                    record.initial_value
-                ),
-            ));
+            let vm = record.initial_value.to_string();
+            return Err(differs("initial value", vm, value_before.to_string()));
         }
     }
 
@@ -179,12 +165,7 @@ pub fn check(
                 format!("{}, the VM wrote {}", write.derived_key, record.derived_key),
             ));
         }
-        check_value(
-            &element,
-            &write.value,
-            record.initial_value,
-            record.final_value,
-        )?;
+        check_value(&element, &write.value, record)?;
     }
     for (index, (write, record)) in diffs.repeated.iter().zip(&repeated).enumerate() {
         let element = format!("state_diffs.repeated[{index}]");
@@ -197,12 +178,7 @@ pub fn check(
                 ),
             ));
         }
-        check_value(
-            &element,
-            &write.value,
-            record.initial_value,
-            record.final_value,
-        )?;
+        check_value(&element, &write.value, record)?;
     }
 
     // 7. The state, rebuilt from the pre-state and the pubdata alone.
@@ -314,21 +290,22 @@ fn check_list<A, B>(
     }
 }
 
+/// That `value`, applied to the record's initial value, gives its final value.
 fn check_value(
     element: &str,
     value: &CompressedValue,
-    initial: Word,
-    expected: Word,
+    record: &StateDiff,
 ) -> Result<(), Violation> {
+    let initial = record.initial_value;
     let applied = Word::from(value.apply(U256::from_big_endian(&initial.0)));
-    if applied == expected {
+    if applied == record.final_value {
         return Ok(());
     }
     Err(violation(
         format!("{element}.value"),
         format!(
-            "{:?} {} on {initial} gives {applied}, the VM's final value is {expected}",
-            value.operation, value.operand
+            "{:?} {} on {initial} gives {applied}, the VM's final value is {}",
+            value.operation, value.operand, record.final_value
         ),
     ))
 }
