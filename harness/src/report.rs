@@ -123,7 +123,6 @@ impl Report {
         }
     }
 
-    /// The report for people: verdict, where the outcomes part ways, each differing field.
     /// Applies the data-availability oracle to both engines' outcomes of `batch` in `world`.
     pub fn check_pubdata(&mut self, world: &World, batch: &Batch, comparison: &Comparison) {
         for run in [&comparison.reference, &comparison.candidate] {
@@ -142,6 +141,7 @@ impl Report {
         }
     }
 
+    /// The report for people: verdict, where the outcomes part ways, each differing field.
     pub fn to_text(&self) -> String {
         let mut text = String::new();
         let status = match (self.verdict, self.as_expected, self.tolerated) {

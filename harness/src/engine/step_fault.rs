@@ -114,7 +114,7 @@ impl<const FAULT: usize> vm2::Tracer for StepFaultTracer<FAULT> {
         &mut self,
         state: &mut S,
     ) {
-        if OP::VALUE == Self::FAULT.after() {
+        if !self.fired && OP::VALUE == Self::FAULT.after() {
             self.store = store_offset::<OP, _>(state);
         }
     }

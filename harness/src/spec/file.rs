@@ -229,16 +229,6 @@ pub enum TxSpec {
     L1(L1TxSpec),
 }
 
-impl BatchFile {
-    /// Whether any transaction ships factory deps (bytecodes to publish).
-    pub fn ships_bytecodes(&self) -> bool {
-        self.blocks
-            .iter()
-            .flat_map(|block| &block.transactions)
-            .any(|tx| !tx.factory_deps().is_empty())
-    }
-}
-
 impl TxSpec {
     /// The factory deps, which L1 and L2 transactions share.
     pub fn factory_deps(&self) -> &[FactoryDepSpec] {

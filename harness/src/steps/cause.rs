@@ -110,7 +110,8 @@ pub struct Cause {
     /// instruction agreed.
     pub instruction: String,
     /// `r3`, `r3.pointer_tag`, `r3.page` (a pointer that differs in its page only),
-    /// `stored.value`, `stored.offset`, `stored` (a store on one side only), `flags.eq`, `pubdata`, `ergs`, `heap_bound`, `aux_heap_bound`, `opcode`, `depth`, `contract`, `pc`,
+    /// `stored.value`, `stored.offset`, `stored` (a store on one side only), `flags.eq`,
+    /// `pubdata`, `ergs`, `heap_bound`, `aux_heap_bound`, `opcode`, `depth`, `contract`, `pc`,
     /// `trace end` (with where the engine panicked, if it did); for an outcome-level cause, its
     /// field group.
     pub component: String,
