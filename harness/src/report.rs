@@ -127,10 +127,7 @@ impl Report {
     pub fn check_pubdata(&mut self, world: &World, batch: &Batch, comparison: &Comparison) {
         for run in [&comparison.reference, &comparison.candidate] {
             let verdict = match oracle::check(&run.outcome, world, batch) {
-                Ok(Some(rebuilt)) => format!(
-                    "rebuilt {} slots from {} bytes, ok",
-                    rebuilt.slots, rebuilt.bytes
-                ),
+                Ok(Some(rebuilt)) => rebuilt.to_string(),
                 Ok(None) => "nothing published".to_owned(),
                 Err(violation) => {
                     self.as_expected = false;

@@ -211,7 +211,7 @@ fn pubdata_decodes_and_rejects_bad_input() {
     let run = eravm_diff(&["pubdata", &vector, "--engine", "vm_latest", "--json"]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     let decoded: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(decoded["da_oracle"], "ok: rebuilt 13 slots");
+    assert_eq!(decoded["da_oracle"], "rebuilt 13 slots from 628 bytes, ok");
     assert_eq!(decoded["pubdata"]["messages"].as_array().unwrap().len(), 1);
     assert_eq!(decoded["pubdata"]["state_diffs"]["version"], 1);
 

@@ -7,7 +7,8 @@ use eravm_diff::{
     bytes::HexBytes,
     engine::{Engine, VmFast, VmLatest},
     outcome::Outcome,
-    pubdata::{oracle, Operation, Pubdata},
+    outcome::Word,
+    pubdata::{operator_input::FIRST_SLOT, oracle, Operation, Pubdata},
     spec::{batch_files_in, load_batch_file, Expectation, PreparedBatch},
     world::default_world,
 };
@@ -29,6 +30,7 @@ fn every_vector_rebuilds_from_its_pubdata_on_both_engines() {
             if file.expect == Some(Expectation::Equal) {
                 let rebuilt = checked.expect("an equal vector seals its batch");
                 assert!(rebuilt.slots > 0 && rebuilt.bytes > 0);
+                assert_eq!(rebuilt.operator_input_unchecked, None);
             }
         }
     }
@@ -121,7 +123,8 @@ fn faulty_pubdata_is_caught_with_the_element_named() {
     );
 
     // A corrupted bytecode. The stand-in known-codes storage publishes none, so one that a
-    // transaction ships is published as is (and passes), then corrupted.
+    // transaction ships is published as is (the pubdata passes; the operator input, not
+    // rewritten, no longer carries it), then corrupted.
     let (prepared, outcome, pubdata) = published("factory_deps.yaml");
     let shipped = prepared
         .batch
@@ -135,7 +138,8 @@ fn faulty_pubdata_is_caught_with_the_element_named() {
     published_as_is.bytecodes.push(HexBytes(shipped.clone()));
     let mut as_is = outcome.clone();
     as_is.batch.as_mut().unwrap().pubdata_input = Some(HexBytes(published_as_is.encode()));
-    assert!(oracle::check(&as_is, &prepared.world, &prepared.batch).is_ok());
+    let violation = oracle::check(&as_is, &prepared.world, &prepared.batch).unwrap_err();
+    assert_eq!(violation.element, "operator_input.pubdata");
     let mut faulty = published_as_is;
     faulty.bytecodes[0].0[40] ^= 1;
     assert_eq!(violation_with(&prepared, &outcome, &faulty), "bytecodes[0]");
@@ -157,4 +161,45 @@ fn faulty_pubdata_is_caught_with_the_element_named() {
     bytes.0.truncate(bytes.0.len() - 1);
     let violation = oracle::check(&outcome, &prepared.world, &prepared.batch).unwrap_err();
     assert!(violation.element.starts_with("state_diffs"), "{violation}");
+}
+
+/// The element the oracle names when byte `at` of the operator input (the `validatePubdata`
+/// call in the bootloader memory) is flipped.
+fn operator_input_violation(prepared: &PreparedBatch, outcome: &Outcome, at: usize) -> String {
+    let mut outcome = outcome.clone();
+    let memory = outcome.batch.as_mut().unwrap().bootloader_memory.as_mut();
+    let slot = FIRST_SLOT + 3 + at as u64 / 32;
+    let word = memory.unwrap().entry(slot).or_insert(Word([0; 32]));
+    word.0[at % 32] ^= 1;
+    oracle::check(&outcome, &prepared.world, &prepared.batch)
+        .expect_err("the fault is caught")
+        .element
+}
+
+/// The operator input carries the pubdata, its chained hashes and the VM's state-diff records:
+/// a flipped byte in each is caught and named.
+#[test]
+fn faulty_operator_input_is_caught_with_the_element_named() {
+    let (prepared, outcome, pubdata) = published("events_logs_messages.yaml");
+    let data = 4 + 6 * 32;
+    let records = data + pubdata.encode().len() + 4;
+    let named = |at| operator_input_violation(&prepared, &outcome, at);
+    assert_eq!(named(0), "operator_input.selector");
+    assert_eq!(named(4 + 31), "operator_input.chained_log_hash");
+    assert_eq!(named(4 + 32), "operator_input.logs_root");
+    assert_eq!(named(4 + 64 + 5), "operator_input.chained_message_hash");
+    assert_eq!(named(4 + 96), "operator_input.chained_bytecode_hash");
+    assert_eq!(named(data + 20), "operator_input.pubdata");
+    assert_eq!(
+        named(records + 124),
+        "operator_input.state_diffs[0].final_value"
+    );
+    assert_eq!(
+        named(records + 272 + 84 + 7),
+        "operator_input.state_diffs[1].enumeration_index"
+    );
+    assert_eq!(
+        named(records + 200),
+        "operator_input.state_diffs[0].padding"
+    );
 }

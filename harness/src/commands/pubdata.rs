@@ -33,7 +33,7 @@ struct Decoded {
     batch: String,
     engine: String,
     bytes: usize,
-    /// `ok: rebuilt N slots`, or the first violation.
+    /// `rebuilt N slots from M bytes, ok`, or the first violation.
     da_oracle: String,
     pubdata: Option<Pubdata>,
 }
@@ -57,7 +57,7 @@ impl PubdataArgs {
             .and_then(|sealed| sealed.pubdata_input.as_ref())
             .map(|bytes| bytes.0.as_slice());
         let (da_oracle, ok) = match oracle::check(&outcome, &world, &batch) {
-            Ok(Some(rebuilt)) => (format!("ok: rebuilt {} slots", rebuilt.slots), true),
+            Ok(Some(rebuilt)) => (rebuilt.to_string(), true),
             Ok(None) => (
                 "nothing published (the batch was not sealed)".to_owned(),
                 true,

@@ -16,6 +16,7 @@
 //!   3 transform) — and that many bytes of a big-endian number; "nothing" is the byte 0 and the
 //!   full 32-byte value.
 
+pub mod operator_input;
 pub mod oracle;
 
 use std::fmt;
@@ -125,29 +126,8 @@ const USER_LOG_LEN: usize = 88;
 impl Pubdata {
     /// Decodes settlement-layer pubdata; every byte must belong to an element.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut reader = Reader { bytes, offset: 0 };
-        let user_logs = reader.list("user_logs", |reader, element| {
-            let start = reader.offset;
-            let log = reader.take(USER_LOG_LEN, element)?;
-            if log[1] > 1 {
-                reader.offset = start + 1;
-                return Err(reader.error(
-                    &format!("{element}.is_service"),
-                    format!("{}, expected 0 or 1", log[1]),
-                ));
-            }
-            Ok(L2ToL1Log {
-                shard_id: log[0],
-                is_service: log[1] == 1,
-                tx_number_in_block: u16::from_be_bytes([log[2], log[3]]),
-                sender: Address::from_slice(&log[4..24]),
-                key: word(&log[24..56]),
-                value: word(&log[56..88]),
-            })
-        })?;
-        let messages = reader.list("messages", Reader::length_prefixed)?;
-        let bytecodes = reader.list("bytecodes", Reader::length_prefixed)?;
-        let state_diffs = reader.state_diffs()?;
+        let mut reader = Reader::new(bytes);
+        let pubdata = reader.pubdata()?;
         if reader.offset != bytes.len() {
             return Err(reader.error(
                 "end",
@@ -157,12 +137,7 @@ impl Pubdata {
                 ),
             ));
         }
-        Ok(Self {
-            user_logs,
-            messages,
-            bytecodes,
-            state_diffs,
-        })
+        Ok(pubdata)
     }
 }
 
@@ -175,11 +150,7 @@ impl Pubdata {
         };
         count(&mut bytes, self.user_logs.len());
         for log in &self.user_logs {
-            bytes.extend([log.shard_id, u8::from(log.is_service)]);
-            bytes.extend(log.tx_number_in_block.to_be_bytes());
-            bytes.extend(log.sender.as_bytes());
-            bytes.extend(log.key.0);
-            bytes.extend(log.value.0);
+            bytes.extend(packed_log(log));
         }
         for list in [&self.messages, &self.bytecodes] {
             count(&mut bytes, list.len());
@@ -222,6 +193,18 @@ impl Pubdata {
     }
 }
 
+/// A user log as the pubdata packs it.
+fn packed_log(log: &L2ToL1Log) -> [u8; USER_LOG_LEN] {
+    let mut packed = [0; USER_LOG_LEN];
+    packed[0] = log.shard_id;
+    packed[1] = u8::from(log.is_service);
+    packed[2..4].copy_from_slice(&log.tx_number_in_block.to_be_bytes());
+    packed[4..24].copy_from_slice(log.sender.as_bytes());
+    packed[24..56].copy_from_slice(&log.key.0);
+    packed[56..88].copy_from_slice(&log.value.0);
+    packed
+}
+
 fn word(bytes: &[u8]) -> Word {
     Word(bytes.try_into().expect("32 bytes"))
 }
@@ -233,12 +216,72 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, offset: 0 }
+    }
+
     fn error(&self, element: &str, problem: String) -> DecodeError {
+        self.error_at(self.offset, element, problem)
+    }
+
+    fn error_at(&self, offset: usize, element: &str, problem: String) -> DecodeError {
         DecodeError {
-            offset: self.offset,
+            offset,
             element: element.to_owned(),
             problem,
         }
+    }
+
+    /// A 32-byte ABI word that must hold `expected`.
+    fn expect_word(&mut self, expected: u64, element: &str) -> Result<(), DecodeError> {
+        let at = self.offset;
+        let value = U256::from_big_endian(self.take(32, element)?);
+        if value != U256::from(expected) {
+            return Err(self.error_at(at, element, format!("{value:#x}, expected {expected:#x}")));
+        }
+        Ok(())
+    }
+
+    /// A 32-byte ABI word holding a length.
+    fn word_usize(&mut self, element: &str) -> Result<usize, DecodeError> {
+        let at = self.offset;
+        let value = U256::from_big_endian(self.take(32, element)?);
+        if value > U256::from(u32::MAX) {
+            return Err(self.error_at(at, element, format!("{value:#x} is not a length")));
+        }
+        Ok(value.as_usize())
+    }
+
+    /// The pubdata's elements, in order.
+    fn pubdata(&mut self) -> Result<Pubdata, DecodeError> {
+        let user_logs = self.list("user_logs", |reader, element| {
+            let start = reader.offset;
+            let log = reader.take(USER_LOG_LEN, element)?;
+            if log[1] > 1 {
+                reader.offset = start + 1;
+                return Err(reader.error(
+                    &format!("{element}.is_service"),
+                    format!("{}, expected 0 or 1", log[1]),
+                ));
+            }
+            Ok(L2ToL1Log {
+                shard_id: log[0],
+                is_service: log[1] == 1,
+                tx_number_in_block: u16::from_be_bytes([log[2], log[3]]),
+                sender: Address::from_slice(&log[4..24]),
+                key: word(&log[24..56]),
+                value: word(&log[56..88]),
+            })
+        })?;
+        let messages = self.list("messages", Reader::length_prefixed)?;
+        let bytecodes = self.list("bytecodes", Reader::length_prefixed)?;
+        let state_diffs = self.state_diffs()?;
+        Ok(Pubdata {
+            user_logs,
+            messages,
+            bytecodes,
+            state_diffs,
+        })
     }
 
     fn take(&mut self, len: usize, element: &str) -> Result<&'a [u8], DecodeError> {

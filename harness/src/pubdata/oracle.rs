@@ -13,14 +13,21 @@
 //!    to its initial value;
 //! 7. rebuilt from the pre-state and the pubdata alone (derived keys, enumeration indices and
 //!    compressed values), the written slots are exactly the slots the batch changed, with their
-//!    final values (the L1 messenger's own slots are not published).
+//!    final values (the L1 messenger's own slots are not published);
+//! 8. the operator input in the bootloader memory names the world's L2 DA validator, carries
+//!    the published pubdata, the chained hashes and log root of its logs, messages and
+//!    bytecodes, and the VM's own state-diff records (skipped, and said so, on a bootloader
+//!    whose layout this harness does not know).
 
 use std::collections::BTreeMap;
 
 use zksync_system_constants::L1_MESSENGER_ADDRESS;
 use zksync_types::{h256_to_u256, web3::keccak256, AccountTreeId, StorageKey, H256, U256};
 
-use super::{CompressedValue, Pubdata};
+use super::{
+    operator_input::{self, OperatorInput},
+    CompressedValue, Pubdata,
+};
 use crate::{
     batch::Batch,
     outcome::{Outcome, StateDiff, Word},
@@ -28,12 +35,28 @@ use crate::{
 };
 
 /// What a correct batch's pubdata was checked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rebuilt {
     /// Slots the pubdata rebuilt.
     pub slots: usize,
     /// Bytes of pubdata.
     pub bytes: usize,
+    /// Why the operator input was not checked, when it was not.
+    pub operator_input_unchecked: Option<String>,
+}
+
+impl std::fmt::Display for Rebuilt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "rebuilt {} slots from {} bytes, ok",
+            self.slots, self.bytes
+        )?;
+        match &self.operator_input_unchecked {
+            None => Ok(()),
+            Some(reason) => write!(f, " (operator input not checked: {reason})"),
+        }
+    }
 }
 
 /// The first thing the pubdata gets wrong.
@@ -216,10 +239,94 @@ pub fn check(
             format!("missing: the batch changed it to {value}"),
         ));
     }
+
+    // 8. The operator input.
+    let unsupported = operator_input::unsupported(world);
+    let unchecked = match (&unsupported, &sealed.bootloader_memory) {
+        (Some(reason), _) => Some(reason.clone()),
+        (None, None) => Some("the engine reports no bootloader memory".to_owned()),
+        (None, Some(memory)) => {
+            check_operator_input(memory, world, &bytes.0, &pubdata, records)?;
+            None
+        }
+    };
     Ok(Some(Rebuilt {
         slots: rebuilt.len(),
         bytes: bytes.0.len(),
+        operator_input_unchecked: unchecked,
     }))
+}
+
+fn check_operator_input(
+    memory: &BTreeMap<u64, Word>,
+    world: &World,
+    published: &[u8],
+    pubdata: &Pubdata,
+    records: &[StateDiff],
+) -> Result<(), Violation> {
+    let input = OperatorInput::read(memory).map_err(|err| {
+        violation(
+            format!("operator_input.{}", err.element),
+            format!("at byte {}: {}", err.offset, err.problem),
+        )
+    })?;
+    let validator = world.pubdata_params.l2_da_validator_address;
+    if input.l2_da_validator != validator {
+        return Err(violation(
+            "operator_input.l2_da_validator",
+            format!("{:?}, the world's is {validator:?}", input.l2_da_validator),
+        ));
+    }
+    if input.pubdata.0 != published {
+        let at = (input.pubdata.0.iter().zip(published))
+            .position(|(a, b)| a != b)
+            .unwrap_or(published.len().min(input.pubdata.0.len()));
+        return Err(violation(
+            "operator_input.pubdata",
+            format!("differs from the published pubdata from byte {at}"),
+        ));
+    }
+    let expected = operator_input::hashes(pubdata)
+        .map_err(|index| violation(format!("bytecodes[{index}]"), "not a valid EraVM bytecode"))?;
+    let carried = [
+        ("chained_log_hash", input.chained_log_hash),
+        ("logs_root", input.logs_root),
+        ("chained_message_hash", input.chained_message_hash),
+        ("chained_bytecode_hash", input.chained_bytecode_hash),
+    ];
+    for ((name, carried), expected) in carried.into_iter().zip(expected) {
+        if carried != expected {
+            return Err(violation(
+                format!("operator_input.{name}"),
+                format!("{carried}, the published pubdata gives {expected}"),
+            ));
+        }
+    }
+    let name = "operator_input.state_diffs";
+    check_count(name, input.state_diffs.len(), records.len())?;
+    for (index, (carried, record)) in input.state_diffs.iter().zip(records).enumerate() {
+        let fields = [
+            ("address", carried.address.0 != record.address.0),
+            ("key", carried.key != record.key),
+            ("derived_key", carried.derived_key != record.derived_key),
+            (
+                "enumeration_index",
+                carried.enumeration_index != record.enumeration_index,
+            ),
+            (
+                "initial_value",
+                carried.initial_value != record.initial_value,
+            ),
+            ("final_value", carried.final_value != record.final_value),
+        ];
+        if let Some((field, _)) = fields.into_iter().find(|(_, differs)| *differs) {
+            return Err(violation(
+                format!("{name}[{index}].{field}"),
+                "differs from the VM's state-diff record",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The slots the pubdata writes, by derived key, with their new values: initial writes from
