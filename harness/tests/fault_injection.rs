@@ -24,7 +24,11 @@ fn expected_site(fault: Fault) -> (FirstDivergence, &'static str) {
         Fault::Event => (tx, "transactions[0].execution.events[0].data"),
         Fault::L2ToL1Log => (tx, "transactions[0].execution.user_l2_to_l1_logs[0].value"),
         Fault::Refund => (tx, "transactions[0].execution.refunds.gas_refunded"),
-        Fault::PubdataBytes => (FirstDivergence::FinishBatch, "batch.pubdata_input"),
+        // The last byte is a repeated write's operand: named as such, pubdata being decoded.
+        Fault::PubdataBytes => (
+            FirstDivergence::FinishBatch,
+            "batch.pubdata_input.state_diffs.repeated[",
+        ),
         Fault::StateDiff => (FirstDivergence::FinishBatch, "batch.state_diffs["),
         Fault::BootloaderMemory => (FirstDivergence::FinishBatch, "batch.bootloader_memory["),
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use eravm_diff::{
     bytes::HexBytes,
+    divergence::{compare, DiffKind},
     engine::{Engine, VmFast, VmLatest},
     outcome::Outcome,
     outcome::Word,
@@ -201,5 +202,83 @@ fn faulty_operator_input_is_caught_with_the_element_named() {
     assert_eq!(
         named(records + 200),
         "operator_input.state_diffs[0].padding"
+    );
+}
+
+/// When two engines' pubdata differ, the divergence names the decoded element (section, write
+/// and its slot, field) with both values; the signature has the element kind, never an offset.
+#[test]
+fn pubdata_differences_are_named_by_element() {
+    let (_, outcome, pubdata) = published("storage_writes.yaml");
+    let with = |pubdata: Vec<u8>| {
+        let mut outcome = outcome.clone();
+        outcome.batch.as_mut().unwrap().pubdata_input = Some(HexBytes(pubdata));
+        outcome
+    };
+    let differences = |faulty: Vec<u8>| {
+        let divergence = compare(&outcome, &with(faulty)).expect("the pubdata differ");
+        assert!(divergence.signature.iter().all(|line| !line.contains("0x")));
+        divergence.differences
+    };
+
+    // A flipped operation: the write, its slot, the field and both operations.
+    let mut faulty = pubdata.clone();
+    let write = (faulty.state_diffs.repeated.iter_mut())
+        .find(|write| write.value.operation == Operation::Add)
+        .expect("an add");
+    write.value.operation = Operation::Sub;
+    let index = write.enumeration_index;
+    let found = differences(faulty.encode());
+    let [difference] = &found[..] else {
+        panic!("one difference: {found:#?}")
+    };
+    assert_eq!(
+        difference.pattern,
+        "batch.pubdata_input.state_diffs.repeated[*].value.operation"
+    );
+    let slot = format!("batch.pubdata_input.state_diffs.repeated[{index} (0x");
+    assert!(difference.path.starts_with(&slot), "{}", difference.path);
+    assert_eq!(
+        (difference.reference.as_str(), difference.candidate.as_str()),
+        ("add", "sub")
+    );
+
+    // A dropped initial write: missing, by derived key.
+    let mut faulty = pubdata.clone();
+    let dropped = faulty.state_diffs.initial.remove(0);
+    let found = differences(faulty.encode());
+    let [difference] = &found[..] else {
+        panic!("one difference: {found:#?}")
+    };
+    assert_eq!(difference.kind, DiffKind::Missing);
+    assert!(difference.path.contains(&dropped.derived_key.to_string()));
+
+    // The same writes in another order.
+    let mut faulty = pubdata.clone();
+    faulty.state_diffs.repeated.swap(0, 1);
+    let found = differences(faulty.encode());
+    let [difference] = &found[..] else {
+        panic!("one difference: {found:#?}")
+    };
+    assert_eq!(
+        difference.path,
+        "batch.pubdata_input.state_diffs.repeated.order"
+    );
+
+    // Bytes that do not decode: compared as bytes.
+    let mut truncated = pubdata.encode();
+    truncated.pop();
+    let found = differences(truncated);
+    assert_eq!(found[0].path, "batch.pubdata_input");
+
+    // A different user log value.
+    let (_, outcome, mut faulty) = published("events_logs_messages.yaml");
+    faulty.user_logs[0].value.0[31] ^= 1;
+    let mut candidate = outcome.clone();
+    candidate.batch.as_mut().unwrap().pubdata_input = Some(HexBytes(faulty.encode()));
+    let divergence = compare(&outcome, &candidate).unwrap();
+    assert_eq!(
+        divergence.differences[0].path,
+        "batch.pubdata_input.user_logs[0].value"
     );
 }

@@ -425,6 +425,11 @@ impl Compare for CircuitStatistic {
     }
 }
 
+/// A sealed batch's state-diff records (none if it reports none).
+fn records(batch: &BatchOutcome) -> &[StateDiff] {
+    batch.state_diffs.as_deref().unwrap_or_default()
+}
+
 impl Compare for BatchOutcome {
     fn compare(&self, other: &Self, d: &mut Walker) {
         d.nested("block_tip", &self.block_tip, &other.block_tip);
@@ -442,7 +447,12 @@ impl Compare for BatchOutcome {
             }
         });
         d.in_group(FieldGroup::Costs, |d| {
-            d.option("pubdata_input", &self.pubdata_input, &other.pubdata_input);
+            super::pubdata::compare(
+                d,
+                "pubdata_input",
+                (&self.pubdata_input, records(self)),
+                (&other.pubdata_input, records(other)),
+            );
             match (&self.state_diffs, &other.state_diffs) {
                 (Some(a), Some(b)) => {
                     d.keyed("state_diffs", a, b, |diff| SlotKey(diff.address, diff.key))

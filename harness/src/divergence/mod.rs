@@ -3,11 +3,13 @@
 //! by the paths, kinds and variants at its first point, never by values.
 //!
 //! - [`fields`]: what is compared, field by field (the list of what is compared).
+//! - [`pubdata`]: pubdata compared by decoded element.
 //! - [`walk`]: the walker that records differences under a typed path.
 //! - [`fingerprint`]: where the outcomes first part ways, and the fingerprint taken there.
 
 mod fields;
 mod fingerprint;
+mod pubdata;
 mod walk;
 
 use std::fmt;

@@ -84,6 +84,23 @@ pub enum Operation {
     Transform,
 }
 
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Nothing => "nothing",
+            Self::Add => "add",
+            Self::Sub => "sub",
+            Self::Transform => "transform",
+        })
+    }
+}
+
+impl fmt::Display for CompressedValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.operation, self.operand)
+    }
+}
+
 impl CompressedValue {
     /// The slot's value after the write, given its value before.
     pub fn apply(&self, previous: U256) -> U256 {

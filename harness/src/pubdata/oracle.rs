@@ -411,8 +411,8 @@ fn check_value(
     Err(violation(
         format!("{element}.value"),
         format!(
-            "{:?} {} on {initial} gives {applied}, the VM's final value is {}",
-            value.operation, value.operand, record.final_value
+            "{value} on {initial} gives {applied}, the VM's final value is {}",
+            record.final_value
         ),
     ))
 }
