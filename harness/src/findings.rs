@@ -10,6 +10,7 @@ use crate::{
     divergence::Divergence,
     error::InputError,
     pipeline::Comparison,
+    pubdata::oracle::DaFinding,
     spec::{batch_files_in, load_batch_file, write_batch_file, BatchFile, Expectation},
     steps::cause::Cause,
 };
@@ -63,9 +64,11 @@ impl KnownDivergences {
 
 include!(concat!(env!("OUT_DIR"), "/known_divergences.rs"));
 
-/// Why two engines disagree on a batch.
+/// Why two engines disagree on a batch, or why the DA oracle disagrees with them.
 #[derive(Debug, Clone)]
 pub struct Disagreement {
+    /// The DA oracle's violations, if any (source `oracle:da`).
+    pub da: Option<DaFinding>,
     /// How the outcomes differ, if they do (its fingerprint names the symptom).
     pub divergence: Option<Divergence>,
     /// What it comes from: named for every divergence (see [`Comparison::explanation`]).
@@ -77,32 +80,39 @@ impl Disagreement {
     pub fn of(comparison: Comparison) -> Option<Self> {
         comparison.key()?;
         Some(Self {
+            da: comparison.da,
             divergence: comparison.divergence,
             cause: comparison.explanation.map(|explanation| explanation.cause),
         })
     }
 
-    /// What identifies it: its cause's fingerprint (the symptom's only if the cause could not
-    /// be named, as [`Comparison::key`]).
+    /// What identifies it, as [`Comparison::key`]: the DA violations' fingerprint, else its
+    /// cause's (the symptom's only if the cause could not be named).
     pub fn key(&self) -> &str {
-        match (&self.cause, &self.divergence) {
-            (Some(cause), _) => &cause.fingerprint,
-            (None, Some(divergence)) => &divergence.fingerprint,
-            (None, None) => unreachable!("a disagreement has a cause or a divergence"),
+        match (&self.da, &self.cause, &self.divergence) {
+            (Some(da), _, _) => &da.fingerprint,
+            (None, Some(cause), _) => &cause.fingerprint,
+            (None, None, Some(divergence)) => &divergence.fingerprint,
+            (None, None, None) => {
+                unreachable!("a disagreement has a DA violation, a cause or a divergence")
+            }
         }
     }
 
-    /// Where it shows first: the divergence's first point, or `Steps` when only steps differ.
+    /// Where it shows first: `oracle:da` for DA violations, else the divergence's first point,
+    /// or `Steps` when only steps differ.
     pub fn first(&self) -> String {
-        self.divergence.as_ref().map_or_else(
-            || "Steps".to_owned(),
-            |divergence| format!("{:?}", divergence.first),
-        )
+        match (&self.da, &self.divergence) {
+            (Some(_), _) => "oracle:da".to_owned(),
+            (None, Some(divergence)) => format!("{:?}", divergence.first),
+            (None, None) => "Steps".to_owned(),
+        }
     }
 
-    /// What it is, one line each: the cause, then the symptom (the outcome fields that differ),
-    /// if the outcomes differ.
+    /// What it is, one line each: the DA violations, the cause, then the symptom (the outcome
+    /// fields that differ), if the outcomes differ.
     pub fn signature(&self) -> Vec<String> {
+        let da = self.da.iter().flat_map(DaFinding::lines);
         let cause = self.cause.as_ref().map(|cause| cause.summary());
         let symptom = self.divergence.as_ref().map(|divergence| {
             format!(
@@ -111,7 +121,7 @@ impl Disagreement {
                 divergence.signature.join("; ")
             )
         });
-        cause.into_iter().chain(symptom).collect()
+        da.chain(cause).chain(symptom).collect()
     }
 }
 
@@ -132,29 +142,40 @@ pub fn write_finding(
 
 /// A one-paragraph description of an unexplained disagreement, for a batch file.
 pub fn describe(disagreement: &Disagreement) -> String {
-    let cause = disagreement.cause.as_ref().map_or_else(
-        || format!("Unexplained divergence {}", disagreement.key()),
-        |cause| {
-            format!(
-                "Unexplained cause {}: {}",
-                cause.fingerprint,
-                cause.summary()
-            )
-        },
-    );
-    let symptom = match &disagreement.divergence {
-        Some(divergence) => format!(
+    let mut parts = vec![];
+    if let Some(da) = &disagreement.da {
+        let lines = da.lines().join("; ");
+        parts.push(format!(
+            "Data-availability violation {}: {lines}.",
+            da.fingerprint
+        ));
+    }
+    match (&disagreement.cause, &disagreement.divergence) {
+        (Some(cause), _) => parts.push(format!(
+            "Unexplained cause {}: {}.",
+            cause.fingerprint,
+            cause.summary()
+        )),
+        (None, Some(divergence)) => parts.push(format!(
+            "Unexplained divergence {}.",
+            divergence.fingerprint
+        )),
+        (None, None) => {}
+    }
+    parts.push(match (&disagreement.divergence, &disagreement.cause) {
+        (Some(divergence), _) => format!(
             "Symptom {} (first: {:?}): {}.",
             divergence.fingerprint,
             divergence.first,
             divergence.signature.join("; ")
         ),
-        None => "The outcomes agree: only the steps differ.".to_owned(),
-    };
-    format!(
-        "{cause}. {symptom} Add `expect: {{cause, why}}` with a one-line explanation once it is \
-         understood."
-    )
+        (None, Some(_)) => "The outcomes agree: only the steps differ.".to_owned(),
+        (None, None) => "The engines agree with each other.".to_owned(),
+    });
+    parts.push(
+        "Add `expect: {cause, why}` with a one-line explanation once it is understood.".to_owned(),
+    );
+    parts.join(" ")
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::{
     error::InputError,
     findings::KnownDivergences,
     outcome::Outcome,
+    pubdata::oracle::{self, DaFinding, Verdict},
     spec::BatchFile,
     steps::{
         cause::{explain, Explanation, Tolerances},
@@ -132,26 +133,31 @@ pub struct Comparison {
     /// The cause of the divergence (always named: a run without steps is run again with them),
     /// or, when steps were recorded, of a difference in steps alone.
     pub explanation: Option<Explanation>,
+    /// The data-availability oracle's verdicts on the reference's and the candidate's outcome.
+    pub pubdata: [Verdict; 2],
+    /// Their violations, if any: a finding of its own, even when the engines agree.
+    pub da: Option<DaFinding>,
 }
 
 impl Comparison {
-    /// What identifies the disagreement, if the engines disagree: its cause's fingerprint.
+    /// What identifies the disagreement, if there is one: the DA oracle's violations first (an
+    /// engine inconsistent with itself), then the divergence's cause, then its symptom.
     pub fn key(&self) -> Option<&str> {
-        match (&self.explanation, &self.divergence) {
-            (Some(explanation), _) => Some(&explanation.cause.fingerprint),
-            (None, Some(divergence)) => Some(&divergence.fingerprint),
-            (None, None) => None,
-        }
+        self.keys().next()
     }
 
-    /// Whether the engines disagree with cause `key`, or (for batch files written before
-    /// causes) with the symptom fingerprint `key`.
+    /// Whether the run shows `key`: as its DA violations, its cause, or (for batch files written
+    /// before causes) its symptom fingerprint.
     pub fn shows(&self, key: &str) -> bool {
-        self.key() == Some(key)
-            || self
-                .divergence
-                .as_ref()
-                .is_some_and(|divergence| divergence.fingerprint == key)
+        self.keys().any(|shown| shown == key)
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        let da = self.da.as_ref().map(|da| da.fingerprint.as_str());
+        let cause =
+            (self.explanation.as_ref()).map(|explanation| explanation.cause.fingerprint.as_str());
+        let symptom = (self.divergence.as_ref()).map(|divergence| divergence.fingerprint.as_str());
+        [da, cause, symptom].into_iter().flatten()
     }
 }
 
@@ -198,7 +204,10 @@ impl Differential {
             Some(divergence) => self.name_cause(world, batch, divergence, options),
             None => None,
         };
+        let pubdata = [&reference, &candidate].map(|run| oracle::check(&run.outcome, world, batch));
         Comparison {
+            da: DaFinding::of([&pubdata[0], &pubdata[1]]),
+            pubdata,
             reference,
             candidate,
             divergence,

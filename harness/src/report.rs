@@ -5,14 +5,11 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::{
-    batch::Batch,
     divergence::{Difference, Divergence},
     outcome::{ExecResult, Outcome, VmPanic},
     pipeline::{Comparison, EngineRun},
-    pubdata::oracle,
     spec::Expectation,
     steps::cause::Cause,
-    world::World,
 };
 
 /// Longest value shown in text reports; JSON reports carry values in full.
@@ -42,10 +39,11 @@ pub struct Report {
     /// Whether the outcomes agree but the steps do not (steps oracle): not as expected for a
     /// batch expected equal.
     pub steps_differ: bool,
-    /// What the data-availability oracle says of each engine's pubdata, when it was asked
-    /// ([`Report::check_pubdata`]); a violation makes the report not as expected.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// What the data-availability oracle says of each engine's pubdata; a violation makes the
+    /// report not as expected.
     pub da_oracle: Vec<String>,
+    /// The fingerprint of the oracle's violations, if any (`da-…`).
+    pub da_violation: Option<String>,
 }
 
 /// Whether the outcomes are equal (`equal` or `divergence` in JSON).
@@ -95,7 +93,18 @@ impl Report {
             (None | Some(Expectation::Equal), Some(_)) => tolerated,
             (Some(Expectation::Divergence { key, .. }), Some(_)) => comparison.shows(key),
             _ => false,
-        };
+        } && comparison.da.is_none();
+        let runs = [&comparison.reference, &comparison.candidate];
+        let da_oracle = (runs.iter().zip(&comparison.pubdata))
+            .map(|(run, verdict)| {
+                let verdict = match verdict {
+                    Ok(Some(rebuilt)) => rebuilt.to_string(),
+                    Ok(None) => "nothing published".to_owned(),
+                    Err(violation) => format!("VIOLATION {violation}"),
+                };
+                format!("{}: {verdict}", run.engine)
+            })
+            .collect();
         Self {
             batch,
             world,
@@ -119,22 +128,8 @@ impl Report {
             cause: explanation.map(|explanation| explanation.cause.clone()),
             tolerated,
             steps_differ,
-            da_oracle: vec![],
-        }
-    }
-
-    /// Applies the data-availability oracle to both engines' outcomes of `batch` in `world`.
-    pub fn check_pubdata(&mut self, world: &World, batch: &Batch, comparison: &Comparison) {
-        for run in [&comparison.reference, &comparison.candidate] {
-            let verdict = match oracle::check(&run.outcome, world, batch) {
-                Ok(Some(rebuilt)) => rebuilt.to_string(),
-                Ok(None) => "nothing published".to_owned(),
-                Err(violation) => {
-                    self.as_expected = false;
-                    format!("VIOLATION {violation}")
-                }
-            };
-            self.da_oracle.push(format!("{}: {verdict}", run.engine));
+            da_oracle,
+            da_violation: comparison.da.as_ref().map(|da| da.fingerprint.clone()),
         }
     }
 
@@ -142,6 +137,7 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut text = String::new();
         let status = match (self.verdict, self.as_expected, self.tolerated) {
+            _ if self.da_violation.is_some() => "DA VIOLATION",
             (Verdict::Equal, _, _) if self.steps_differ => "EQUAL OUTCOMES, STEPS DIFFER",
             (Verdict::Equal, true, _) => "EQUAL",
             (Verdict::Equal, false, _) => "EQUAL (a divergence was expected)",

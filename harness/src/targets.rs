@@ -119,16 +119,20 @@ fn check(
     show_input: impl FnOnce() -> String,
 ) {
     let comparison = differential.run(world, batch, &RunOptions::CONCURRENT);
-    if comparison.divergence.is_none() {
+    if comparison.divergence.is_none() && comparison.da.is_none() {
         return;
     }
     let report = Report::new(what.to_owned(), world.origin.clone(), &comparison, None);
-    let disagreement = Disagreement::of(comparison).expect("the outcomes differ");
+    let disagreement = Disagreement::of(comparison).expect("a divergence or a DA violation");
     if differential.known.explains(&disagreement) {
         return;
     }
+    let kind = match disagreement.da {
+        Some(_) => "data-availability violation",
+        None => "divergence",
+    };
     panic!(
-        "unexplained divergence\n{}\ninput:\n{}",
+        "unexplained {kind}\n{}\ninput:\n{}",
         report.to_text(),
         show_input()
     );

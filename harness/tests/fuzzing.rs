@@ -134,3 +134,45 @@ fn diff_dump_runs_mutated_dumps() {
         }
     }
 }
+
+/// A data-availability violation is a finding even when the engines agree: here both engines
+/// report a state-diff record that their pubdata does not publish.
+#[test]
+fn da_violations_are_findings_even_when_the_engines_agree() {
+    let world = default_world();
+    let generator = GeneratorConfig::for_world(&world);
+    let findings = TempDir::new().unwrap();
+    let faulty = || FaultyVmFast(Fault::StateDiff);
+    let differential = Differential::new(world, faulty(), faulty());
+    let options = FuzzOptions {
+        differential: &differential,
+        generator: &generator,
+        budget: Budget {
+            seed: 1,
+            duration: None,
+            samples: Some(4),
+            jobs: 2,
+        },
+        findings: findings.path(),
+    };
+    let summary = fuzz(&options, &|_, _| {}).unwrap();
+    let [finding] = &summary.findings[..] else {
+        panic!("one finding: {:#?}", summary.findings)
+    };
+    let disagreement = &finding.disagreement;
+    assert!(disagreement.divergence.is_none(), "the engines agree");
+    assert!(
+        disagreement.key().starts_with("da-"),
+        "{}",
+        disagreement.key()
+    );
+    assert_eq!(disagreement.first(), "oracle:da");
+    let roles: Vec<_> = (disagreement.da.as_ref().unwrap().violations.iter())
+        .map(|(role, violation)| (*role, violation.pattern()))
+        .collect();
+    assert_eq!(roles[0].0, "reference");
+    assert_eq!(roles[1].0, "candidate");
+    assert!(roles[0].1.starts_with("state_diffs."), "{roles:?}");
+    let saved = std::fs::read_to_string(&finding.path).unwrap();
+    assert!(saved.contains("Data-availability violation da-"), "{saved}");
+}

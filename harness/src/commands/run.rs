@@ -53,14 +53,12 @@ impl RunArgs {
             .map(|(path, expect, prepared)| {
                 let comparison =
                     differential.run(&prepared.world, &prepared.batch, &RunOptions::CONCURRENT);
-                let mut report = Report::new(
+                Report::new(
                     path.display().to_string(),
                     origin.clone(),
                     &comparison,
                     Some(expect.as_ref().unwrap_or(&Expectation::Equal)),
-                );
-                report.check_pubdata(&prepared.world, &prepared.batch, &comparison);
-                report
+                )
             })
             .collect();
         print_reports(&reports, self.json);
@@ -95,9 +93,7 @@ impl ReplayArgs {
                     .differential(dump.world, KnownDivergences::default());
                 let comparison =
                     differential.run(&differential.world, &dump.batch, &RunOptions::CONCURRENT);
-                let mut report = Report::new(path.display().to_string(), origin, &comparison, None);
-                report.check_pubdata(&differential.world, &dump.batch, &comparison);
-                report
+                Report::new(path.display().to_string(), origin, &comparison, None)
             })
             .collect();
         print_reports(&reports, self.json);

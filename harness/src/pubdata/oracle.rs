@@ -21,6 +21,8 @@
 
 use std::collections::BTreeMap;
 
+use sha2::{Digest, Sha256};
+
 use zksync_system_constants::L1_MESSENGER_ADDRESS;
 use zksync_types::{h256_to_u256, web3::keccak256, AccountTreeId, StorageKey, H256, U256};
 
@@ -73,6 +75,71 @@ impl std::fmt::Display for Violation {
     }
 }
 
+impl Violation {
+    /// The element with every index and key as `*`: the same violation at any position or slot.
+    pub fn pattern(&self) -> String {
+        let mut pattern = String::new();
+        let mut depth = 0;
+        for c in self.element.chars() {
+            match c {
+                '[' => {
+                    if depth == 0 {
+                        pattern.push_str("[*]");
+                    }
+                    depth += 1;
+                }
+                ']' => depth -= 1,
+                _ if depth == 0 => pattern.push(c),
+                _ => {}
+            }
+        }
+        pattern
+    }
+}
+
+/// The oracle's verdict on one outcome: what was rebuilt (`None`: nothing was published), or the
+/// first violation.
+pub type Verdict = Result<Option<Rebuilt>, Violation>;
+
+/// The oracle's violations in one differential run (source `oracle:da`): a finding even when
+/// the engines agree, since a bug both share, or one a VM is consistent about, passes every
+/// comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaFinding {
+    /// `da-` and 16 hex digits over which engine violates which element (as a pattern).
+    pub fingerprint: String,
+    /// By role: `reference` or `candidate`.
+    pub violations: Vec<(&'static str, Violation)>,
+}
+
+impl DaFinding {
+    /// The violations among the reference's and the candidate's verdicts, if any.
+    pub fn of([reference, candidate]: [&Verdict; 2]) -> Option<Self> {
+        let violations: Vec<_> = [("reference", reference), ("candidate", candidate)]
+            .into_iter()
+            .filter_map(|(role, verdict)| Some((role, verdict.as_ref().err()?.clone())))
+            .collect();
+        if violations.is_empty() {
+            return None;
+        }
+        let signature: Vec<_> = (violations.iter())
+            .map(|(role, violation)| format!("oracle:da {role} {}", violation.pattern()))
+            .collect();
+        let digest = Sha256::digest(signature.join("\n").as_bytes());
+        Some(Self {
+            fingerprint: format!("da-{}", &hex::encode(digest)[..16]),
+            violations,
+        })
+    }
+
+    /// One line per violation: `oracle:da candidate state_diffs.repeated[2].value: …`.
+    pub fn lines(&self) -> Vec<String> {
+        (self.violations.iter())
+            .map(|(role, violation)| format!("oracle:da {role} {violation}"))
+            .collect()
+    }
+}
+
 fn violation(element: impl Into<String>, problem: impl Into<String>) -> Violation {
     Violation {
         element: element.into(),
@@ -82,11 +149,7 @@ fn violation(element: impl Into<String>, problem: impl Into<String>) -> Violatio
 
 /// Checks the pubdata in `outcome` (a run of `batch` in `world`); `Ok(None)` when the batch was
 /// not sealed (a panic) and so published nothing.
-pub fn check(
-    outcome: &Outcome,
-    world: &World,
-    batch: &Batch,
-) -> Result<Option<Rebuilt>, Violation> {
+pub fn check(outcome: &Outcome, world: &World, batch: &Batch) -> Verdict {
     let Some(sealed) = &outcome.batch else {
         return Ok(None);
     };
@@ -143,13 +206,8 @@ pub fn check(
 
     // 5. The VM's records against the world.
     let records = sealed.state_diffs.as_deref().unwrap_or_default();
-    for (index, record) in records.iter().enumerate() {
-        let element = || {
-            format!(
-                "vm state_diffs[{index}] ({:?} {})",
-                record.address, record.key
-            )
-        };
+    for record in records {
+        let element = || format!("vm_state_diffs[{:?}/{}]", record.address, record.key);
         let key = StorageKey::new(AccountTreeId::new(record.address), H256(record.key.0));
         if record.derived_key.0 != key.hashed_key().0 {
             return Err(violation(
@@ -221,13 +279,13 @@ pub fn check(
             Some((_, expected)) if expected == value => {}
             Some((slot, expected)) => {
                 return Err(violation(
-                    format!("rebuilt slot {:?} {}", slot.address, slot.key),
+                    format!("rebuilt[{:?}/{}]", slot.address, slot.key),
                     format!("{value}, the VM's final value is {expected}"),
                 ))
             }
             None => {
                 return Err(violation(
-                    format!("rebuilt slot {derived_key}"),
+                    format!("rebuilt[{derived_key}]"),
                     format!("written with {value}, but the batch did not change it"),
                 ))
             }
@@ -235,7 +293,7 @@ pub fn check(
     }
     if let Some((_, (slot, value))) = changed.iter().find(|(key, _)| !rebuilt.contains_key(key)) {
         return Err(violation(
-            format!("rebuilt slot {:?} {}", slot.address, slot.key),
+            format!("rebuilt[{:?}/{}]", slot.address, slot.key),
             format!("missing: the batch changed it to {value}"),
         ));
     }
