@@ -4,6 +4,7 @@
 //! A world is built once (from the embedded default, a VM dump, or a zksync-era checkout) and
 //! then cloned for every run; a clone shares all of its data.
 
+mod chain;
 mod dump;
 mod embedded;
 mod standins;

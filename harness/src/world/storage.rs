@@ -76,6 +76,11 @@ impl StorageLayer {
     pub fn factory_dep(&self, hash: &H256) -> Option<&[u8]> {
         self.factory_deps.get(hash).map(|code| &code[..])
     }
+
+    /// The highest enumeration index a slot has.
+    pub fn max_enumeration_index(&self) -> u64 {
+        self.max_enumeration_index
+    }
 }
 
 /// The storage a VM reads: an overlay over a shared base. Cloning it clones two `Arc`s.
@@ -126,6 +131,23 @@ impl WorldStorage {
             .get(hashed_key)
             .or_else(|| self.base.slots.get(hashed_key))
             .copied()
+    }
+
+    /// Both layers as one (the overlay's slots and factory deps over the base's).
+    pub fn flattened(&self) -> StorageLayer {
+        let mut layer = (*self.base).clone();
+        for (&hashed_key, &slot) in &self.overlay.slots {
+            layer.insert_hashed(hashed_key, slot);
+        }
+        for (&hash, code) in &self.overlay.factory_deps {
+            layer.factory_deps.insert(hash, code.clone());
+        }
+        layer
+    }
+
+    /// The highest enumeration index a slot has.
+    pub fn max_enumeration_index(&self) -> u64 {
+        (self.base.max_enumeration_index).max(self.overlay.max_enumeration_index)
     }
 
     /// The hashed key of the slot with enumeration index `index`, if any slot has it.

@@ -1,0 +1,116 @@
+//! Chains of batches: the world a sealed batch leaves behind, in which the next batch runs.
+
+use std::{collections::HashMap, sync::Arc};
+
+use zksync_system_constants::{
+    SYSTEM_CONTEXT_ADDRESS, SYSTEM_CONTEXT_BLOCK_INFO_POSITION,
+    SYSTEM_CONTEXT_CURRENT_L2_BLOCK_HASHES_POSITION, SYSTEM_CONTEXT_CURRENT_L2_BLOCK_INFO_POSITION,
+    SYSTEM_CONTEXT_CURRENT_TX_ROLLING_HASH_POSITION, SYSTEM_CONTEXT_STORED_L2_BLOCK_HASHES,
+};
+use zksync_types::{
+    block::{unpack_block_info, L2BlockHasher},
+    bytecode::BytecodeHash,
+    h256_to_u256, u256_to_h256, AccountTreeId, L1BatchNumber, L2BlockNumber, StorageKey, H256,
+};
+use zksync_vm_interface::L2BlockEnv;
+
+use super::{World, WorldStorage};
+use crate::{batch::Batch, outcome::Outcome, pubdata::Pubdata};
+
+impl World {
+    /// The world after `batch` ran in this one with `outcome`, for the next batch of a chain:
+    /// - the batch's final storage is committed. Slots written for the first time are numbered
+    ///   (enumeration indices) in the order the pubdata publishes them — a node rebuilding the
+    ///   state from L1 has nothing else to go by — then any it leaves out, in slot order;
+    /// - the factory deps the batch shipped or deployed are known;
+    /// - the L1 batch env is the next batch's: number + 1, a later timestamp, and a first L2
+    ///   block that follows the last one the system context recorded (number, and hash from its
+    ///   number, timestamp, previous hash and transaction rolling hash).
+    ///
+    /// An error when the batch was not sealed (an engine panicked).
+    pub fn after(&self, batch: &Batch, outcome: &Outcome) -> Result<World, String> {
+        let sealed =
+            (outcome.batch.as_ref()).ok_or("the batch was not sealed: nothing to chain")?;
+        let mut layer = self.storage.flattened();
+
+        let mut written: HashMap<H256, (StorageKey, H256)> = (sealed.final_state.storage_writes)
+            .iter()
+            .map(|slot| {
+                let key = StorageKey::new(AccountTreeId::new(slot.address), H256(slot.key.0));
+                (key.hashed_key(), (key, H256(slot.value.0)))
+            })
+            .collect();
+        let published = (sealed.pubdata_input.as_ref())
+            .and_then(|bytes| Pubdata::decode(&bytes.0).ok())
+            .map(|pubdata| pubdata.state_diffs.initial)
+            .unwrap_or_default();
+        let in_slot_order = sealed.final_state.storage_writes.iter().map(|slot| {
+            StorageKey::new(AccountTreeId::new(slot.address), H256(slot.key.0)).hashed_key()
+        });
+        let published = published.iter().map(|write| H256(write.derived_key.0));
+        for hashed_key in published.chain(in_slot_order) {
+            let Some((key, value)) = written.remove(&hashed_key) else {
+                continue;
+            };
+            // A slot that was never written and is still zero stays unnumbered.
+            if layer.slot(&key).is_some() || !value.is_zero() {
+                layer.set(&key, value, None);
+            }
+        }
+
+        let shipped = batch.blocks.iter().flat_map(|block| &block.transactions);
+        for bytecode in shipped.flat_map(|tx| &tx.execute.factory_deps) {
+            if zksync_types::bytecode::validate_bytecode(bytecode).is_ok() {
+                let hash = BytecodeHash::for_bytecode(bytecode).value();
+                layer.store_factory_dep(hash, bytecode.clone());
+            }
+        }
+        for tx in &outcome.transactions {
+            for (hash, bytecode) in &tx.execution.dynamic_factory_deps {
+                layer.store_factory_dep(H256(hash.0), bytecode.0.clone());
+            }
+        }
+
+        let context = |position: H256| {
+            let key = StorageKey::new(AccountTreeId::new(SYSTEM_CONTEXT_ADDRESS), position);
+            layer.slot(&key).map_or_else(H256::zero, |slot| slot.value)
+        };
+        let (batch_number, batch_timestamp) =
+            unpack_block_info(h256_to_u256(context(SYSTEM_CONTEXT_BLOCK_INFO_POSITION)));
+        if batch_number != u64::from(self.l1_batch_env.number.0) {
+            return Err(format!(
+                "the system context records batch {batch_number}, the batch ran as {}",
+                self.l1_batch_env.number.0
+            ));
+        }
+        let (block_number, block_timestamp) = unpack_block_info(h256_to_u256(context(
+            SYSTEM_CONTEXT_CURRENT_L2_BLOCK_INFO_POSITION,
+        )));
+        let hash_slot = |number: u64| {
+            let base = h256_to_u256(SYSTEM_CONTEXT_CURRENT_L2_BLOCK_HASHES_POSITION);
+            let offset = number % u64::from(SYSTEM_CONTEXT_STORED_L2_BLOCK_HASHES);
+            u256_to_h256(base + offset)
+        };
+        let block_hash = L2BlockHasher::hash(
+            L2BlockNumber(block_number as u32),
+            block_timestamp,
+            context(hash_slot(block_number.saturating_sub(1))),
+            context(SYSTEM_CONTEXT_CURRENT_TX_ROLLING_HASH_POSITION),
+            self.system_env.version,
+        );
+
+        let mut world = self.clone();
+        let env = &mut world.l1_batch_env;
+        env.number = L1BatchNumber(env.number.0 + 1);
+        env.timestamp = batch_timestamp.max(block_timestamp) + 1;
+        env.first_l2_block = L2BlockEnv {
+            number: block_number as u32 + 1,
+            timestamp: env.timestamp,
+            prev_block_hash: block_hash,
+            max_virtual_blocks_to_create: 1,
+            interop_roots: vec![],
+        };
+        world.storage = WorldStorage::new(Arc::new(layer), Arc::default());
+        Ok(world)
+    }
+}
