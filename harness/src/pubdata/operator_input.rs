@@ -232,8 +232,8 @@ mod tests {
         assert_eq!(logs_root(&[]), Word(level[0]));
     }
 
-    #[test]
-    fn every_truncation_of_an_input_is_an_error() {
+    /// A valid input carrying empty pubdata and no records.
+    fn sample() -> Vec<u8> {
         let pubdata = Pubdata::decode(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 2, 4, 0, 0])
             .expect("empty pubdata");
         let [logs, root, messages, bytecodes] = hashes(&pubdata).expect("no bytecodes");
@@ -248,14 +248,40 @@ mod tests {
         input.extend(Word::from(zksync_types::U256::from(data.len())).0);
         input.extend(&data);
         input.resize(input.len().next_multiple_of(32), 0);
+        input
+    }
+
+    #[test]
+    fn every_truncation_of_an_input_is_an_error() {
+        let input = sample();
         let decoded = OperatorInput::decode(Address::zero(), &input).unwrap();
-        assert_eq!(decoded.pubdata.0, pubdata.encode());
-        assert_eq!(decoded.logs_root, root);
+        assert_eq!(decoded.pubdata.0.len(), 19);
+        assert_eq!(decoded.logs_root, logs_root(&[]));
         assert!(decoded.state_diffs.is_empty());
-        let end = 4 + 6 * 32 + data.len();
+        let end = 4 + 6 * 32 + 19 + 4;
         for len in 0..end {
             let err = OperatorInput::decode(Address::zero(), &input[..len]).unwrap_err();
             assert!(err.offset <= len, "{len}: {err}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any bytes, and the sample with bytes changed: decoded or an error, never a panic.
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let _ = OperatorInput::decode(Address::zero(), &bytes);
+        }
+
+        #[test]
+        fn mutated_inputs_decode_or_fail_cleanly(
+            changes in proptest::collection::vec((0..256usize, proptest::prelude::any::<u8>()), 1..4)
+        ) {
+            let mut input = sample();
+            for (at, byte) in changes {
+                let at = at % input.len();
+                input[at] = byte;
+            }
+            let _ = OperatorInput::decode(Address::zero(), &input);
         }
     }
 }
