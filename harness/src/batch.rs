@@ -1,17 +1,18 @@
 //! Batches as every engine receives them: ready-to-execute transactions in L2 blocks. The YAML
 //! batch files people write are in [`crate::spec`].
 
+use serde::{Deserialize, Serialize};
 use zksync_types::{Transaction, H256};
 
 /// A batch as every engine receives it: ready-to-execute transactions in L2 blocks.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Batch {
     pub blocks: Vec<Block>,
 }
 
 /// One L2 block. The first block of a batch runs in the L1 batch env's first L2 block, so its
 /// own timestamp, virtual block count and previous hash are not used.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Block {
     pub timestamp: u64,
     pub virtual_blocks: u32,

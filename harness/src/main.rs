@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{campaign, explain, fuzz, minimize, pubdata, run};
+use commands::{campaign, explain, fuzz, minimize, pubdata, run, serve};
 
 #[derive(Parser)]
 #[command(
@@ -67,6 +67,9 @@ enum Command {
     Campaign(campaign::CampaignArgs),
     /// Write report.json, report.md and report.html for a campaign's findings directory.
     Report(campaign::ReportArgs),
+    /// Serve one engine over the engine protocol on stdin and stdout (the child side of a
+    /// process engine; see README "Engines as processes").
+    ServeEngine(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Minimize(args) => args.execute(),
         Command::Campaign(args) => args.execute(),
         Command::Report(args) => args.execute(),
+        Command::ServeEngine(args) => args.execute(),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err}");

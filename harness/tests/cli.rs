@@ -223,3 +223,51 @@ fn pubdata_decodes_and_rejects_bad_input() {
     assert_eq!(run.status, 2, "{}", run.stderr);
     assert!(run.stderr.contains(&dump), "{}", run.stderr);
 }
+
+/// A process engine works wherever an engine is named: `run` gives the in-process verdict, and
+/// `fuzz`, which captures what VMs print, ends with its children idle (they must not hold the
+/// capture open). A missing `exec:` program is bad input.
+#[test]
+fn process_engines_run_and_fuzz() {
+    let vector = format!("{VECTORS}/storage_writes.yaml");
+    let run = eravm_diff(&["run", &vector, "--candidate", "process:vm_fast"]);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("process:vm_fast: 5 transactions"),
+        "{}",
+        run.stdout
+    );
+
+    let dir = TempDir::new().unwrap();
+    let findings = dir.path().join("findings").display().to_string();
+    let args = [
+        "fuzz",
+        "--samples",
+        "6",
+        "--jobs",
+        "2",
+        "--reference",
+        "vm_fast",
+    ];
+    let fuzz = eravm_diff(
+        &[
+            &args[..],
+            &["--candidate", "process:vm_fast", "--findings", &findings],
+        ]
+        .concat(),
+    );
+    assert_eq!(fuzz.status, 0, "{}{}", fuzz.stdout, fuzz.stderr);
+    assert!(
+        fuzz.stdout.contains("0 divergent samples"),
+        "{}",
+        fuzz.stdout
+    );
+
+    let missing = eravm_diff(&["run", &vector, "--candidate", "exec:/nonexistent/engine"]);
+    assert_eq!(missing.status, 2, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("/nonexistent/engine"),
+        "{}",
+        missing.stderr
+    );
+}

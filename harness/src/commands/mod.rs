@@ -6,6 +6,7 @@ pub mod fuzz;
 pub mod minimize;
 pub mod pubdata;
 pub mod run;
+pub mod serve;
 
 use std::{
     path::{Path, PathBuf},
@@ -14,7 +15,7 @@ use std::{
 };
 
 use eravm_diff::{
-    engine::{self, Engine, Fault, StepFault, ENGINE_NAMES},
+    engine::{self, Engine, Fault, ProcessEngine, StepFault, ENGINE_NAMES},
     error::InputError,
     findings::KnownDivergences,
     generate::GeneratorConfig,
@@ -66,16 +67,30 @@ impl EngineArgs {
 }
 
 pub fn by_name(name: &str) -> Box<dyn Engine> {
-    engine::by_name(name).expect("engine names are validated by clap")
+    match name.strip_prefix("process:") {
+        Some(served) => {
+            let program = std::env::current_exe().expect("the running program has a path");
+            let engine = ProcessEngine::new(name, program, &["serve-engine", served]);
+            Box::new(engine)
+        }
+        None => engine::by_name(name).expect("engine names are validated by clap"),
+    }
 }
 
 pub fn engine_name(name: &str) -> Result<String, String> {
-    engine::by_name(name)
+    if let Some(program) = name.strip_prefix("exec:") {
+        if !Path::new(program).is_file() {
+            return Err(format!("engine program `{program}` is not a file"));
+        }
+    }
+    let in_process = name.strip_prefix("process:").unwrap_or(name);
+    engine::by_name(in_process)
         .map(|_| name.to_owned())
         .ok_or_else(|| {
             format!(
                 "unknown engine `{name}` (known: {}, vm_fast+fault:<{}> and vm_fast+step_fault:<{}> \
-                 for fault injection)",
+                 for fault injection, process:<engine> for one of them in a child process, \
+                 exec:<path> for a program speaking the engine protocol)",
                 ENGINE_NAMES.join(", "),
                 Fault::ALL.map(Fault::name).join("|"),
                 StepFault::ALL.map(StepFault::name).join("|")

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use sha2::{Digest, Sha256};
 
 use super::{Difference, FirstDivergence, Unit};
-use crate::outcome::{Outcome, Stage, VmPanic};
+use crate::outcome::{Outcome, ProcessFault, Stage, VmPanic};
 
 /// The first point of divergence and the signature lines the fingerprint is computed over.
 pub(super) fn first_divergence(
@@ -74,6 +74,9 @@ fn panic_line(side: &str, panic: Option<&VmPanic>) -> String {
         Stage::NewVm => "new_vm",
         Stage::Transaction(_) => "transaction",
         Stage::FinishBatch => "finish_batch",
+        Stage::EngineProcess(ProcessFault::Exited) => "engine process (exited)",
+        Stage::EngineProcess(ProcessFault::Hung) => "engine process (hung)",
+        Stage::EngineProcess(ProcessFault::Garbage) => "engine process (garbage)",
     };
     let location = panic
         .location

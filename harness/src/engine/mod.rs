@@ -9,7 +9,10 @@
 mod driver;
 mod fault;
 mod hooked;
+mod process;
+pub mod protocol;
 mod rare_fault;
+mod serve;
 mod step_fault;
 mod vm_fast;
 mod vm_latest;
@@ -18,7 +21,9 @@ pub use self::{
     driver::{run_vm, run_vm_traced, VmStorage},
     fault::{Fault, FaultHook, FaultyVm, FaultyVmFast},
     hooked::{Hook, Hooked},
+    process::{ProcessEngine, DEFAULT_TIMEOUT},
     rare_fault::{RareRefundHook, RareRefundVm, RareRefundVmFast},
+    serve::serve,
     step_fault::{StepFault, StepFaultTracer, StepFaultyVmFast},
     vm_fast::{StepRecorder, VmFast},
     vm_latest::VmLatest,
@@ -71,8 +76,9 @@ pub struct Observed {
 /// Executed instructions per opcode variant.
 pub type OpcodeCounts = Vec<(Opcode, u64)>;
 
-/// Names accepted by [`by_name`], besides `vm_fast+fault:<fault>` (see [`Fault`]) and
-/// `vm_fast+step_fault:<fault>` (see [`StepFault`]).
+/// Names accepted by [`by_name`], besides `vm_fast+fault:<fault>` (see [`Fault`]),
+/// `vm_fast+step_fault:<fault>` (see [`StepFault`]) and `exec:<path>` (a program speaking the
+/// engine protocol, see [`ProcessEngine`]).
 pub const ENGINE_NAMES: &[&str] = &[VmLatest::NAME, VmFast::NAME, RareRefundVmFast::NAME];
 
 /// The engine called `name`, if there is one.
@@ -81,6 +87,10 @@ pub fn by_name(name: &str) -> Option<Box<dyn Engine>> {
         VmLatest::NAME => Some(Box::new(VmLatest)),
         VmFast::NAME => Some(Box::new(VmFast)),
         RareRefundVmFast::NAME => Some(Box::new(RareRefundVmFast)),
+        _ if name.starts_with("exec:") => {
+            let program = &name["exec:".len()..];
+            Some(Box::new(ProcessEngine::new(name, program, &[])))
+        }
         _ => FaultyVmFast::by_name(name)
             .map(|engine| Box::new(engine) as Box<dyn Engine>)
             .or_else(|| {

@@ -41,6 +41,20 @@ pub enum Stage {
     Transaction(usize),
     /// `finish_batch`: the block tip and batch sealing.
     FinishBatch,
+    /// The process of a process engine failed somewhere in the run (which stage is unknown).
+    EngineProcess(ProcessFault),
+}
+
+/// How an engine process failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcessFault {
+    /// It exited or was killed before answering.
+    Exited,
+    /// It did not answer in time, and was killed.
+    Hung,
+    /// It answered something that is not an outcome.
+    Garbage,
 }
 
 /// A panic caught inside a VM.

@@ -81,6 +81,18 @@ impl StorageLayer {
     pub fn max_enumeration_index(&self) -> u64 {
         self.max_enumeration_index
     }
+
+    /// Every slot, by hashed key (in no particular order).
+    pub fn slots(&self) -> impl Iterator<Item = (H256, Slot)> + '_ {
+        self.slots.iter().map(|(&key, &slot)| (key, slot))
+    }
+
+    /// Every factory dep, by hash (in no particular order).
+    pub fn factory_deps(&self) -> impl Iterator<Item = (H256, &[u8])> + '_ {
+        self.factory_deps
+            .iter()
+            .map(|(&hash, code)| (hash, &code[..]))
+    }
 }
 
 /// The storage a VM reads: an overlay over a shared base. Cloning it clones two `Arc`s.
@@ -107,6 +119,11 @@ impl WorldStorage {
 
     pub fn base(&self) -> &Arc<StorageLayer> {
         &self.base
+    }
+
+    /// The batch's own set-up over the base.
+    pub fn overlay(&self) -> &Arc<StorageLayer> {
+        &self.overlay
     }
 
     /// The slot as the VMs see it before the batch runs.
