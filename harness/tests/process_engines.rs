@@ -5,7 +5,7 @@
 use std::{path::Path, time::Duration};
 
 use eravm_diff::{
-    engine::{Engine, ProcessEngine, VmFast},
+    engine::{Engine, Observe, ProcessEngine, VmFast},
     outcome::{ProcessFault, Stage},
     spec::load_batch_file,
     world::default_world,
@@ -92,4 +92,24 @@ fn a_program_that_cannot_start_is_an_outcome() {
     let panic = outcome.panic.expect("recorded");
     assert_eq!(panic.stage, Stage::EngineProcess(ProcessFault::Exited));
     assert!(panic.message.contains("cannot start"), "{}", panic.message);
+}
+
+/// Steps cross the protocol: a process engine's step trace is the in-process one, so causes are
+/// named, and tolerances applied, as in-process.
+#[test]
+fn steps_cross_the_protocol() {
+    let prepared = load_batch_file(Path::new(VECTOR))
+        .unwrap()
+        .prepare(&default_world())
+        .unwrap();
+    let observe = Observe {
+        steps: true,
+        ..Observe::default()
+    };
+    let in_process = VmFast.run_observed(&prepared.world, &prepared.batch, &observe);
+    let served = served(&[]).run_observed(&prepared.world, &prepared.batch, &observe);
+    let steps = served.steps.expect("the child records steps");
+    assert!(!steps.segments.is_empty());
+    assert_eq!(Some(steps), in_process.steps);
+    assert_eq!(served.outcome, in_process.outcome);
 }

@@ -7,8 +7,8 @@ use eravm_diff::{
     bytes::HexBytes,
     divergence::{compare, DiffKind},
     engine::{Engine, VmFast, VmLatest},
-    outcome::Outcome,
     outcome::Word,
+    outcome::{ExecResult, Outcome},
     pubdata::{operator_input::FIRST_SLOT, oracle, Operation, Pubdata},
     spec::{batch_files_in, load_batch_file, Expectation, PreparedBatch},
     world::default_world,
@@ -149,6 +149,15 @@ fn faulty_pubdata_is_caught_with_the_element_named() {
     let (prepared, outcome, mut faulty) = published("events_logs_messages.yaml");
     faulty.messages[0].0.pop();
     assert_eq!(violation_with(&prepared, &outcome, &faulty), "messages[0]");
+
+    // A block tip that did not succeed published nothing, whatever the pubdata says.
+    let mut unpublished = outcome.clone();
+    unpublished.batch.as_mut().unwrap().block_tip.result = ExecResult::Revert {
+        reason: "the L1 messenger refused".to_owned(),
+        data: HexBytes::default(),
+    };
+    let verdict = oracle::check(&unpublished, &prepared.world, &prepared.batch);
+    assert_eq!(verdict, Ok(None));
 
     // Bytes that do not decode.
     let mut outcome = outcome.clone();

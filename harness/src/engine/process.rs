@@ -26,6 +26,7 @@ use super::{
 use crate::{
     batch::Batch,
     outcome::{Outcome, ProcessFault, Stage, VmPanic},
+    steps::StepTrace,
     world::{StorageLayer, World},
 };
 
@@ -122,6 +123,11 @@ impl ProcessEngine {
     fn exchange(&self, running: &mut Running, tag: u8, payload: &[u8]) -> Result<Frame, Failure> {
         write_frame(&mut running.stdin, tag, payload)
             .map_err(|err| Failure(ProcessFault::Exited, format!("cannot write to it: {err}")))?;
+        self.receive(running)
+    }
+
+    /// Waits for the child's next frame.
+    fn receive(&self, running: &mut Running) -> Result<Frame, Failure> {
         match running.frames.recv_timeout(self.timeout) {
             Ok(Ok(frame)) if frame.tag == b'E' => Err(Failure(
                 ProcessFault::Garbage,
@@ -160,7 +166,7 @@ impl ProcessEngine {
         world: &World,
         batch: &Batch,
         observe: &Observe,
-    ) -> Result<Outcome, Failure> {
+    ) -> Result<(Outcome, Option<StepTrace>), Failure> {
         let base = world.storage.base();
         let holds = running.world.as_ref().is_some_and(|(system_env, layer)| {
             Arc::ptr_eq(system_env, &world.system_env) && Arc::ptr_eq(layer, base)
@@ -193,10 +199,19 @@ impl ProcessEngine {
             setup: LayerMessage::of(world.storage.overlay()),
             batch: batch.clone(),
             last_transaction: observe.last_transaction,
+            steps: observe.steps,
         };
         let payload = serde_json::to_vec(&message).expect("batches serialize to JSON");
-        let frame = self.exchange(running, b'B', &payload)?;
-        (frame.tag == b'O')
+        let mut frame = self.exchange(running, b'B', &payload)?;
+        let mut steps = None;
+        if frame.tag == b'S' {
+            let trace = postcard::from_bytes(&frame.payload).map_err(|err| {
+                Failure(ProcessFault::Garbage, format!("unreadable steps: {err}"))
+            })?;
+            steps = Some(trace);
+            frame = self.receive(running)?;
+        }
+        let outcome = (frame.tag == b'O')
             .then(|| postcard::from_bytes(&frame.payload).ok())
             .flatten()
             .ok_or_else(|| {
@@ -206,7 +221,8 @@ impl ProcessEngine {
                     frame.tag as char
                 );
                 Failure(ProcessFault::Garbage, problem)
-            })
+            })?;
+        Ok((outcome, steps))
     }
 }
 
@@ -218,17 +234,17 @@ impl Engine for ProcessEngine {
         &self.name
     }
 
-    /// Outcomes only: a process engine records no steps and counts no opcodes.
+    /// Steps as far as the child's engine records them; opcodes are not counted.
     fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed {
         let idle = self.idle.lock().expect("the pool is never poisoned").pop();
         let result = match idle.map_or_else(|| self.spawn(), Ok) {
             Ok(mut running) => match self.run_on(&mut running, world, batch, observe) {
-                Ok(outcome) => {
+                Ok(observed) => {
                     self.idle
                         .lock()
                         .expect("the pool is never poisoned")
                         .push(running);
-                    Ok(outcome)
+                    Ok(observed)
                 }
                 // Dropping the child kills it; the next batch starts a fresh one.
                 Err(failure) => {
@@ -238,17 +254,22 @@ impl Engine for ProcessEngine {
             },
             Err(problem) => Err(Failure(ProcessFault::Exited, problem)),
         };
-        let outcome = result.unwrap_or_else(|Failure(fault, problem)| Outcome {
-            panic: Some(VmPanic {
+        let (outcome, steps) = result.unwrap_or_else(|Failure(fault, problem)| {
+            let panic = VmPanic {
                 stage: Stage::EngineProcess(fault),
                 message: format!("engine process {}: {problem}; it is restarted", self.name),
                 location: None,
-            }),
-            ..Outcome::default()
+            };
+            let outcome = Outcome {
+                panic: Some(panic),
+                ..Outcome::default()
+            };
+            (outcome, None)
         });
         Observed {
             outcome,
-            ..Observed::default()
+            steps,
+            opcodes: None,
         }
     }
 }

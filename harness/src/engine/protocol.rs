@@ -7,10 +7,12 @@
 //!   storage.
 //!   Sent once per child, and again only when the harness switches worlds. Answered by `R`.
 //! - `B` batch (JSON [`BatchMessage`]): the batch, its L1 batch env and execution mode, the
-//!   batch's own set-up over the base storage, and where to stop. Answered by `O`.
+//!   batch's own set-up over the base storage, where to stop, and whether to record steps.
+//!   Answered by `S` (when steps were asked for and the engine records them), then `O`.
 //!
 //! Responses:
 //! - `R` ready (JSON [`Ready`]): the protocol version the child speaks and its engine's name.
+//! - `S` steps: the step trace (postcard of [`crate::steps::StepTrace`]).
 //! - `O` outcome: the outcome in the harness's canonical encoding (postcard), so that equal
 //!   outcomes stay equal bytes across processes. A VM panic is part of the outcome.
 //! - `E` error (UTF-8): the child could not run the request (e.g. a world it cannot build).
@@ -95,6 +97,8 @@ pub struct BatchMessage {
     pub batch: Batch,
     /// Run no transaction after this one and leave the batch unsealed.
     pub last_transaction: Option<usize>,
+    /// Record every executed instruction.
+    pub steps: bool,
 }
 
 /// The child's answer to a world.

@@ -65,12 +65,15 @@ pub fn serve(
                 world.storage = WorldStorage::new(base_world.storage.base().clone(), setup);
                 let observe = Observe {
                     last_transaction: message.last_transaction,
+                    steps: message.steps,
                     ..Observe::default()
                 };
-                let outcome = engine
-                    .run_observed(&world, &message.batch, &observe)
-                    .outcome;
-                write_frame(&mut output, b'O', &outcome.canonical_bytes())?;
+                let observed = engine.run_observed(&world, &message.batch, &observe);
+                if let Some(steps) = &observed.steps {
+                    let steps = postcard::to_stdvec(steps).expect("steps serialize to postcard");
+                    write_frame(&mut output, b'S', &steps)?;
+                }
+                write_frame(&mut output, b'O', &observed.outcome.canonical_bytes())?;
             }
             tag => {
                 let problem = format!("unknown request tag {tag:#04x}");

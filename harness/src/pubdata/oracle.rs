@@ -32,7 +32,7 @@ use super::{
 };
 use crate::{
     batch::Batch,
-    outcome::{Outcome, StateDiff, Word},
+    outcome::{Outcome, ResultKind, StateDiff, Word},
     world::{Slot, World},
 };
 
@@ -147,12 +147,16 @@ fn violation(element: impl Into<String>, problem: impl Into<String>) -> Violatio
     }
 }
 
-/// Checks the pubdata in `outcome` (a run of `batch` in `world`); `Ok(None)` when the batch was
-/// not sealed (a panic) and so published nothing.
+/// Checks the pubdata in `outcome` (a run of `batch` in `world`); `Ok(None)` when the batch
+/// published nothing: it was not sealed (a panic), or its block tip did not succeed (the L1
+/// messenger did not take the pubdata, so a sequencer could not commit the batch).
 pub fn check(outcome: &Outcome, world: &World, batch: &Batch) -> Verdict {
     let Some(sealed) = &outcome.batch else {
         return Ok(None);
     };
+    if sealed.block_tip.result.kind() != ResultKind::Success {
+        return Ok(None);
+    }
     let Some(bytes) = &sealed.pubdata_input else {
         return Ok(None);
     };

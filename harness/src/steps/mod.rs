@@ -12,9 +12,9 @@
 
 pub mod cause;
 
-use std::{cell::RefCell, fmt, rc::Rc};
+use std::{cell::RefCell, collections::HashMap, fmt, rc::Rc, sync::OnceLock};
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smallvec::SmallVec;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::Opcode;
 use zksync_types::{Address, U256};
@@ -25,7 +25,7 @@ use crate::outcome::{Outcome, Word};
 pub type Registers = [(U256, bool); 15];
 
 /// One executed instruction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// Call frames, near calls included (1 in the bootloader), before the instruction.
     pub depth: u16,
@@ -33,7 +33,7 @@ pub struct Step {
     pub contract: Address,
     /// The instruction's pc; `None` where the engine has none (vm2, during a panic).
     pub pc: Option<u16>,
-    #[serde(serialize_with = "opcode_name")]
+    #[serde(serialize_with = "opcode_name", deserialize_with = "opcode_by_name")]
     pub opcode: Opcode,
     /// Registers whose value or pointer tag the instruction changed (most instructions write
     /// at most two: kept inline, so recording a step allocates nothing).
@@ -53,7 +53,6 @@ pub struct Step {
     /// The page numbers of the heap and aux heap of the frame the instruction leaves the VM in:
     /// never compared (they are implementation-defined), but they tell the page-id tolerance
     /// which page a pointer points into.
-    #[serde(skip)]
     pub pages: [u32; 2],
 }
 
@@ -61,7 +60,7 @@ pub struct Step {
 pub type Writes = SmallVec<[RegisterWrite; 2]>;
 
 /// A register an instruction wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterWrite {
     /// 1..=15.
     pub register: u8,
@@ -70,7 +69,7 @@ pub struct RegisterWrite {
 }
 
 /// A heap word a store wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stored {
     /// Byte offset in the heap (or aux heap) of the frame.
     pub offset: u32,
@@ -80,6 +79,20 @@ pub struct Stored {
 
 fn opcode_name<S: Serializer>(opcode: &Opcode, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(&format_args!("{opcode:?}"))
+}
+
+/// The opcode variant `opcode_name` names (for step traces read back from an engine process).
+fn opcode_by_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Opcode, D::Error> {
+    static BY_NAME: OnceLock<HashMap<String, Opcode>> = OnceLock::new();
+    let by_name = BY_NAME.get_or_init(|| {
+        let variants = crate::coverage::opcode_variants().into_iter();
+        variants
+            .map(|opcode| (format!("{opcode:?}"), opcode))
+            .collect()
+    });
+    let name = String::deserialize(deserializer)?;
+    (by_name.get(&name).copied())
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown opcode variant `{name}`")))
 }
 
 impl fmt::Display for Step {
@@ -129,7 +142,7 @@ impl Step {
 }
 
 /// The instructions one execution (an `inspect` of one transaction) ran.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
     /// The transaction (0-based, in batch order); a transaction re-run without bytecode
     /// compression has two segments.
@@ -141,7 +154,7 @@ pub struct Segment {
 }
 
 /// Every instruction of a run, transaction by transaction (the block tip is not traced).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepTrace {
     pub segments: Vec<Segment>,
     /// Where the engine panicked, if a panic (in the engine's own code, not the VM's `Panic`
