@@ -14,6 +14,27 @@ use eravm_diff::{
 };
 use tempfile::TempDir;
 
+/// `samples` samples of seed 1 on 2 jobs, findings written to `findings`.
+fn fuzz_seed_1(
+    differential: &Differential,
+    generator: &GeneratorConfig,
+    samples: u64,
+    findings: &std::path::Path,
+) -> eravm_diff::fuzz::FuzzSummary {
+    let options = FuzzOptions {
+        differential,
+        generator,
+        budget: Budget {
+            seed: 1,
+            duration: None,
+            samples: Some(samples),
+            jobs: 2,
+        },
+        findings,
+    };
+    fuzz(&options, &|_, _| {}).unwrap()
+}
+
 /// The fault fires only in a transaction that wrote transient storage and then reverted from a
 /// near call; a short, fixed-seed run must find it and write it as a finding.
 #[test]
@@ -22,18 +43,7 @@ fn fuzzing_finds_the_rare_refund_fault() {
     let generator = GeneratorConfig::for_world(&world);
     let findings = TempDir::new().unwrap();
     let differential = Differential::new(world, VmLatest, RareRefundVmFast);
-    let options = FuzzOptions {
-        differential: &differential,
-        generator: &generator,
-        budget: Budget {
-            seed: 1,
-            duration: None,
-            samples: Some(24),
-            jobs: 2,
-        },
-        findings: findings.path(),
-    };
-    let summary = fuzz(&options, &|_, _| {}).unwrap();
+    let summary = fuzz_seed_1(&differential, &generator, 24, findings.path());
     assert_eq!(summary.executions, 24);
     let refund = summary
         .findings
@@ -144,18 +154,7 @@ fn da_violations_are_findings_even_when_the_engines_agree() {
     let findings = TempDir::new().unwrap();
     let faulty = || FaultyVmFast(Fault::StateDiff);
     let differential = Differential::new(world, faulty(), faulty());
-    let options = FuzzOptions {
-        differential: &differential,
-        generator: &generator,
-        budget: Budget {
-            seed: 1,
-            duration: None,
-            samples: Some(4),
-            jobs: 2,
-        },
-        findings: findings.path(),
-    };
-    let summary = fuzz(&options, &|_, _| {}).unwrap();
+    let summary = fuzz_seed_1(&differential, &generator, 4, findings.path());
     let [finding] = &summary.findings[..] else {
         panic!("one finding: {:#?}", summary.findings)
     };

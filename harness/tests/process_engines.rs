@@ -7,7 +7,7 @@ use std::{path::Path, time::Duration};
 use eravm_diff::{
     engine::{Engine, Observe, ProcessEngine, VmFast},
     outcome::{ProcessFault, Stage},
-    spec::load_batch_file,
+    spec::{load_batch_file, PreparedBatch},
     world::default_world,
 };
 use tempfile::TempDir;
@@ -16,6 +16,14 @@ const VECTOR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../vectors/storage_writes.yaml"
 );
+
+/// The vector's batch, prepared in the default world.
+fn prepared() -> PreparedBatch {
+    load_batch_file(Path::new(VECTOR))
+        .unwrap()
+        .prepare(&default_world())
+        .unwrap()
+}
 
 /// vm_fast served by this package's binary, with `extra` arguments.
 fn served(extra: &[&str]) -> ProcessEngine {
@@ -27,10 +35,7 @@ fn served(extra: &[&str]) -> ProcessEngine {
 
 #[test]
 fn a_process_engine_gives_the_in_process_outcome() {
-    let prepared = load_batch_file(Path::new(VECTOR))
-        .unwrap()
-        .prepare(&default_world())
-        .unwrap();
+    let prepared = prepared();
     let engine = served(&[]);
     let in_process = VmFast.run(&prepared.world, &prepared.batch);
     for _ in 0..3 {
@@ -42,10 +47,7 @@ fn a_process_engine_gives_the_in_process_outcome() {
 
 #[test]
 fn a_broken_child_is_an_outcome_and_the_next_batch_gets_a_fresh_one() {
-    let prepared = load_batch_file(Path::new(VECTOR))
-        .unwrap()
-        .prepare(&default_world())
-        .unwrap();
+    let prepared = prepared();
     let expected = VmFast.run(&prepared.world, &prepared.batch);
     let dir = TempDir::new().unwrap();
     for (kind, fault) in [
@@ -83,10 +85,7 @@ fn a_broken_child_is_an_outcome_and_the_next_batch_gets_a_fresh_one() {
 
 #[test]
 fn a_program_that_cannot_start_is_an_outcome() {
-    let prepared = load_batch_file(Path::new(VECTOR))
-        .unwrap()
-        .prepare(&default_world())
-        .unwrap();
+    let prepared = prepared();
     let engine = ProcessEngine::new("exec:/nonexistent", "/nonexistent/engine", &[]);
     let outcome = engine.run(&prepared.world, &prepared.batch);
     let panic = outcome.panic.expect("recorded");
@@ -98,10 +97,7 @@ fn a_program_that_cannot_start_is_an_outcome() {
 /// named, and tolerances applied, as in-process.
 #[test]
 fn steps_cross_the_protocol() {
-    let prepared = load_batch_file(Path::new(VECTOR))
-        .unwrap()
-        .prepare(&default_world())
-        .unwrap();
+    let prepared = prepared();
     let observe = Observe {
         steps: true,
         ..Observe::default()
