@@ -16,6 +16,7 @@ pub mod files;
 pub mod findings;
 pub mod fuzz;
 pub mod generate;
+pub mod matrix;
 pub mod minimize;
 pub mod outcome;
 pub mod panic_guard;

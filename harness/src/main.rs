@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{campaign, explain, fuzz, minimize, pubdata, run, serve};
+use commands::{campaign, explain, fuzz, matrix, minimize, pubdata, run, serve};
 
 #[derive(Parser)]
 #[command(
@@ -67,6 +67,11 @@ enum Command {
     Campaign(campaign::CampaignArgs),
     /// Write report.json, report.md and report.html for a campaign's findings directory.
     Report(campaign::ReportArgs),
+    /// Run every batch (files, directories, VM dumps) on every engine and show which engines
+    /// agree with which (a letter per outcome class).
+    ///
+    /// Exits 0 when every engine agrees on every batch, 1 otherwise, 2 on bad input.
+    Matrix(matrix::MatrixArgs),
     /// Serve one engine over the engine protocol on stdin and stdout (the child side of a
     /// process engine; see README "Engines as processes").
     ServeEngine(serve::ServeArgs),
@@ -84,6 +89,7 @@ fn main() -> ExitCode {
         Command::Minimize(args) => args.execute(),
         Command::Campaign(args) => args.execute(),
         Command::Report(args) => args.execute(),
+        Command::Matrix(args) => args.execute(),
         Command::ServeEngine(args) => args.execute(),
     };
     result.unwrap_or_else(|err| {

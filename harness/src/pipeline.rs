@@ -1,7 +1,8 @@
 //! The differential pipeline: one batch on the reference and the candidate engine, each on its
 //! own view of the world, then the comparison. Every driver (`run`, `replay`, `fuzz`, `campaign`,
 //! `minimize`, `coverage` and the cargo-fuzz targets) runs batches through [`Differential`];
-//! none calls an engine directly.
+//! none calls an engine directly, except [`crate::matrix`], which groups N engines' outcomes by
+//! their bytes and names no causes.
 
 use std::{
     collections::HashSet,

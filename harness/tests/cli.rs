@@ -271,3 +271,44 @@ fn process_engines_run_and_fuzz() {
         missing.stderr
     );
 }
+
+/// `matrix` letters each engine's outcome class per batch (`A`: the first engine's) and exits 1
+/// when some engines disagree.
+#[test]
+fn matrix_groups_engines_by_outcome() {
+    let equal = format!("{VECTORS}/storage_writes.yaml");
+    let differ = format!("{VECTORS}/known_page_ids.yaml");
+    let engines = "vm_latest,vm_fast,process:vm_fast";
+    let run = eravm_diff(&[
+        "matrix",
+        &equal,
+        &differ,
+        "--engines",
+        engines,
+        "--markdown",
+    ]);
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("| vm_latest | vm_fast | process:vm_fast | agree |"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("storage_writes.yaml | A | A | A | yes |"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("known_page_ids.yaml | A | B | B | no |"),
+        "{}",
+        run.stdout
+    );
+
+    let agree = eravm_diff(&["matrix", &equal, "--engines", "vm_fast,process:vm_fast"]);
+    assert_eq!(agree.status, 0, "{}{}", agree.stdout, agree.stderr);
+    let unknown = eravm_diff(&["matrix", &equal, "--engines", "vm_latest,nope"]);
+    assert_eq!(unknown.status, 2, "{}", unknown.stderr);
+}

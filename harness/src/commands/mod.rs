@@ -3,6 +3,7 @@
 pub mod campaign;
 pub mod explain;
 pub mod fuzz;
+pub mod matrix;
 pub mod minimize;
 pub mod pubdata;
 pub mod run;

@@ -126,7 +126,7 @@ impl OutcomeArgs {
 }
 
 /// Files as given, and the `*.yaml` files of directories in name order.
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+pub(super) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     let mut files = vec![];
     for path in paths {
         if path.is_dir() {
