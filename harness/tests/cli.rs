@@ -1,6 +1,6 @@
 //! The command line: exit statuses, and clear errors for bad input (status 2, never a panic).
 
-use std::process::Command;
+use std::{path::Path, process::Command};
 
 use tempfile::TempDir;
 
@@ -311,4 +311,24 @@ fn matrix_groups_engines_by_outcome() {
     assert_eq!(agree.status, 0, "{}{}", agree.stdout, agree.stderr);
     let unknown = eravm_diff(&["matrix", &equal, "--engines", "vm_latest,nope"]);
     assert_eq!(unknown.status, 2, "{}", unknown.stderr);
+}
+
+/// The adapter example (harness/examples/engine_adapter.rs, built with the tests) is a program
+/// speaking the engine protocol: as `exec:` it serves vm_latest, equal to the in-process one.
+#[test]
+fn the_adapter_example_is_an_exec_engine() {
+    let examples = Path::new(BIN).parent().unwrap().join("examples");
+    let adapter = examples.join("engine_adapter").display().to_string();
+    let vector = format!("{VECTORS}/storage_writes.yaml");
+    let candidate = format!("exec:{adapter}");
+    let run = eravm_diff(&[
+        "run",
+        &vector,
+        "--reference",
+        "vm_latest",
+        "--candidate",
+        &candidate,
+    ]);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("EQUAL"), "{}", run.stdout);
 }
