@@ -88,12 +88,14 @@ impl Report {
         let explanation = comparison.explanation.as_ref();
         let tolerated = explanation.is_some_and(|explanation| explanation.tolerated_only);
         let steps_differ = divergence.is_none() && explanation.is_some();
-        let as_expected = match (expected, &divergence) {
-            (None | Some(Expectation::Equal), None) => !steps_differ,
-            (None | Some(Expectation::Equal), Some(_)) => tolerated,
-            (Some(Expectation::Divergence { key, .. }), Some(_)) => comparison.shows(key),
+        // A DA violation is as expected only when it is the one declared.
+        let as_expected = match (expected, &divergence, &comparison.da) {
+            (None | Some(Expectation::Equal), None, None) => !steps_differ,
+            (None | Some(Expectation::Equal), Some(_), None) => tolerated,
+            (Some(Expectation::Divergence { key, .. }), _, Some(da)) => da.fingerprint == *key,
+            (Some(Expectation::Divergence { key, .. }), Some(_), None) => comparison.shows(key),
             _ => false,
-        } && comparison.da.is_none();
+        };
         let runs = [&comparison.reference, &comparison.candidate];
         let da_oracle = (runs.iter().zip(&comparison.pubdata))
             .map(|(run, verdict)| {
@@ -137,6 +139,7 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut text = String::new();
         let status = match (self.verdict, self.as_expected, self.tolerated) {
+            _ if self.da_violation.is_some() && self.as_expected => "DA VIOLATION (expected)",
             _ if self.da_violation.is_some() => "DA VIOLATION",
             (Verdict::Equal, _, _) if self.steps_differ => "EQUAL OUTCOMES, STEPS DIFFER",
             (Verdict::Equal, true, _) => "EQUAL",

@@ -332,3 +332,32 @@ fn the_adapter_example_is_an_exec_engine() {
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.starts_with("EQUAL"), "{}", run.stdout);
 }
+
+/// A DA violation makes `run` fail even when the engines agree, unless the batch file declares
+/// it (`expect: {cause: da-…}`), as any known divergence.
+#[test]
+fn da_violations_fail_run_unless_declared() {
+    let faulty = "vm_fast+fault:state_diff";
+    let engines = ["--reference", faulty, "--candidate", faulty, "--json"];
+    let vector = format!("{VECTORS}/storage_writes.yaml");
+    let run = eravm_diff(&[&["run", &vector][..], &engines].concat());
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["verdict"], "equal");
+    let key = report["da_violation"]
+        .as_str()
+        .expect("a DA violation")
+        .to_owned();
+    assert!(key.starts_with("da-"), "{key}");
+
+    let dir = TempDir::new().unwrap();
+    let text = std::fs::read_to_string(&vector).unwrap().replace(
+        "expect: equal",
+        &format!(
+            "expect: {{cause: {key}, why: both engines publish a state diff they did not write}}"
+        ),
+    );
+    let declared = write(&dir, "declared.yaml", &text);
+    let run = eravm_diff(&[&["run", &declared][..], &engines].concat());
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+}
