@@ -59,10 +59,16 @@ fn published(name: &str) -> (PreparedBatch, Outcome, Pubdata) {
     (prepared, outcome, pubdata)
 }
 
+/// `outcome` with `bytes` as its pubdata.
+fn with_pubdata(outcome: &Outcome, bytes: Vec<u8>) -> Outcome {
+    let mut outcome = outcome.clone();
+    outcome.batch.as_mut().unwrap().pubdata_input = Some(HexBytes(bytes));
+    outcome
+}
+
 /// The element the oracle names when the outcome's pubdata is `pubdata` instead.
 fn violation_with(prepared: &PreparedBatch, outcome: &Outcome, pubdata: &Pubdata) -> String {
-    let mut outcome = outcome.clone();
-    outcome.batch.as_mut().unwrap().pubdata_input = Some(HexBytes(pubdata.encode()));
+    let outcome = with_pubdata(outcome, pubdata.encode());
     oracle::check(&outcome, &prepared.world, &prepared.batch)
         .expect_err("the fault is caught")
         .element
@@ -137,8 +143,7 @@ fn faulty_pubdata_is_caught_with_the_element_named() {
         .clone();
     let mut published_as_is = pubdata.clone();
     published_as_is.bytecodes.push(HexBytes(shipped.clone()));
-    let mut as_is = outcome.clone();
-    as_is.batch.as_mut().unwrap().pubdata_input = Some(HexBytes(published_as_is.encode()));
+    let as_is = with_pubdata(&outcome, published_as_is.encode());
     let violation = oracle::check(&as_is, &prepared.world, &prepared.batch).unwrap_err();
     assert_eq!(violation.element, "operator_input.pubdata");
     let mut faulty = published_as_is;
@@ -219,13 +224,9 @@ fn faulty_operator_input_is_caught_with_the_element_named() {
 #[test]
 fn pubdata_differences_are_named_by_element() {
     let (_, outcome, pubdata) = published("storage_writes.yaml");
-    let with = |pubdata: Vec<u8>| {
-        let mut outcome = outcome.clone();
-        outcome.batch.as_mut().unwrap().pubdata_input = Some(HexBytes(pubdata));
-        outcome
-    };
     let differences = |faulty: Vec<u8>| {
-        let divergence = compare(&outcome, &with(faulty)).expect("the pubdata differ");
+        let divergence =
+            compare(&outcome, &with_pubdata(&outcome, faulty)).expect("the pubdata differ");
         assert!(divergence.signature.iter().all(|line| !line.contains("0x")));
         divergence.differences
     };
@@ -283,9 +284,7 @@ fn pubdata_differences_are_named_by_element() {
     // A different user log value.
     let (_, outcome, mut faulty) = published("events_logs_messages.yaml");
     faulty.user_logs[0].value.0[31] ^= 1;
-    let mut candidate = outcome.clone();
-    candidate.batch.as_mut().unwrap().pubdata_input = Some(HexBytes(faulty.encode()));
-    let divergence = compare(&outcome, &candidate).unwrap();
+    let divergence = compare(&outcome, &with_pubdata(&outcome, faulty.encode())).unwrap();
     assert_eq!(
         divergence.differences[0].path,
         "batch.pubdata_input.user_logs[0].value"

@@ -85,10 +85,11 @@ fn panic_line(side: &str, panic: Option<&VmPanic>) -> String {
     format!("{side}: panic in {stage} at {location}")
 }
 
-/// `fp-` and the first 16 hex digits of the SHA-256 of the signature lines.
-pub(super) fn fingerprint(signature: &[String]) -> String {
-    let digest = Sha256::digest(signature.join("\n").as_bytes());
-    format!("fp-{}", &hex::encode(digest)[..16])
+/// `<prefix>-` and the first 16 hex digits of the SHA-256 of `lines` joined by newlines: the
+/// one form of every key (`fp-` symptoms, `cause-` causes, `da-` DA violations).
+pub fn fingerprint(prefix: &str, lines: &[String]) -> String {
+    let digest = Sha256::digest(lines.join("\n").as_bytes());
+    format!("{prefix}-{}", &hex::encode(digest)[..16])
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::fingerprint::fingerprint;
 use self::{walk::Compare, walk::Walker};
 use crate::outcome::{Outcome, Stage, Word};
 
@@ -189,7 +190,7 @@ pub fn compare(reference: &Outcome, candidate: &Outcome) -> Option<Divergence> {
     );
     let (first, signature) = fingerprint::first_divergence(reference, candidate, &differences);
     Some(Divergence {
-        fingerprint: fingerprint::fingerprint(&signature),
+        fingerprint: fingerprint("fp", &signature),
         first,
         signature,
         differences,

@@ -7,7 +7,11 @@
 //! the decoded pubdata gives the bytes back), so two pubdata that decode are equal exactly when
 //! their elements are. Bytes that do not decode on either side are compared as bytes.
 
-use std::{cmp::Ordering, collections::BTreeSet, fmt};
+use std::{
+    cmp::Ordering,
+    collections::{BTreeSet, HashMap},
+    fmt,
+};
 
 use zksync_types::Address;
 
@@ -19,15 +23,23 @@ use crate::{
 };
 
 /// Compares two batches' pubdata under `name`, each with the state-diff records of its VM.
-pub(super) fn compare<'a>(
+pub(super) fn compare(
     d: &mut Walker,
     name: &'static str,
-    reference: (&Option<HexBytes>, &'a [StateDiff]),
-    candidate: (&Option<HexBytes>, &'a [StateDiff]),
+    reference: (&Option<HexBytes>, &[StateDiff]),
+    candidate: (&Option<HexBytes>, &[StateDiff]),
 ) {
-    fn decode<'a>((bytes, records): (&Option<HexBytes>, &'a [StateDiff])) -> Option<Published<'a>> {
+    fn decode((bytes, records): (&Option<HexBytes>, &[StateDiff])) -> Option<Published> {
         let pubdata = Pubdata::decode(&bytes.as_ref()?.0).ok()?;
-        Some(Published { pubdata, records })
+        let slot = |record: &StateDiff| (record.address, record.key);
+        Some(Published {
+            pubdata,
+            by_derived_key: records.iter().map(|r| (r.derived_key, slot(r))).collect(),
+            by_index: records
+                .iter()
+                .map(|r| (r.enumeration_index, slot(r)))
+                .collect(),
+        })
     }
     match (decode(reference), decode(candidate)) {
         (Some(a), Some(b)) => d.nested(name, &a, &b),
@@ -35,13 +47,14 @@ pub(super) fn compare<'a>(
     }
 }
 
-/// Decoded pubdata with the records that name its writes' slots.
-struct Published<'a> {
+/// Decoded pubdata, and the slots (address, key) the VM's records give its writes.
+struct Published {
     pubdata: Pubdata,
-    records: &'a [StateDiff],
+    by_derived_key: HashMap<Word, (Address, Word)>,
+    by_index: HashMap<u64, (Address, Word)>,
 }
 
-impl Compare for Published<'_> {
+impl Compare for Published {
     fn compare(&self, other: &Self, d: &mut Walker) {
         let (a, b) = (&self.pubdata, &other.pubdata);
         d.list("user_logs", &a.user_logs, &b.user_logs);
@@ -55,14 +68,14 @@ impl Compare for Published<'_> {
             &b.enumeration_index_size,
         );
         let initial = |published: &Self| -> Vec<Write<Word>> {
-            let slot = |key| published.slot(|record| record.derived_key == key);
+            let slot = |key| published.by_derived_key.get(&key).copied();
             let writes = published.pubdata.state_diffs.initial.iter();
             writes
                 .map(|write| Write::new(write.derived_key, slot(write.derived_key), &write.value))
                 .collect()
         };
         let repeated = |published: &Self| -> Vec<Write<u64>> {
-            let slot = |index| published.slot(|record| record.enumeration_index == index);
+            let slot = |index| published.by_index.get(&index).copied();
             let writes = published.pubdata.state_diffs.repeated.iter();
             writes
                 .map(|write| {
@@ -79,14 +92,6 @@ impl Compare for Published<'_> {
 
     fn summary(&self) -> String {
         format!("{} bytes of pubdata", self.pubdata.encode().len())
-    }
-}
-
-impl Published<'_> {
-    /// The slot (address, key) of the VM's record that `matches`, if any.
-    fn slot(&self, matches: impl Fn(&StateDiff) -> bool) -> Option<(Address, Word)> {
-        let record = self.records.iter().find(|record| matches(record))?;
-        Some((record.address, record.key))
     }
 }
 

@@ -21,8 +21,6 @@
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest, Sha256};
-
 use zksync_system_constants::L1_MESSENGER_ADDRESS;
 use zksync_types::{h256_to_u256, web3::keccak256, AccountTreeId, StorageKey, H256, U256};
 
@@ -32,6 +30,7 @@ use super::{
 };
 use crate::{
     batch::Batch,
+    divergence::fingerprint,
     outcome::{Outcome, ResultKind, StateDiff, Word},
     world::{Slot, World},
 };
@@ -125,9 +124,8 @@ impl DaFinding {
         let signature: Vec<_> = (violations.iter())
             .map(|(role, violation)| format!("oracle:da {role} {}", violation.pattern()))
             .collect();
-        let digest = Sha256::digest(signature.join("\n").as_bytes());
         Some(Self {
-            fingerprint: format!("da-{}", &hex::encode(digest)[..16]),
+            fingerprint: fingerprint("da", &signature),
             violations,
         })
     }

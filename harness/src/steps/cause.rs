@@ -17,13 +17,12 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{Opcode, RetOpcode};
 use zksync_types::{Address, U256};
 
 use super::{Segment, Step, StepTrace};
 use crate::{
-    divergence::{DiffKind, Divergence},
+    divergence::{fingerprint, DiffKind, Divergence},
     outcome::Word,
 };
 
@@ -138,9 +137,9 @@ impl Cause {
             }
             _ => component.clone(),
         };
-        let digest = Sha256::digest(format!("{instruction}\n{class}\n{kind}").as_bytes());
+        let lines = [instruction.clone(), class, kind.to_string()];
         Self {
-            fingerprint: format!("cause-{}", &hex::encode(digest)[..16]),
+            fingerprint: fingerprint("cause", &lines),
             instruction,
             component,
             kind,

@@ -33,20 +33,21 @@ impl World {
             (outcome.batch.as_ref()).ok_or("the batch was not sealed: nothing to chain")?;
         let mut layer = self.storage.flattened();
 
-        let mut written: HashMap<H256, (StorageKey, H256)> = (sealed.final_state.storage_writes)
-            .iter()
+        // The batch's writes in slot order, by hashed key.
+        let writes: Vec<(H256, StorageKey, H256)> = (sealed.final_state.storage_writes.iter())
             .map(|slot| {
                 let key = StorageKey::new(AccountTreeId::new(slot.address), H256(slot.key.0));
-                (key.hashed_key(), (key, H256(slot.value.0)))
+                (key.hashed_key(), key, H256(slot.value.0))
             })
+            .collect();
+        let mut written: HashMap<H256, (StorageKey, H256)> = (writes.iter())
+            .map(|&(hashed_key, key, value)| (hashed_key, (key, value)))
             .collect();
         let published = (sealed.pubdata_input.as_ref())
             .and_then(|bytes| Pubdata::decode(&bytes.0).ok())
             .map(|pubdata| pubdata.state_diffs.initial)
             .unwrap_or_default();
-        let in_slot_order = sealed.final_state.storage_writes.iter().map(|slot| {
-            StorageKey::new(AccountTreeId::new(slot.address), H256(slot.key.0)).hashed_key()
-        });
+        let in_slot_order = writes.iter().map(|&(hashed_key, _, _)| hashed_key);
         let published = published.iter().map(|write| H256(write.derived_key.0));
         for hashed_key in published.chain(in_slot_order) {
             let Some((key, value)) = written.remove(&hashed_key) else {
