@@ -4,41 +4,21 @@
 //! embeds the known divergences that the regression vectors declare, so that fuzz-target
 //! binaries (which may run where the sources are not) know them.
 
+#[path = "build/crate_roots.rs"]
+mod crate_roots;
+
 use std::{
     env,
     path::{Path, PathBuf},
-    process::Command,
 };
 
 const PACKAGE: &str = "zksync_multivm";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build/crate_roots.rs");
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let target = env::var("TARGET").expect("set by cargo");
-    // Only this target's packages. Resolving them may download dev-dependencies that the build
-    // itself has not needed yet, unless cargo runs offline.
-    let mut command = Command::new(cargo);
-    command
-        .args(["metadata", "--format-version", "1", "--filter-platform"])
-        .arg(target);
-    if env::var("CARGO_NET_OFFLINE").is_ok_and(|value| value == "true") {
-        command.arg("--offline");
-    }
-    let output = command
-        .arg("--manifest-path")
-        .arg(manifest_dir.join("Cargo.toml"))
-        .output()
-        .expect("failed to run `cargo metadata`");
-    if !output.status.success() {
-        panic!(
-            "`cargo metadata` failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("`cargo metadata` printed invalid JSON");
+    let metadata = crate_roots::metadata(&manifest_dir);
     let packages = metadata["packages"]
         .as_array()
         .expect("metadata lists packages");
@@ -51,7 +31,7 @@ fn main() {
         .parent()
         .expect("a manifest path has a parent")
         .to_path_buf();
-    embed_crate_roots(&metadata);
+    crate_roots::embed(&metadata);
     let dumps = package_dir.join("tests").join("vm_dumps");
     println!("cargo:rerun-if-changed={}", dumps.display());
     println!("cargo:rustc-env=ERAVM_DIFF_VM_DUMPS={}", dumps.display());
@@ -89,39 +69,5 @@ fn embed_known_divergences(vectors: &Path) {
     );
     let out =
         PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("known_divergences.rs");
-    std::fs::write(out, code).expect("OUT_DIR is writable");
-}
-
-/// Writes `$OUT_DIR/crate_roots.rs`: the workspace root and `(source root, package name)` of every
-/// package `cargo metadata` lists, wherever cargo took it from (registry, `[patch]` path, git
-/// checkout, vendored directory). Rebuilt when the lockfile changes, e.g. when a `[patch]` is
-/// added.
-fn embed_crate_roots(metadata: &serde_json::Value) {
-    let workspace_root = metadata["workspace_root"]
-        .as_str()
-        .expect("metadata names the workspace root");
-    println!("cargo:rerun-if-changed={workspace_root}/Cargo.lock");
-    println!("cargo:rerun-if-changed={workspace_root}/Cargo.toml");
-    let mut roots: Vec<String> = metadata["packages"]
-        .as_array()
-        .expect("metadata lists packages")
-        .iter()
-        .filter_map(|package| {
-            let name = package["name"].as_str()?;
-            let manifest = Path::new(package["manifest_path"].as_str()?);
-            let root = manifest.parent()?.to_str()?;
-            Some(format!("    ({root:?}, {name:?}),\n"))
-        })
-        .collect();
-    roots.sort();
-    roots.dedup();
-    let code = format!(
-        "/// The workspace this crate was built in.\n\
-         const WORKSPACE_ROOT: &str = {workspace_root:?};\n\
-         /// `(source root, package name)` of every package in the build.\n\
-         const CRATE_ROOTS: &[(&str, &str)] = &[\n{}];\n",
-        roots.concat()
-    );
-    let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("crate_roots.rs");
     std::fs::write(out, code).expect("OUT_DIR is writable");
 }

@@ -22,6 +22,7 @@ pub mod outcome;
 pub mod panic_guard;
 pub mod pipeline;
 pub mod pubdata;
+pub mod release;
 pub mod report;
 pub mod samples;
 pub mod spec;

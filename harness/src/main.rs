@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{campaign, explain, fuzz, matrix, minimize, pubdata, run, serve};
+use commands::{campaign, engines, explain, fuzz, matrix, minimize, pubdata, run, serve};
 
 #[derive(Parser)]
 #[command(
@@ -72,6 +72,9 @@ enum Command {
     ///
     /// Exits 0 when every engine agrees on every batch, 1 otherwise, 2 on bad input.
     Matrix(matrix::MatrixArgs),
+    /// List the engines (in process, other zksync_multivm releases and whether they are built);
+    /// `engines build [RELEASE…]` builds release engines ahead of their first use.
+    Engines(engines::EnginesArgs),
     /// Serve one engine over the engine protocol on stdin and stdout (the child side of a
     /// process engine; see README "Engines as processes").
     ServeEngine(serve::ServeArgs),
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
         Command::Campaign(args) => args.execute(),
         Command::Report(args) => args.execute(),
         Command::Matrix(args) => args.execute(),
+        Command::Engines(args) => args.execute(),
         Command::ServeEngine(args) => args.execute(),
     };
     result.unwrap_or_else(|err| {

@@ -47,7 +47,7 @@ impl ExplainArgs {
             .map_err(|err| err.within(self.path.display()))?;
         let differential = self
             .engines
-            .differential(world, KnownDivergences::default());
+            .differential(world, KnownDivergences::default())?;
         let comparison = differential.run(&prepared.world, &prepared.batch, &RunOptions::TRACED);
         let divergence = comparison.divergence;
         let Some(explanation) = comparison.explanation else {

@@ -122,7 +122,7 @@ impl CoverageArgs {
         let generator = GeneratorConfig::for_world(&world);
         let differential = self
             .engines
-            .differential(world, KnownDivergences::default());
+            .differential(world, KnownDivergences::default())?;
         let start = Instant::now();
         let coverage = pool(self.jobs)?
             .install(|| measure(&differential, &generator, self.seed, self.samples));

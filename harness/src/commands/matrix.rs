@@ -9,7 +9,7 @@ use eravm_diff::{
     world::{load_dump, WorldSource},
 };
 
-use super::{by_name, engine_name, run::expand, status, CommandResult};
+use super::{by_name, check, engine_name, run::expand, status, CommandResult};
 
 #[derive(clap::Args)]
 pub struct MatrixArgs {
@@ -29,15 +29,23 @@ pub struct MatrixArgs {
 
 impl MatrixArgs {
     pub fn execute(self) -> CommandResult {
-        let engines: Vec<_> = self.engines.iter().map(|name| by_name(name)).collect();
+        let engines = (self.engines.iter())
+            .map(|name| by_name(name))
+            .collect::<Result<Vec<_>, _>>()?;
         let world = self.world.load()?;
         let mut rows = vec![];
         for path in expand(&self.paths)? {
             let name = path.display().to_string();
             let row = if path.extension().is_some_and(|ext| ext == "json") {
                 let dump = load_dump(&path)?;
+                for engine in &engines {
+                    check(&**engine, &dump.world)?;
+                }
                 Row::run(name, &dump.world, &dump.batch, &engines)
             } else {
+                for engine in &engines {
+                    check(&**engine, &world)?;
+                }
                 let prepared = load_batch_file(&path)?
                     .prepare(&world)
                     .map_err(|err: InputError| err.within(path.display()))?;

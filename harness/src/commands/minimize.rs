@@ -39,7 +39,7 @@ impl MinimizeArgs {
         let mut file = load_input(input, &GeneratorConfig::for_world(&world))?;
         let differential = self
             .engines
-            .differential(world, KnownDivergences::default());
+            .differential(world, KnownDivergences::default())?;
         let comparison = differential
             .run_file(&file, &RunOptions::default())
             .map_err(|err| err.within(input.display()))?;

@@ -1,6 +1,7 @@
 //! Command implementations and what they share.
 
 pub mod campaign;
+pub mod engines;
 pub mod explain;
 pub mod fuzz;
 pub mod matrix;
@@ -16,7 +17,9 @@ use std::{
 };
 
 use eravm_diff::{
-    engine::{self, Engine, Fault, ProcessEngine, StepFault, ENGINE_NAMES},
+    engine::{
+        self, parse_release_name, Engine, Fault, ProcessEngine, Release, StepFault, ENGINE_NAMES,
+    },
     error::InputError,
     findings::KnownDivergences,
     generate::GeneratorConfig,
@@ -50,12 +53,17 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
-    /// The pipeline comparing these engines in `world`, knowing `known`.
-    pub fn differential(&self, world: World, known: KnownDivergences) -> Differential {
-        Differential {
+    /// The pipeline comparing these engines in `world`, knowing `known`; an error if either
+    /// engine cannot be built or cannot run `world`.
+    pub fn differential(
+        &self,
+        world: World,
+        known: KnownDivergences,
+    ) -> Result<Differential, InputError> {
+        Ok(Differential {
+            reference: engine_for(&self.reference, &world)?,
+            candidate: engine_for(&self.candidate, &world)?,
             world,
-            reference: by_name(&self.reference),
-            candidate: by_name(&self.candidate),
             known,
             tolerances: if self.strict {
                 Tolerances::STRICT
@@ -63,19 +71,42 @@ impl EngineArgs {
                 Tolerances::DEFAULT
             },
             oracle: self.oracle,
-        }
+        })
     }
 }
 
-pub fn by_name(name: &str) -> Box<dyn Engine> {
-    match name.strip_prefix("process:") {
-        Some(served) => {
-            let program = std::env::current_exe().expect("the running program has a path");
-            let engine = ProcessEngine::new(name, program, &["serve-engine", served]);
-            Box::new(engine)
-        }
-        None => engine::by_name(name).expect("engine names are validated by clap"),
+/// The engine called `name` (validated by [`engine_name`]); a release engine is built first.
+pub fn by_name(name: &str) -> Result<Box<dyn Engine>, InputError> {
+    if let Some(served) = name.strip_prefix("process:") {
+        let program = std::env::current_exe().expect("the running program has a path");
+        return Ok(Box::new(ProcessEngine::new(
+            name,
+            program,
+            &["serve-engine", served],
+        )));
     }
+    if let Some(release) = parse_release_name(name) {
+        let engine = release
+            .and_then(|(vm, release)| release.engine(vm))
+            .map_err(|problem| InputError::new(name, problem))?;
+        return Ok(Box::new(engine));
+    }
+    Ok(engine::by_name(name).expect("engine names are validated by clap"))
+}
+
+/// [`by_name`], checked to run `world`.
+pub fn engine_for(name: &str, world: &World) -> Result<Box<dyn Engine>, InputError> {
+    let engine = by_name(name)?;
+    check(&*engine, world)?;
+    Ok(engine)
+}
+
+/// An error naming the engine and the world if `engine` cannot run `world` (exit status 2).
+pub fn check(engine: &dyn Engine, world: &World) -> Result<(), InputError> {
+    engine.check(world).map_err(|problem| {
+        let problem = format!("cannot run world `{}`: {problem}", world.origin);
+        InputError::new(engine.name(), problem)
+    })
 }
 
 pub fn engine_name(name: &str) -> Result<String, String> {
@@ -84,6 +115,9 @@ pub fn engine_name(name: &str) -> Result<String, String> {
             return Err(format!("engine program `{program}` is not a file"));
         }
     }
+    if let Some(release) = parse_release_name(name) {
+        return release.map(|_| name.to_owned());
+    }
     let in_process = name.strip_prefix("process:").unwrap_or(name);
     engine::by_name(in_process)
         .map(|_| name.to_owned())
@@ -91,10 +125,16 @@ pub fn engine_name(name: &str) -> Result<String, String> {
             format!(
                 "unknown engine `{name}` (known: {}, vm_fast+fault:<{}> and vm_fast+step_fault:<{}> \
                  for fault injection, process:<engine> for one of them in a child process, \
-                 exec:<path> for a program speaking the engine protocol)",
+                 vm_latest@<release> and vm_fast@<release> for another zksync_multivm release \
+                 ({}), exec:<path> for a program speaking the engine protocol)",
                 ENGINE_NAMES.join(", "),
                 Fault::ALL.map(Fault::name).join("|"),
-                StepFault::ALL.map(StepFault::name).join("|")
+                StepFault::ALL.map(StepFault::name).join("|"),
+                Release::all()
+                    .into_iter()
+                    .map(|release| release.version)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })
 }
@@ -149,7 +189,9 @@ impl SessionArgs {
         let world = self.world.load()?;
         Ok(Session {
             generator: GeneratorConfig::for_world(&world),
-            differential: self.engines.differential(world, load_known(&self.vectors)?),
+            differential: self
+                .engines
+                .differential(world, load_known(&self.vectors)?)?,
         })
     }
 

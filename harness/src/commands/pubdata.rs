@@ -10,7 +10,7 @@ use eravm_diff::{
 };
 use serde::Serialize;
 
-use super::{by_name, engine_name, status, CommandResult};
+use super::{engine_for, engine_name, status, CommandResult};
 
 #[derive(clap::Args)]
 pub struct PubdataArgs {
@@ -50,7 +50,7 @@ impl PubdataArgs {
                 .map_err(|err| err.within(self.path.display()))?;
             (prepared.world, prepared.batch)
         };
-        let outcome = by_name(&self.engine).run(&world, &batch);
+        let outcome = engine_for(&self.engine, &world)?.run(&world, &batch);
         let bytes = outcome
             .batch
             .as_ref()

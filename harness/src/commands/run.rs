@@ -11,7 +11,7 @@ use eravm_diff::{
     world::{load_dump, WorldSource},
 };
 
-use super::{by_name, engine_name, status, CommandResult, EngineArgs};
+use super::{engine_for, engine_name, status, CommandResult, EngineArgs};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -47,7 +47,7 @@ impl RunArgs {
         let origin = world.origin.clone();
         let differential = self
             .engines
-            .differential(world, KnownDivergences::default());
+            .differential(world, KnownDivergences::default())?;
         let reports: Vec<Report> = prepared
             .into_iter()
             .map(|(path, expect, prepared)| {
@@ -90,12 +90,17 @@ impl ReplayArgs {
                 let origin = dump.world.origin.clone();
                 let differential = self
                     .engines
-                    .differential(dump.world, KnownDivergences::default());
+                    .differential(dump.world, KnownDivergences::default())?;
                 let comparison =
                     differential.run(&differential.world, &dump.batch, &RunOptions::CONCURRENT);
-                Report::new(path.display().to_string(), origin, &comparison, None)
+                Ok(Report::new(
+                    path.display().to_string(),
+                    origin,
+                    &comparison,
+                    None,
+                ))
             })
-            .collect();
+            .collect::<Result<_, InputError>>()?;
         print_reports(&reports, self.json);
         Ok(status(reports.iter().all(|report| report.as_expected)))
     }
@@ -116,7 +121,7 @@ impl OutcomeArgs {
         let prepared = load_batch_file(&self.path)?
             .prepare(&world)
             .map_err(|err| err.within(self.path.display()))?;
-        let outcome = by_name(&self.engine).run(&prepared.world, &prepared.batch);
+        let outcome = engine_for(&self.engine, &world)?.run(&prepared.world, &prepared.batch);
         print!(
             "{}",
             serde_yaml::to_string(&outcome).expect("outcomes serialize to YAML")

@@ -1,19 +1,17 @@
 //! Drives any `VmInterface` implementation through a batch the way a sequencer does: a
 //! snapshot before each transaction, bytecode compression with a retry without it, halted
-//! transactions rolled back, then `finish_batch`.
+//! transactions rolled back, then `finish_batch`. Shared with the engine binaries of other
+//! zksync_multivm releases (engines/): what releases spell differently is in `crate::release`.
 
-use std::rc::Rc;
-
-use zksync_multivm::pubdata_builders::pubdata_params_to_builder;
 use zksync_types::{block::L2BlockHasher, L2BlockNumber, ProtocolVersionId, Transaction, H256};
 use zksync_vm_interface::{
-    storage::StorageView, ExecutionResult, L2BlockEnv, VmFactory, VmInterfaceHistoryEnabled,
+    storage::StorageView, ExecutionResult, VmFactory, VmInterfaceHistoryEnabled,
 };
 
 use crate::{
     batch::Batch,
     outcome::{Capture, Compression, Outcome, Stage, TxOutcome, VmPanic, Word},
-    panic_guard,
+    panic_guard, release,
     world::{World, WorldStorage},
 };
 
@@ -97,13 +95,12 @@ fn drive<V>(
                     .unwrap_or_else(|| block.hash(protocol_version)),
                 tx_hashes: vec![],
             };
-            vm.start_new_l2_block(L2BlockEnv {
-                number: block.number,
-                timestamp: block.timestamp,
-                prev_block_hash: block.prev_block_hash,
-                max_virtual_blocks_to_create: spec.virtual_blocks,
-                interop_roots: vec![],
-            });
+            vm.start_new_l2_block(release::l2_block_env(
+                block.number,
+                block.timestamp,
+                block.prev_block_hash,
+                spec.virtual_blocks,
+            ));
         }
         for tx in &spec.transactions {
             let index = outcome.transactions.len();
@@ -120,8 +117,8 @@ fn drive<V>(
     }
 
     *stage = Stage::FinishBatch;
-    let pubdata_builder = pubdata_params_to_builder(world.pubdata_params, protocol_version);
-    let finished = vm.finish_batch(Rc::clone(&pubdata_builder));
+    let pubdata_builder = release::pubdata_builder(world.pubdata_params, protocol_version);
+    let finished = vm.finish_batch(pubdata_builder);
     outcome.batch = Some(finished.capture());
 }
 

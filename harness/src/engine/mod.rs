@@ -12,6 +12,7 @@ mod hooked;
 mod process;
 pub mod protocol;
 mod rare_fault;
+mod release;
 mod serve;
 mod step_fault;
 mod vm_fast;
@@ -23,7 +24,8 @@ pub use self::{
     hooked::{Hook, Hooked},
     process::{ProcessEngine, DEFAULT_TIMEOUT},
     rare_fault::{RareRefundHook, RareRefundVm, RareRefundVmFast},
-    serve::serve,
+    release::{engines_dir, parse_release_name, Release, RELEASE_VMS},
+    serve::{serve, serve_stdio, Served},
     step_fault::{StepFault, StepFaultTracer, StepFaultyVmFast},
     vm_fast::{StepRecorder, VmFast},
     vm_latest::VmLatest,
@@ -44,6 +46,12 @@ pub trait Engine: Send + Sync {
     /// as the engine can (what it cannot observe is `None`). Never panics: a panic inside the VM
     /// is part of the returned outcome.
     fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed;
+
+    /// Why this engine cannot run batches in `world`, if it cannot (an engine of another release
+    /// and the world's protocol version, say). In-process engines run every world.
+    fn check(&self, _world: &World) -> Result<(), String> {
+        Ok(())
+    }
 
     /// [`Engine::run_observed`], observing nothing.
     fn run(&self, world: &World, batch: &Batch) -> Outcome {
@@ -96,5 +104,31 @@ pub fn by_name(name: &str) -> Option<Box<dyn Engine>> {
             .or_else(|| {
                 StepFaultyVmFast::by_name(name).map(|engine| Box::new(engine) as Box<dyn Engine>)
             }),
+    }
+}
+
+/// Any engine can be served over the engine protocol.
+impl<E: Engine + ?Sized> Served for E {
+    fn name(&self) -> String {
+        Engine::name(self).to_owned()
+    }
+
+    fn run(
+        &self,
+        world: &World,
+        batch: &Batch,
+        last_transaction: Option<usize>,
+        steps: bool,
+    ) -> (Outcome, Option<Vec<u8>>) {
+        let observe = Observe {
+            last_transaction,
+            steps,
+            ..Observe::default()
+        };
+        let observed = self.run_observed(world, batch, &observe);
+        let steps = observed
+            .steps
+            .map(|steps| postcard::to_stdvec(&steps).expect("steps serialize to postcard"));
+        (observed.outcome, steps)
     }
 }

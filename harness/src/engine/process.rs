@@ -159,14 +159,8 @@ impl ProcessEngine {
         }
     }
 
-    /// Runs one batch on `running`, sending the world first if it holds another.
-    fn run_on(
-        &self,
-        running: &mut Running,
-        world: &World,
-        batch: &Batch,
-        observe: &Observe,
-    ) -> Result<(Outcome, Option<StepTrace>), Failure> {
+    /// Sends `world` to `running` unless it holds it already.
+    fn hold(&self, running: &mut Running, world: &World) -> Result<(), Failure> {
         let base = world.storage.base();
         let holds = running.world.as_ref().is_some_and(|(system_env, layer)| {
             Arc::ptr_eq(system_env, &world.system_env) && Arc::ptr_eq(layer, base)
@@ -193,6 +187,18 @@ impl ProcessEngine {
             }
             running.world = Some((world.system_env.clone(), base.clone()));
         }
+        Ok(())
+    }
+
+    /// Runs one batch on `running`, sending the world first if it holds another.
+    fn run_on(
+        &self,
+        running: &mut Running,
+        world: &World,
+        batch: &Batch,
+        observe: &Observe,
+    ) -> Result<(Outcome, Option<StepTrace>), Failure> {
+        self.hold(running, world)?;
         let message = BatchMessage {
             l1_batch_env: world.l1_batch_env.clone(),
             execution_mode: world.system_env.execution_mode,
@@ -232,6 +238,20 @@ struct Failure(ProcessFault, String);
 impl Engine for ProcessEngine {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    /// A child that refuses the world (e.g. its release cannot run the world's protocol
+    /// version) says why; a child that accepts it stays in the pool.
+    fn check(&self, world: &World) -> Result<(), String> {
+        let idle = self.idle.lock().expect("the pool is never poisoned").pop();
+        let mut running = idle.map_or_else(|| self.spawn(), Ok)?;
+        self.hold(&mut running, world)
+            .map_err(|Failure(_, problem)| problem)?;
+        self.idle
+            .lock()
+            .expect("the pool is never poisoned")
+            .push(running);
+        Ok(())
     }
 
     /// Steps as far as the child's engine records them; opcodes are not counted.

@@ -1,16 +1,55 @@
 //! The child side of the engine protocol ([`super::protocol`]): serves one in-process engine
-//! on a reader and a writer (`eravm-diff serve-engine NAME` on stdin and stdout).
+//! on a reader and a writer (`eravm-diff serve-engine NAME` on stdin and stdout). Shared with
+//! the engine binaries of other zksync_multivm releases (engines/).
 
 use std::{
-    io::{self, Read, Write},
+    fs::File,
+    io::{self, BufWriter, Read, Write},
+    os::fd::FromRawFd,
     sync::Arc,
 };
 
-use super::{
-    protocol::{read_frame, write_frame, BatchMessage, Ready, WorldMessage, VERSION},
-    Engine, Observe,
+use super::protocol::{read_frame, write_frame, BatchMessage, Ready, WorldMessage, VERSION};
+use crate::{
+    batch::Batch,
+    outcome::Outcome,
+    world::{World, WorldStorage},
 };
-use crate::world::{World, WorldStorage};
+
+/// What [`serve`] asks of the engine it serves.
+pub trait Served {
+    /// The engine's name, sent in the ready answer.
+    fn name(&self) -> String;
+
+    /// Why this engine cannot run batches in `world`, if it cannot (e.g. its protocol version).
+    fn refuses(&self, _world: &World) -> Option<String> {
+        None
+    }
+
+    /// Runs `batch` in `world`, stopping after `last_transaction` if given: the outcome, and the
+    /// step trace (postcard of the harness's `StepTrace`) when `steps` asks for it and the
+    /// engine records steps.
+    fn run(
+        &self,
+        world: &World,
+        batch: &Batch,
+        last_transaction: Option<usize>,
+        steps: bool,
+    ) -> (Outcome, Option<Vec<u8>>);
+}
+
+/// [`serve`] on this process's stdin and stdout. Frames go to the original stdout; anything else
+/// printing to stdout (a VM's `println!`) goes to stderr instead of corrupting them.
+pub fn serve_stdio(engine: &(impl Served + ?Sized), fault: Option<&str>) -> io::Result<()> {
+    // SAFETY: plain descriptor calls on descriptors this process owns.
+    let protocol = unsafe { libc::dup(1) };
+    if protocol < 0 || unsafe { libc::dup2(2, 1) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `protocol` is a fresh descriptor that nothing else owns.
+    let output = BufWriter::new(unsafe { File::from_raw_fd(protocol) });
+    serve(engine, io::stdin().lock(), output, fault)
+}
 
 /// Serves `engine` until `input` ends: worlds are built once, batches run in the latest one.
 ///
@@ -18,7 +57,7 @@ use crate::world::{World, WorldStorage};
 /// batch served while file MARKER does not exist `abort` the process, `hang`, or be answered
 /// with `garbage`; MARKER is created then, so the restarted child serves normally.
 pub fn serve(
-    engine: &dyn Engine,
+    engine: &(impl Served + ?Sized),
     mut input: impl Read,
     mut output: impl Write,
     fault: Option<&str>,
@@ -28,16 +67,22 @@ pub fn serve(
         match frame.tag {
             b'W' => match serde_json::from_slice::<WorldMessage>(&frame.payload) {
                 Ok(message) => {
-                    world = Some(World::new(
+                    let offered = World::new(
                         message.origin,
                         message.system_env,
                         message.l1_batch_env,
                         message.pubdata_params,
                         message.storage.into_layer(),
-                    ));
+                    );
+                    if let Some(problem) = engine.refuses(&offered) {
+                        world = None;
+                        write_frame(&mut output, b'E', problem.as_bytes())?;
+                        continue;
+                    }
+                    world = Some(offered);
                     let ready = Ready {
                         protocol: VERSION,
-                        engine: engine.name().to_owned(),
+                        engine: engine.name(),
                     };
                     let ready = serde_json::to_vec(&ready).expect("ready serializes");
                     write_frame(&mut output, b'R', &ready)?;
@@ -63,17 +108,16 @@ pub fn serve(
                 world.l1_batch_env = message.l1_batch_env;
                 let setup = Arc::new(message.setup.into_layer());
                 world.storage = WorldStorage::new(base_world.storage.base().clone(), setup);
-                let observe = Observe {
-                    last_transaction: message.last_transaction,
-                    steps: message.steps,
-                    ..Observe::default()
-                };
-                let observed = engine.run_observed(&world, &message.batch, &observe);
-                if let Some(steps) = &observed.steps {
-                    let steps = postcard::to_stdvec(steps).expect("steps serialize to postcard");
+                let (outcome, steps) = engine.run(
+                    &world,
+                    &message.batch,
+                    message.last_transaction,
+                    message.steps,
+                );
+                if let Some(steps) = steps {
                     write_frame(&mut output, b'S', &steps)?;
                 }
-                write_frame(&mut output, b'O', &observed.outcome.canonical_bytes())?;
+                write_frame(&mut output, b'O', &outcome.canonical_bytes())?;
             }
             tag => {
                 let problem = format!("unknown request tag {tag:#04x}");

@@ -14,7 +14,7 @@ use super::{
     BatchOutcome, CircuitStatistic, Compression, Event, ExecResult, Execution, FinalState,
     L2ToL1Log, Refunds, SlotValue, StateDiff, StorageWrite, Word,
 };
-use crate::bytes::HexBytes;
+use crate::{bytes::HexBytes, release};
 
 /// Conversion of a VM interface type into its canonical outcome form.
 pub trait Capture {
@@ -139,25 +139,37 @@ impl Capture for VmL2ToL1Log {
 impl Capture for VmCircuitStatistic {
     type Canonical = CircuitStatistic;
 
+    /// Circuits times the release's capacity per circuit: cycles (see [`CircuitStatistic`]).
     fn capture(&self) -> CircuitStatistic {
+        let capacity = release::circuit_capacities();
+        let cycles = |circuits: f32, capacity: u64| {
+            // A u32 count over a u32 capacity: the product is below 2^64.
+            (f64::from(circuits) * capacity as f64).round() as u64
+        };
         CircuitStatistic {
-            main_vm: self.main_vm,
-            ram_permutation: self.ram_permutation,
-            storage_application: self.storage_application,
-            storage_sorter: self.storage_sorter,
-            code_decommitter: self.code_decommitter,
-            code_decommitter_sorter: self.code_decommitter_sorter,
-            log_demuxer: self.log_demuxer,
-            events_sorter: self.events_sorter,
-            keccak256: self.keccak256,
-            ecrecover: self.ecrecover,
-            sha256: self.sha256,
-            secp256k1_verify: self.secp256k1_verify,
-            transient_storage_checker: self.transient_storage_checker,
-            modexp: self.modexp,
-            ecadd: self.ecadd,
-            ecmul: self.ecmul,
-            ecpairing: self.ecpairing,
+            main_vm: cycles(self.main_vm, capacity.main_vm),
+            ram_permutation: cycles(self.ram_permutation, capacity.ram_permutation),
+            storage_application: cycles(self.storage_application, capacity.storage_application),
+            storage_sorter: cycles(self.storage_sorter, capacity.storage_sorter),
+            code_decommitter: cycles(self.code_decommitter, capacity.code_decommitter),
+            code_decommitter_sorter: cycles(
+                self.code_decommitter_sorter,
+                capacity.code_decommitter_sorter,
+            ),
+            log_demuxer: cycles(self.log_demuxer, capacity.log_demuxer),
+            events_sorter: cycles(self.events_sorter, capacity.events_sorter),
+            keccak256: cycles(self.keccak256, capacity.keccak256),
+            ecrecover: cycles(self.ecrecover, capacity.ecrecover),
+            sha256: cycles(self.sha256, capacity.sha256),
+            secp256k1_verify: cycles(self.secp256k1_verify, capacity.secp256k1_verify),
+            transient_storage_checker: cycles(
+                self.transient_storage_checker,
+                capacity.transient_storage_checker,
+            ),
+            modexp: cycles(self.modexp, capacity.modexp),
+            ecadd: cycles(self.ecadd, capacity.ecadd),
+            ecmul: cycles(self.ecmul, capacity.ecmul),
+            ecpairing: cycles(self.ecpairing, capacity.ecpairing),
         }
     }
 }

@@ -192,26 +192,31 @@ pub struct Refunds {
     pub operator_suggested_refund: u64,
 }
 
-/// Circuits used, per circuit type (fractions, as the VMs report them).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+/// Cycles used, per circuit type. The VMs report each count divided by the capacity of one
+/// circuit in their release's latest circuit geometry (circuit_sequencer_api's
+/// `ProtocolGeometry::latest()`): a constant of the build, not of the batch, which changed from
+/// one zksync_multivm release to the next. The capture multiplies the capacity back in, so that
+/// engines of different releases compare on what they counted; it is exact below 2^23 cycles
+/// of a type (the quotient is the f32 of an integer count over an integer capacity).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CircuitStatistic {
-    pub main_vm: f32,
-    pub ram_permutation: f32,
-    pub storage_application: f32,
-    pub storage_sorter: f32,
-    pub code_decommitter: f32,
-    pub code_decommitter_sorter: f32,
-    pub log_demuxer: f32,
-    pub events_sorter: f32,
-    pub keccak256: f32,
-    pub ecrecover: f32,
-    pub sha256: f32,
-    pub secp256k1_verify: f32,
-    pub transient_storage_checker: f32,
-    pub modexp: f32,
-    pub ecadd: f32,
-    pub ecmul: f32,
-    pub ecpairing: f32,
+    pub main_vm: u64,
+    pub ram_permutation: u64,
+    pub storage_application: u64,
+    pub storage_sorter: u64,
+    pub code_decommitter: u64,
+    pub code_decommitter_sorter: u64,
+    pub log_demuxer: u64,
+    pub events_sorter: u64,
+    pub keccak256: u64,
+    pub ecrecover: u64,
+    pub sha256: u64,
+    pub secp256k1_verify: u64,
+    pub transient_storage_checker: u64,
+    pub modexp: u64,
+    pub ecadd: u64,
+    pub ecmul: u64,
+    pub ecpairing: u64,
 }
 
 /// What `finish_batch` reported.

@@ -7,6 +7,7 @@
 mod chain;
 mod dump;
 mod embedded;
+mod env;
 mod standins;
 mod storage;
 mod zksync_home;
@@ -15,61 +16,24 @@ use std::{path::PathBuf, str::FromStr, sync::Arc};
 
 use zksync_types::{
     bytecode::{validate_bytecode, BytecodeHash},
-    commitment::PubdataParams,
     get_code_key, get_known_code_key, get_nonce_key, h256_to_u256, u256_to_h256,
     utils::{decompose_full_nonce, storage_key_for_eth_balance},
     Address, L2ChainId, ProtocolVersionId, StorageKey, H256, U256,
 };
-use zksync_vm_interface::{L1BatchEnv, SystemEnv, TxExecutionMode};
+use zksync_vm_interface::TxExecutionMode;
 
 pub(crate) use self::dump::restore_input;
 pub use self::{
     dump::{load_dump, parse_dump, Dump},
     embedded::{default_world, embedded_dump_path, EMBEDDED_DUMP},
+    env::World,
     standins::{StandIn, STAND_INS},
     storage::{Slot, StorageLayer, WorldStorage},
     zksync_home::load_zksync_home,
 };
 use crate::error::InputError;
 
-/// Everything a VM needs before the first transaction.
-#[derive(Clone, Debug)]
-pub struct World {
-    /// Where the world came from, for reports.
-    pub origin: String,
-    pub system_env: Arc<SystemEnv>,
-    pub l1_batch_env: L1BatchEnv,
-    pub pubdata_params: PubdataParams,
-    pub storage: WorldStorage,
-}
-
 impl World {
-    /// A world over `base` storage with no batch set-up applied yet.
-    pub fn new(
-        origin: String,
-        system_env: SystemEnv,
-        l1_batch_env: L1BatchEnv,
-        pubdata_params: PubdataParams,
-        base: StorageLayer,
-    ) -> Self {
-        Self {
-            origin,
-            system_env: Arc::new(system_env),
-            l1_batch_env,
-            pubdata_params,
-            storage: WorldStorage::new(Arc::new(base), Arc::default()),
-        }
-    }
-
-    /// This world in another execution mode.
-    pub fn with_execution_mode(&self, mode: TxExecutionMode) -> Self {
-        let mut world = self.clone();
-        if world.system_env.execution_mode != mode {
-            Arc::make_mut(&mut world.system_env).execution_mode = mode;
-        }
-        world
-    }
-
     /// This world with a batch's set-up applied on top (replacing any earlier set-up).
     pub fn with_setup(&self, setup: Setup) -> Self {
         let mut world = self.clone();
