@@ -1,6 +1,15 @@
-//! The engine matrix: every batch on every engine, and which engines agree with which.
+//! The engine matrix: every batch on every engine, which engines agree with which, and each
+//! outcome's digest (so that a golden matrix shows any engine's behaviour change, not only a
+//! change in who agrees).
 
-use crate::{batch::Batch, engine::Engine, outcome::Outcome, world::World};
+use std::fmt::Write;
+
+use crate::{
+    batch::Batch, campaign::report::escape, engine::Engine, outcome::Outcome, world::World,
+};
+
+/// Digest digits shown per outcome class.
+const DIGEST_DIGITS: usize = 16;
 
 /// One batch's outcomes on every engine, grouped: engines in one class have byte-identical
 /// outcomes.
@@ -9,6 +18,8 @@ pub struct Row {
     pub batch: String,
     /// Each engine's class: 0 for the first engine's outcome, then by first appearance.
     pub classes: Vec<usize>,
+    /// Each class's outcome digest (its first digits).
+    pub digests: Vec<String>,
 }
 
 impl Row {
@@ -18,9 +29,24 @@ impl Row {
             .iter()
             .map(|engine| engine.run(world, batch))
             .collect();
+        let mut seen: Vec<Vec<u8>> = vec![];
+        let mut digests = vec![];
+        let classes = (outcomes.iter())
+            .map(|outcome| {
+                let bytes = outcome.canonical_bytes();
+                seen.iter()
+                    .position(|other| *other == bytes)
+                    .unwrap_or_else(|| {
+                        seen.push(bytes);
+                        digests.push(outcome.digest()[..DIGEST_DIGITS].to_owned());
+                        seen.len() - 1
+                    })
+            })
+            .collect();
         Self {
             batch: name,
-            classes: classes(&outcomes),
+            classes,
+            digests,
         }
     }
 
@@ -31,25 +57,115 @@ impl Row {
 
     /// An engine's class as a letter: `A` for the first engine's outcome, `B`, … for others.
     pub fn letter(&self, engine: usize) -> char {
-        let class = self.classes[engine].min(25) as u8;
-        char::from(b'A' + class)
+        letter(self.classes[engine])
+    }
+
+    /// `A 1f2e…, B 9c0d…`: each class's digest.
+    pub fn outcomes(&self) -> String {
+        let classes = self.digests.iter().enumerate();
+        let named: Vec<String> = classes
+            .map(|(class, digest)| format!("{} {digest}", letter(class)))
+            .collect();
+        named.join(", ")
     }
 }
 
-/// Equivalence classes of outcomes by canonical bytes, numbered by first appearance.
-fn classes(outcomes: &[Outcome]) -> Vec<usize> {
-    let mut seen: Vec<Vec<u8>> = vec![];
-    outcomes
-        .iter()
-        .map(|outcome| {
-            let bytes = outcome.canonical_bytes();
-            match seen.iter().position(|other| *other == bytes) {
-                Some(class) => class,
-                None => {
-                    seen.push(bytes);
-                    seen.len() - 1
-                }
+fn letter(class: usize) -> char {
+    char::from(b'A' + class.min(25) as u8)
+}
+
+/// Rows over a list of engines, rendered as text, Markdown or HTML.
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    pub engines: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+impl Matrix {
+    pub fn unanimous(&self) -> usize {
+        self.rows.iter().filter(|row| row.unanimous()).count()
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} batches, {} on which all {} engines agree (same letter: byte-identical outcomes)",
+            self.rows.len(),
+            self.unanimous(),
+            self.engines.len()
+        )
+    }
+
+    /// A column per engine, the outcome digests last.
+    pub fn text(&self) -> String {
+        let width = (self.rows.iter())
+            .map(|row| row.batch.len())
+            .max()
+            .unwrap_or(0)
+            .max("batch".len());
+        let mut text = format!("{:<width$}", "batch");
+        for engine in &self.engines {
+            let _ = write!(text, "  {engine}");
+        }
+        text.push_str("  outcomes\n");
+        for row in &self.rows {
+            let _ = write!(text, "{:<width$}", row.batch);
+            for (e, engine) in self.engines.iter().enumerate() {
+                let _ = write!(text, "  {:<len$}", row.letter(e), len = engine.len());
             }
-        })
-        .collect()
+            let _ = writeln!(text, "  {}", row.outcomes());
+        }
+        let _ = writeln!(text, "\n{}", self.summary());
+        text
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut md = format!("| batch | {} | outcomes |\n", self.engines.join(" | "));
+        let _ = writeln!(md, "|---|{}---|", "---|".repeat(self.engines.len()));
+        for row in &self.rows {
+            let letters: Vec<String> = (0..self.engines.len())
+                .map(|e| row.letter(e).to_string())
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} |",
+                row.batch,
+                letters.join(" | "),
+                row.outcomes()
+            );
+        }
+        let _ = writeln!(md, "\n{}", self.summary());
+        md
+    }
+
+    /// A page of its own; cells are coloured by class, so that who agrees shows at a glance.
+    pub fn html(&self) -> String {
+        const COLOURS: [&str; 4] = ["#e8f5e9", "#ffebee", "#fff3e0", "#e3f2fd"];
+        let mut html = String::from(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>eravm-diff engine matrix</title><style>\
+             body{font-family:sans-serif;margin:2em;color:#222}\
+             table{border-collapse:collapse}\
+             td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:14px}\
+             td.class{text-align:center;font-weight:bold}code{font-size:13px}\
+             </style></head><body>\n<h1>eravm-diff engine matrix</h1>\n<table><tr><th>batch</th>",
+        );
+        for engine in &self.engines {
+            let _ = write!(html, "<th>{}</th>", escape(engine));
+        }
+        html.push_str("<th>outcomes</th></tr>\n");
+        for row in &self.rows {
+            let _ = write!(html, "<tr><td><code>{}</code></td>", escape(&row.batch));
+            for (e, &class) in row.classes.iter().enumerate() {
+                let colour = COLOURS[class.min(COLOURS.len() - 1)];
+                let _ = write!(
+                    html,
+                    "<td class=\"class\" style=\"background:{colour}\">{}</td>",
+                    row.letter(e)
+                );
+            }
+            let _ = writeln!(html, "<td><code>{}</code></td></tr>", row.outcomes());
+        }
+        let _ = writeln!(html, "</table>\n<p>{}</p>\n</body></html>", self.summary());
+        html
+    }
 }

@@ -399,7 +399,8 @@ fn time_plot(state: &CampaignState) -> String {
     svg
 }
 
-fn escape(text: &str) -> String {
+/// `text` as HTML text.
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

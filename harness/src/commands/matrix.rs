@@ -1,15 +1,18 @@
 //! `matrix`: every batch on every engine; which engines agree with which.
 
-use std::{fmt::Write, path::PathBuf};
+use std::path::PathBuf;
 
 use eravm_diff::{
     error::InputError,
-    matrix::Row,
+    files::write_atomic,
+    matrix::{Matrix, Row},
     spec::load_batch_file,
     world::{load_dump, WorldSource},
 };
 
-use super::{by_name, check, engine_name, run::expand, status, CommandResult};
+use super::{
+    by_name, capture, check, engine_name, finish_capture, run::expand, status, CommandResult,
+};
 
 #[derive(clap::Args)]
 pub struct MatrixArgs {
@@ -25,6 +28,12 @@ pub struct MatrixArgs {
     /// Print a Markdown table instead of text.
     #[arg(long)]
     markdown: bool,
+    /// Also write the matrix as an HTML page to this file.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Show what the VMs print while they run (by default it is captured and summarized).
+    #[arg(long)]
+    verbose: bool,
 }
 
 impl MatrixArgs {
@@ -33,79 +42,46 @@ impl MatrixArgs {
             .map(|name| by_name(name))
             .collect::<Result<Vec<_>, _>>()?;
         let world = self.world.load()?;
-        let mut rows = vec![];
-        for path in expand(&self.paths)? {
-            let name = path.display().to_string();
-            let row = if path.extension().is_some_and(|ext| ext == "json") {
-                let dump = load_dump(&path)?;
-                for engine in &engines {
-                    check(&**engine, &dump.world)?;
-                }
-                Row::run(name, &dump.world, &dump.batch, &engines)
-            } else {
-                for engine in &engines {
-                    check(&**engine, &world)?;
-                }
-                let prepared = load_batch_file(&path)?
-                    .prepare(&world)
-                    .map_err(|err: InputError| err.within(path.display()))?;
-                Row::run(name, &prepared.world, &prepared.batch, &engines)
-            };
-            rows.push(row);
+        for engine in &engines {
+            check(&**engine, &world)?;
         }
-        print!("{}", self.table(&rows));
-        Ok(status(rows.iter().all(Row::unanimous)))
-    }
-
-    /// One line per batch: each engine's outcome class (`A` is the first engine's), and whether
-    /// they all agree.
-    fn table(&self, rows: &[Row]) -> String {
-        let mut text = String::new();
-        let unanimous = rows.iter().filter(|row| row.unanimous()).count();
+        let capture = capture(self.verbose)?;
+        let rows = expand(&self.paths).and_then(|paths| {
+            (paths.iter())
+                .map(|path| {
+                    let name = path.display().to_string();
+                    if path.extension().is_some_and(|ext| ext == "json") {
+                        let dump = load_dump(path)?;
+                        for engine in &engines {
+                            check(&**engine, &dump.world)?;
+                        }
+                        Ok(Row::run(name, &dump.world, &dump.batch, &engines))
+                    } else {
+                        let prepared = load_batch_file(path)?
+                            .prepare(&world)
+                            .map_err(|err: InputError| err.within(path.display()))?;
+                        Ok(Row::run(name, &prepared.world, &prepared.batch, &engines))
+                    }
+                })
+                .collect::<Result<Vec<_>, InputError>>()
+        });
+        let vm_output = finish_capture(capture);
+        if vm_output.total() > 0 {
+            eprintln!("VM output (captured; --verbose shows it): {vm_output}");
+        }
+        let matrix = Matrix {
+            engines: self.engines,
+            rows: rows?,
+        };
+        if let Some(path) = &self.html {
+            write_atomic(path, matrix.html().as_bytes())
+                .map_err(|err| InputError::at(path, format!("cannot write: {err}")))?;
+        }
         if self.markdown {
-            let _ = writeln!(text, "| batch | {} | agree |", self.engines.join(" | "));
-            let _ = writeln!(text, "|---|{}---|", "---|".repeat(self.engines.len()));
-            for row in rows {
-                let letters: Vec<String> = (0..self.engines.len())
-                    .map(|e| row.letter(e).to_string())
-                    .collect();
-                let agree = if row.unanimous() { "yes" } else { "no" };
-                let _ = writeln!(
-                    text,
-                    "| {} | {} | {agree} |",
-                    row.batch,
-                    letters.join(" | ")
-                );
-            }
+            print!("{}", matrix.markdown());
         } else {
-            let width = rows
-                .iter()
-                .map(|row| row.batch.len())
-                .max()
-                .unwrap_or(5)
-                .max(5);
-            let _ = write!(text, "{:<width$}", "batch");
-            for engine in &self.engines {
-                let _ = write!(text, "  {engine}");
-            }
-            let _ = writeln!(text);
-            for row in rows {
-                let mut line = format!("{:<width$}", row.batch);
-                for (e, engine) in self.engines.iter().enumerate() {
-                    let _ = write!(line, "  {:<len$}", row.letter(e), len = engine.len());
-                }
-                if !row.unanimous() {
-                    line.push_str("  differ");
-                }
-                let _ = writeln!(text, "{}", line.trim_end());
-            }
+            print!("{}", matrix.text());
         }
-        let _ = writeln!(
-            text,
-            "\n{} batches, {unanimous} on which all {} engines agree (same letter: byte-identical outcomes)",
-            rows.len(),
-            self.engines.len()
-        );
-        text
+        Ok(status(matrix.unanimous() == matrix.rows.len()))
     }
 }

@@ -207,13 +207,18 @@ impl SessionArgs {
 
     /// Captures what the VMs print unless `--verbose`; [`finish_capture`] ends it.
     pub fn capture(&self) -> Result<Option<StderrCapture>, InputError> {
-        if self.verbose {
-            return Ok(None);
-        }
-        StderrCapture::start()
-            .map(Some)
-            .map_err(|err| InputError::new("stderr", err))
+        capture(self.verbose)
     }
+}
+
+/// Captures what the VMs print unless `verbose`; [`finish_capture`] ends it.
+pub fn capture(verbose: bool) -> Result<Option<StderrCapture>, InputError> {
+    if verbose {
+        return Ok(None);
+    }
+    StderrCapture::start()
+        .map(Some)
+        .map_err(|err| InputError::new("stderr", err))
 }
 
 /// Ends a capture: what the VMs printed (nothing without a capture).

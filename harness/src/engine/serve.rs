@@ -87,7 +87,11 @@ pub fn serve(
                     let ready = serde_json::to_vec(&ready).expect("ready serializes");
                     write_frame(&mut output, b'R', &ready)?;
                 }
-                Err(err) => write_frame(&mut output, b'E', format!("bad world: {err}").as_bytes())?,
+                Err(err) => write_frame(
+                    &mut output,
+                    b'E',
+                    format!("cannot read the world: {err}").as_bytes(),
+                )?,
             },
             b'B' => {
                 let message = match serde_json::from_slice::<BatchMessage>(&frame.payload) {
