@@ -119,15 +119,19 @@ impl Matrix {
     }
 
     pub fn markdown(&self) -> String {
-        let mut md = format!("| batch | {} | outcomes |\n", self.engines.join(" | "));
-        let _ = writeln!(md, "|---|{}---|", "---|".repeat(self.engines.len()));
+        let mut md = format!(
+            "| batch | {} | agree | outcomes |\n",
+            self.engines.join(" | ")
+        );
+        let _ = writeln!(md, "|---|{}---|---|", "---|".repeat(self.engines.len()));
         for row in &self.rows {
             let letters: Vec<String> = (0..self.engines.len())
                 .map(|e| row.letter(e).to_string())
                 .collect();
+            let agree = if row.unanimous() { "yes" } else { "no" };
             let _ = writeln!(
                 md,
-                "| {} | {} | {} |",
+                "| {} | {} | {agree} | {} |",
                 row.batch,
                 letters.join(" | "),
                 row.outcomes()

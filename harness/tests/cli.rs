@@ -279,6 +279,8 @@ fn matrix_groups_engines_by_outcome() {
     let equal = format!("{VECTORS}/storage_writes.yaml");
     let differ = format!("{VECTORS}/known_page_ids.yaml");
     let engines = "vm_latest,vm_fast,process:vm_fast";
+    let dir = TempDir::new().unwrap();
+    let html = dir.path().join("matrix.html");
     let run = eravm_diff(&[
         "matrix",
         &equal,
@@ -286,11 +288,15 @@ fn matrix_groups_engines_by_outcome() {
         "--engines",
         engines,
         "--markdown",
+        "--html",
+        html.to_str().unwrap(),
     ]);
     assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<th>process:vm_fast</th>"), "{page}");
     assert!(
         run.stdout
-            .contains("| vm_latest | vm_fast | process:vm_fast | agree |"),
+            .contains("| vm_latest | vm_fast | process:vm_fast | agree | outcomes |"),
         "{}",
         run.stdout
     );
@@ -313,7 +319,7 @@ fn matrix_groups_engines_by_outcome() {
     assert_eq!(unknown.status, 2, "{}", unknown.stderr);
 }
 
-/// The adapter example (harness/examples/engine_adapter.rs, built with the tests) is a program
+/// The adapter example (engines/adapter.rs, built with the tests) is a program
 /// speaking the engine protocol: as `exec:` it serves vm_latest, equal to the in-process one.
 #[test]
 fn the_adapter_example_is_an_exec_engine() {
@@ -360,4 +366,35 @@ fn da_violations_fail_run_unless_declared() {
     let declared = write(&dir, "declared.yaml", &text);
     let run = eravm_diff(&[&["run", &declared][..], &engines].concat());
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+}
+
+/// A release engine name that names no release, and a world a release cannot run, are bad input:
+/// exit status 2 naming the engine, the world and why.
+#[test]
+fn release_engines_refuse_what_they_cannot_run() {
+    let vector = format!("{VECTORS}/storage_writes.yaml");
+    let unknown = eravm_diff(&["run", &vector, "--candidate", "vm_fast@1.2.3"]);
+    assert_bad_input(
+        &unknown,
+        "vm_fast@1.2.3",
+        "no engine workspace for zksync_multivm 1.2.3",
+    );
+
+    let dir = TempDir::new().unwrap();
+    let dump = eravm_diff::world::embedded_dump_path(eravm_diff::world::EMBEDDED_DUMP);
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dump).unwrap()).unwrap();
+    json["system_env"]["version"] = "Version29".into();
+    let world = write(&dir, "v29.json", &json.to_string());
+    let refused = eravm_diff(&[
+        "run",
+        &vector,
+        "--world",
+        &world,
+        "--candidate",
+        "vm_latest@27.5.1",
+    ]);
+    assert_bad_input(&refused, "vm_latest@27.5.1", "cannot run world");
+    assert!(refused.stderr.contains("Version29"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("v29.json"), "{}", refused.stderr);
 }

@@ -1,6 +1,7 @@
 //! A minimal engine adapter: your EraVM implementation behind the engine protocol, runnable as
-//! `--candidate exec:PATH` (README "Engines as processes"). Copy it into your tree and replace
-//! `YourVm` with your VM type; any `VmFactory<VmStorage> + VmInterfaceHistoryEnabled` fits.
+//! `--candidate exec:PATH` (README "Plugging in another implementation"). Copy it into your tree
+//! and replace `YourVm` with your VM type; any `VmFactory<VmStorage> + VmInterfaceHistoryEnabled`
+//! fits. Built as the harness package's example `engine_adapter`.
 //! As written it serves zksync_multivm's vm_latest.
 //!
 //! ```sh
@@ -8,11 +9,11 @@
 //! eravm-diff run vectors/ --candidate exec:target/release/examples/engine_adapter
 //! ```
 
-use std::io::{self, BufWriter};
+use std::io;
 
 use eravm_diff::{
     batch::Batch,
-    engine::{run_vm_traced, serve, Engine, Observe, Observed, VmStorage},
+    engine::{run_vm_traced, serve_stdio, Engine, Observe, Observed, VmStorage},
     world::World,
 };
 use zksync_multivm::vm_latest::HistoryEnabled;
@@ -39,13 +40,8 @@ impl Engine for Adapter {
     }
 }
 
-/// Serves until the harness closes stdin. Responses go to stdout, so the VM must print nothing
-/// there (`eravm-diff serve-engine` moves fd 1 to stderr to be sure).
+/// Serves on stdin and stdout until the harness closes stdin (anything the VM prints to stdout
+/// goes to stderr instead).
 fn main() -> io::Result<()> {
-    serve(
-        &Adapter,
-        io::stdin().lock(),
-        BufWriter::new(io::stdout().lock()),
-        None,
-    )
+    serve_stdio(&Adapter, None)
 }
