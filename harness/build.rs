@@ -13,6 +13,8 @@ use std::{
 };
 
 const PACKAGE: &str = "zksync_multivm";
+/// Downloaded, never built (a dependency under `cfg(any())`): compiled system contracts.
+const TEST_HARNESS: &str = "zkevm_test_harness";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -22,16 +24,20 @@ fn main() {
     let packages = metadata["packages"]
         .as_array()
         .expect("metadata lists packages");
-    let manifest_path = packages
-        .iter()
-        .find(|package| package["name"] == PACKAGE)
-        .and_then(|package| package["manifest_path"].as_str())
-        .unwrap_or_else(|| panic!("`cargo metadata` does not list the {PACKAGE} package"));
-    let package_dir = PathBuf::from(manifest_path)
-        .parent()
-        .expect("a manifest path has a parent")
-        .to_path_buf();
+    let package_dir = |name: &str| {
+        let manifest_path = packages
+            .iter()
+            .find(|package| package["name"] == name)
+            .and_then(|package| package["manifest_path"].as_str())
+            .unwrap_or_else(|| panic!("`cargo metadata` does not list the {name} package"));
+        PathBuf::from(manifest_path)
+            .parent()
+            .expect("a manifest path has a parent")
+            .to_path_buf()
+    };
     crate_roots::embed(&metadata);
+    embed_compiled_contracts(&package_dir(TEST_HARNESS));
+    let package_dir = package_dir(PACKAGE);
     let dumps = package_dir.join("tests").join("vm_dumps");
     println!("cargo:rerun-if-changed={}", dumps.display());
     println!("cargo:rustc-env=ERAVM_DIFF_VM_DUMPS={}", dumps.display());
@@ -70,4 +76,46 @@ fn embed_known_divergences(vectors: &Path) {
     let out =
         PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("known_divergences.rs");
     std::fs::write(out, code).expect("OUT_DIR is writable");
+}
+
+/// Writes `$OUT_DIR/compiled_contracts.rs`: `COMPILED_CONTRACTS`, `(address, bytecode)` of every
+/// contract that zkevm_test_harness's `basic_test.json` predeploys (zksolc-compiled system
+/// contracts and precompiles, about protocol v28), each bytecode written to `$OUT_DIR` and
+/// included from there.
+fn embed_compiled_contracts(package_dir: &Path) {
+    let artifact = package_dir.join("src/tests/complex_tests/test_artifacts/basic_test.json");
+    println!("cargo:rerun-if-changed={}", artifact.display());
+    let text = std::fs::read_to_string(&artifact)
+        .unwrap_or_else(|err| panic!("{}: {err}", artifact.display()));
+    let test: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|err| panic!("{}: not JSON: {err}", artifact.display()));
+    let contracts = test["predeployed_contracts"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{}: no predeployed_contracts", artifact.display()));
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    let mut entries = vec![];
+    for (address, words) in contracts {
+        // A list of 32-byte words, each a list of byte values.
+        let bytecode: Vec<u8> = (words.as_array().into_iter().flatten())
+            .flat_map(|word| word.as_array().into_iter().flatten())
+            .map(|byte| {
+                byte.as_u64()
+                    .and_then(|byte| u8::try_from(byte).ok())
+                    .unwrap_or_else(|| panic!("{address}: not a byte: {byte}"))
+            })
+            .collect();
+        let file = out_dir.join(format!("compiled_{address}.bin"));
+        std::fs::write(&file, bytecode).expect("OUT_DIR is writable");
+        entries.push(format!(
+            "    ({address:?}, include_bytes!({:?})),\n",
+            file.display().to_string()
+        ));
+    }
+    entries.sort();
+    let code = format!(
+        "/// `(address, bytecode)` of the contracts zkevm_test_harness's basic_test.json predeploys.\n\
+         const COMPILED_CONTRACTS: &[(&str, &[u8])] = &[\n{}];\n",
+        entries.concat()
+    );
+    std::fs::write(out_dir.join("compiled_contracts.rs"), code).expect("OUT_DIR is writable");
 }

@@ -8,17 +8,14 @@ use std::{
     process::Command,
 };
 
-/// `cargo metadata` of the package whose manifest is in `manifest_dir`, for the target being
-/// built.
+/// `cargo metadata` of the package whose manifest is in `manifest_dir`, for every platform: a
+/// package that is only downloaded (a dependency under a never-true `cfg`, for the data it
+/// ships) is listed too. Resolving may download dependencies that the build itself has not
+/// needed yet, unless cargo runs offline.
 pub fn metadata(manifest_dir: &Path) -> serde_json::Value {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let target = env::var("TARGET").expect("set by cargo");
-    // Only this target's packages. Resolving them may download dev-dependencies that the build
-    // itself has not needed yet, unless cargo runs offline.
     let mut command = Command::new(cargo);
-    command
-        .args(["metadata", "--format-version", "1", "--filter-platform"])
-        .arg(target);
+    command.args(["metadata", "--format-version", "1"]);
     if env::var("CARGO_NET_OFFLINE").is_ok_and(|value| value == "true") {
         command.arg("--offline");
     }

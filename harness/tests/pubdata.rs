@@ -133,7 +133,7 @@ fn faulty_pubdata_is_caught_with_the_element_named() {
         "state_diffs.initial[0].derived_key"
     );
 
-    // A corrupted bytecode. The stand-in known-codes storage publishes none, so one that a
+    // A corrupted bytecode. No vector publishes one uncompressed, so one that a
     // transaction ships is published as is (the pubdata passes; the operator input, not
     // rewritten, no longer carries it), then corrupted.
     let (prepared, outcome, pubdata) = published("factory_deps.yaml");

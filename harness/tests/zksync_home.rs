@@ -10,7 +10,7 @@ use eravm_diff::{
     outcome::ExecResult,
     pipeline::{Differential, RunOptions},
     spec::load_batch_file,
-    world::{default_world, load_zksync_home, World, STAND_INS},
+    world::{default_world, load_zksync_home, World, SYSTEM_CONTRACTS},
 };
 use tempfile::TempDir;
 use zksync_system_constants::{
@@ -93,10 +93,10 @@ fn lay_out_checkout(home: &Path) {
     let returns = assemble(".text\nmain:\n    ret.ok r0\n").unwrap();
     let code_for = |name: &str, address: Option<Address>| match address {
         Some(address) => deployed_code(&dump, address),
-        None => STAND_INS
+        None => SYSTEM_CONTRACTS
             .iter()
-            .find(|stand_in| stand_in.name == name)
-            .map_or_else(|| returns.clone(), |stand_in| stand_in.bytecode().to_vec()),
+            .find(|contract| contract.name == name)
+            .map_or_else(|| returns.clone(), |contract| contract.bytecode().to_vec()),
     };
     let root = home.join("contracts/system-contracts/zkout");
     for &(name, address) in SOL_CONTRACTS {

@@ -11,7 +11,7 @@ use zksync_types::{
 };
 use zksync_vm_interface::{L1BatchEnv, SystemEnv};
 
-use super::{standins, Slot, StorageLayer, World};
+use super::{system_contracts, Slot, StorageLayer, World};
 use crate::{
     batch::{Batch, Block},
     error::{read_file, InputError},
@@ -42,7 +42,8 @@ pub struct Dump {
     pub batch: Batch,
 }
 
-/// Reads and parses a VM dump file; system contracts the dump lacks get stand-ins.
+/// Reads and parses a VM dump file; system contracts the dump lacks are installed (see
+/// [`super::SYSTEM_CONTRACTS`]).
 pub fn load_dump(path: &Path) -> Result<Dump, InputError> {
     let bytes = read_file(path)?;
     parse_dump(&path.display().to_string(), &bytes)
@@ -82,7 +83,7 @@ pub fn parse_dump(origin: &str, json: &[u8]) -> Result<Dump, InputError> {
     for (hash, code) in file.storage.factory_deps {
         base.store_factory_dep(hash, code.0);
     }
-    standins::install_missing(&mut base).map_err(|err| err.within(origin))?;
+    system_contracts::install_missing(&mut base).map_err(|err| err.within(origin))?;
 
     let chain_id = file.system_env.chain_id;
     let mut blocks = Vec::with_capacity(file.l2_blocks.len());

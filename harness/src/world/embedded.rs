@@ -1,7 +1,7 @@
 //! The embedded default world: the real protocol-v26 VM dump that the zksync_multivm package
 //! ships (bootloader, default account, system contracts and the slots the original run read),
-//! compiled into this binary from cargo's copy of the package (see build.rs), plus stand-ins for
-//! the system contracts it lacks.
+//! compiled into this binary from cargo's copy of the package (see build.rs), plus the system
+//! contracts it lacks ([`super::SYSTEM_CONTRACTS`]).
 
 use std::{path::PathBuf, sync::OnceLock};
 

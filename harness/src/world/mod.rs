@@ -8,8 +8,8 @@ mod chain;
 mod dump;
 mod embedded;
 mod env;
-mod standins;
 mod storage;
+mod system_contracts;
 mod zksync_home;
 
 use std::{path::PathBuf, str::FromStr, sync::Arc};
@@ -27,8 +27,8 @@ pub use self::{
     dump::{load_dump, parse_dump, Dump},
     embedded::{default_world, embedded_dump_path, EMBEDDED_DUMP},
     env::World,
-    standins::{StandIn, STAND_INS},
     storage::{Slot, StorageLayer, WorldStorage},
+    system_contracts::{Code, SystemContract, SYSTEM_CONTRACTS},
     zksync_home::load_zksync_home,
 };
 use crate::error::InputError;

@@ -1,4 +1,4 @@
-//! The stand-in system contracts compute what the real ones compute.
+//! The system contracts the default world gets (compiled, or stand-ins) compute what they must.
 
 use eravm_diff::{
     engine::{Engine, VmFast, VmLatest},
@@ -17,7 +17,7 @@ const FORWARDER: &str = "0x0000000000000000000000000000000000004001";
 
 /// A batch of one L2 transaction per calldata to a kernel-space contract that forwards its
 /// calldata to `target` in a mimic call as the bootloader (0x8001, the only caller some
-/// stand-ins accept). The contract stores the first returned word in its slot 1, or counts a
+/// system contracts accept). The contract stores the first returned word in its slot 1, or counts a
 /// revert of the target in its slot 2.
 fn forwarding_batch(target: u16, calldatas: &[Vec<u8>]) -> PreparedBatch {
     let transactions: String = calldatas
@@ -97,7 +97,7 @@ fn word(value: u64) -> Word {
 }
 
 #[test]
-fn sha256_stand_in_hashes_every_padding_case() {
+fn sha256_hashes_every_padding_case() {
     // Lengths around the block boundaries: the 0x80 byte and the 8-byte length fit in the
     // last block or need one more.
     let lengths = [0, 1, 31, 32, 55, 56, 63, 64, 65, 119, 120, 200];
@@ -129,7 +129,7 @@ fn publish_compressed_calldata(bytecode: &[u8], raw: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn compressor_stand_in_checks_the_compression() {
+fn compressor_checks_the_compression() {
     // One word: four distinct 8-byte chunks, a dictionary of all four.
     let chunks: [[u8; 8]; 4] = [[1; 8], [2; 8], [3; 8], [4; 8]];
     let bytecode = chunks.concat();

@@ -1,0 +1,121 @@
+//! The system contracts a world gets at addresses where it has no code: the real compiled ones
+//! where they run with the v26 bootloader, stand-ins where the real one cannot.
+//!
+//! The compiled ones are zksolc builds (about protocol v28) that the crates.io package
+//! zkevm_test_harness ships in `basic_test.json`; build.rs embeds them from cargo's copy. The
+//! stand-ins are written for this project in EraVM assembly (harness/standins/*.zasm); each file's
+//! header says what it does and what it does not check. A world with its own contracts (a dump
+//! that has them) keeps them.
+
+use std::sync::OnceLock;
+
+use zksync_system_constants::{
+    CODE_ORACLE_ADDRESS, COMPRESSOR_ADDRESS, EC_ADD_PRECOMPILE_ADDRESS, EC_MUL_PRECOMPILE_ADDRESS,
+    EC_PAIRING_PRECOMPILE_ADDRESS, KNOWN_CODES_STORAGE_ADDRESS, L1_MESSENGER_ADDRESS,
+    MODEXP_PRECOMPILE_ADDRESS, SECP256R1_VERIFY_PRECOMPILE_ADDRESS, SHA256_PRECOMPILE_ADDRESS,
+};
+use zksync_types::{get_code_key, Address};
+
+use super::{deploy_into, StorageLayer};
+use crate::{assembly::assemble, error::InputError};
+
+include!(concat!(env!("OUT_DIR"), "/compiled_contracts.rs"));
+
+/// A system contract a world gets where it has none.
+#[derive(Debug)]
+pub struct SystemContract {
+    pub name: &'static str,
+    pub address: Address,
+    pub code: Code,
+    bytecode: OnceLock<Vec<u8>>,
+}
+
+/// Where a system contract's code comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Code {
+    /// The compiled contract from zkevm_test_harness's `basic_test.json`.
+    Compiled,
+    /// A stand-in: its EraVM assembly, and why the compiled contract is not used.
+    StandIn {
+        source: &'static str,
+        why: &'static str,
+    },
+}
+
+const fn compiled(name: &'static str, address: Address) -> SystemContract {
+    SystemContract {
+        name,
+        address,
+        code: Code::Compiled,
+        bytecode: OnceLock::new(),
+    }
+}
+
+/// Every system contract a world gets, in installation order.
+pub static SYSTEM_CONTRACTS: [SystemContract; 10] = [
+    SystemContract {
+        name: "L1Messenger",
+        address: L1_MESSENGER_ADDRESS,
+        code: Code::StandIn {
+            source: include_str!("../../standins/l1_messenger.zasm"),
+            why: "the compiled one validates the pubdata through the L2 DA validator at the \
+                  pubdata parameters' address, which no world here has (the dumps record none): \
+                  every batch's block tip halts with \"Failed to publish pubdata via L1Messenger \
+                  for: Error function_selector = 0x, data = 0x\"",
+        },
+        bytecode: OnceLock::new(),
+    },
+    compiled("KnownCodesStorage", KNOWN_CODES_STORAGE_ADDRESS),
+    compiled("Compressor", COMPRESSOR_ADDRESS),
+    compiled("CodeOracle", CODE_ORACLE_ADDRESS),
+    compiled("SHA256", SHA256_PRECOMPILE_ADDRESS),
+    compiled("Modexp", MODEXP_PRECOMPILE_ADDRESS),
+    compiled("EcAdd", EC_ADD_PRECOMPILE_ADDRESS),
+    compiled("EcMul", EC_MUL_PRECOMPILE_ADDRESS),
+    compiled("EcPairing", EC_PAIRING_PRECOMPILE_ADDRESS),
+    compiled("P256Verify", SECP256R1_VERIFY_PRECOMPILE_ADDRESS),
+];
+
+impl SystemContract {
+    /// The contract's bytecode (a stand-in is assembled once per process).
+    pub fn bytecode(&self) -> &[u8] {
+        self.bytecode.get_or_init(|| match self.code {
+            Code::Compiled => {
+                let address = format!("{:#x}", self.address);
+                let (_, code) = (COMPILED_CONTRACTS.iter())
+                    .find(|(compiled, _)| compiled.eq_ignore_ascii_case(&address))
+                    .unwrap_or_else(|| panic!("basic_test.json has no {} at {address}", self.name));
+                code.to_vec()
+            }
+            Code::StandIn { source, .. } => assemble(source)
+                .unwrap_or_else(|err| panic!("stand-in {} does not assemble: {err}", self.name)),
+        })
+    }
+}
+
+/// Deploys every system contract whose address has no code in `layer`.
+pub(super) fn install_missing(layer: &mut StorageLayer) -> Result<(), InputError> {
+    for contract in &SYSTEM_CONTRACTS {
+        let has_code = layer
+            .slot(&get_code_key(&contract.address))
+            .is_some_and(|slot| !slot.value.is_zero());
+        if !has_code {
+            deploy_into(layer, None, contract.address, contract.bytecode().to_vec())?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_system_contract_has_valid_code() {
+        for contract in &SYSTEM_CONTRACTS {
+            let code = contract.bytecode();
+            zksync_types::bytecode::validate_bytecode(code)
+                .unwrap_or_else(|err| panic!("{}: {err}", contract.name));
+        }
+    }
+}
