@@ -380,19 +380,21 @@ fn transaction(file: &BatchFile, index: usize) -> &TxSpec {
         .expect("transaction index in range")
 }
 
-/// The calldata and gas limit, which L1 and L2 transactions share.
+/// The calldata (a deployment: the constructor input) and gas limit, which every transaction has.
 fn calldata_and_gas(tx: &TxSpec) -> (&HexBytes, u64) {
     match tx {
         TxSpec::L2(spec) => (&spec.calldata, spec.gas_limit),
         TxSpec::L1(spec) => (&spec.calldata, spec.gas_limit),
+        TxSpec::Deploy(spec) => (&spec.calldata, spec.gas_limit),
     }
 }
 
-/// The calldata, value and gas limit, which L1 and L2 transactions share.
+/// The calldata, value and gas limit, which every transaction has.
 fn shared_fields_mut(tx: &mut TxSpec) -> (&mut HexBytes, &mut Quantity, &mut u64) {
     match tx {
         TxSpec::L2(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
         TxSpec::L1(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
+        TxSpec::Deploy(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
     }
 }
 

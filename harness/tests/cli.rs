@@ -77,7 +77,16 @@ fn unexpected_divergence_exits_one() {
 fn malformed_batches_exit_two_naming_file_and_problem() {
     let dir = TempDir::new().unwrap();
     let vector = std::fs::read_to_string(format!("{VECTORS}/storage_writes.yaml")).unwrap();
+    let deploy = std::fs::read_to_string(format!("{VECTORS}/deploy.yaml")).unwrap();
     let cases = [
+        (
+            "deploy_two_codes.yaml",
+            deploy.replace(
+                "            assembly: *counter\n",
+                "            assembly: *counter\n            bytecode: \"0x00\"\n",
+            ),
+            "contract: give exactly one of `assembly` and `bytecode`",
+        ),
         (
             "truncated.yaml",
             vector[..vector.len() / 2].to_owned(),

@@ -221,12 +221,14 @@ pub struct BlockSpec {
     pub transactions: Vec<TxSpec>,
 }
 
-/// A transaction: an L2 transaction signed by a test key, or an L1 priority transaction.
+/// A transaction: an L2 transaction signed by a test key, an L1 priority transaction, or a
+/// contract deployment (an L2 transaction into ContractDeployer).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum TxSpec {
     L2(L2TxSpec),
     L1(L1TxSpec),
+    Deploy(DeployTxSpec),
 }
 
 impl TxSpec {
@@ -235,6 +237,7 @@ impl TxSpec {
         match self {
             Self::L2(spec) => &spec.factory_deps,
             Self::L1(spec) => &spec.factory_deps,
+            Self::Deploy(spec) => &spec.factory_deps,
         }
     }
 
@@ -242,6 +245,7 @@ impl TxSpec {
         match self {
             Self::L2(spec) => &mut spec.factory_deps,
             Self::L1(spec) => &mut spec.factory_deps,
+            Self::Deploy(spec) => &mut spec.factory_deps,
         }
     }
 }
@@ -267,6 +271,33 @@ pub struct L2TxSpec {
     /// Defaults to 50000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gas_per_pubdata_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factory_deps: Vec<FactoryDepSpec>,
+}
+
+/// A deployment through ContractDeployer (0x8006): an L2 transaction calling its `create`, or
+/// `create2` with a salt, with the contract's versioned bytecode hash and the constructor input;
+/// the bytecode is shipped as the first factory dependency, so the bootloader publishes it
+/// (compressed when it can) and marks it known. The contract runs first as its own constructor
+/// (bit 0 of r2 set) and must then return its immutables ABI-encoded, as ContractDeployer
+/// decodes them: the 64 bytes `0x20, 0` for none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployTxSpec {
+    /// Test key that signs the transaction.
+    pub from: u32,
+    /// `create2` with this salt; without one, `create` (the address follows the sender's
+    /// deployment nonce).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<Quantity>,
+    pub contract: FactoryDepSpec,
+    /// The constructor's input.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub calldata: HexBytes,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub value: Quantity,
+    pub gas_limit: u64,
+    /// More bytecodes shipped with the deployment (contracts the constructor deploys).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub factory_deps: Vec<FactoryDepSpec>,
 }

@@ -4,15 +4,22 @@
 use std::{collections::HashMap, path::Path};
 
 use zksync_multivm::utils::get_batch_base_fee;
-use zksync_system_constants::REQUIRED_L1_TO_L2_GAS_PER_PUBDATA_BYTE;
+use zksync_system_constants::{CONTRACT_DEPLOYER_ADDRESS, REQUIRED_L1_TO_L2_GAS_PER_PUBDATA_BYTE};
 use zksync_types::{
-    abi, fee::Fee, l1::L1Tx, l2::L2Tx, transaction_request::PaymasterParams, AccountTreeId,
-    Address, Execute, L1TxCommonData, Nonce, PriorityOpId, StorageKey, Transaction, H256, U256,
+    abi,
+    bytecode::BytecodeHash,
+    ethabi::{encode, short_signature, ParamType, Token},
+    fee::Fee,
+    l1::L1Tx,
+    l2::L2Tx,
+    transaction_request::PaymasterParams,
+    u256_to_h256, AccountTreeId, Address, Execute, L1TxCommonData, Nonce, PriorityOpId, StorageKey,
+    Transaction, H256, U256,
 };
 
 use super::{
     keys::{test_key, test_key_address},
-    BatchFile, FactoryDepSpec, L1TxSpec, L2TxSpec, Party, TxSpec,
+    BatchFile, DeployTxSpec, FactoryDepSpec, L1TxSpec, L2TxSpec, Party, TxSpec,
 };
 use crate::{
     assembly::assemble,
@@ -185,7 +192,48 @@ impl<'a> TxBuilder<'a> {
         match tx {
             TxSpec::L2(spec) => self.l2(spec),
             TxSpec::L1(spec) => self.l1(spec),
+            TxSpec::Deploy(spec) => self.deploy(spec),
         }
+    }
+
+    /// The L2 transaction into ContractDeployer that `spec` describes.
+    fn deploy(&mut self, spec: &DeployTxSpec) -> Result<Transaction, String> {
+        let bytecode = code(&spec.contract.assembly, &spec.contract.bytecode)
+            .map_err(|problem| format!("contract: {problem}"))?;
+        let hash = BytecodeHash::for_bytecode(&bytecode).value();
+        // `create(bytes32 salt, bytes32 bytecodeHash, bytes input)`, whose salt is unused, or
+        // `create2` with the same parameters.
+        let (function, salt) = match spec.salt {
+            Some(salt) => ("create2", salt.0),
+            None => ("create", U256::zero()),
+        };
+        let params = [
+            ParamType::FixedBytes(32),
+            ParamType::FixedBytes(32),
+            ParamType::Bytes,
+        ];
+        let mut calldata = short_signature(function, &params).to_vec();
+        calldata.extend(encode(&[
+            Token::FixedBytes(u256_to_h256(salt).as_bytes().to_vec()),
+            Token::FixedBytes(hash.as_bytes().to_vec()),
+            Token::Bytes(spec.calldata.0.clone()),
+        ]));
+        let mut factory_deps = vec![FactoryDepSpec {
+            assembly: None,
+            bytecode: Some(HexBytes(bytecode)),
+        }];
+        factory_deps.extend(spec.factory_deps.iter().cloned());
+        self.l2(&L2TxSpec {
+            from: spec.from,
+            to: Party::Address(CONTRACT_DEPLOYER_ADDRESS),
+            calldata: HexBytes(calldata),
+            value: spec.value,
+            gas_limit: spec.gas_limit,
+            nonce: None,
+            max_fee_per_gas: None,
+            gas_per_pubdata_limit: None,
+            factory_deps,
+        })
     }
 
     fn address(&self, party: Party) -> Result<Address, String> {

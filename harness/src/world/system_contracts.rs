@@ -2,7 +2,8 @@
 //! where they run with the v26 bootloader, stand-ins where the real one cannot.
 //!
 //! The compiled ones are zksolc builds (about protocol v28) that the crates.io package
-//! zkevm_test_harness ships in `basic_test.json`; build.rs embeds them from cargo's copy. The
+//! zkevm_test_harness ships in `basic_test.json`, and the v26 ImmutableSimulator of the
+//! validation dump that zksync_multivm ships; build.rs embeds them from cargo's copies. The
 //! stand-ins are written for this project in EraVM assembly (harness/standins/*.zasm); each file's
 //! header says what it does and what it does not check. A world with its own contracts (a dump
 //! that has them) keeps them.
@@ -11,8 +12,9 @@ use std::sync::OnceLock;
 
 use zksync_system_constants::{
     CODE_ORACLE_ADDRESS, COMPRESSOR_ADDRESS, EC_ADD_PRECOMPILE_ADDRESS, EC_MUL_PRECOMPILE_ADDRESS,
-    EC_PAIRING_PRECOMPILE_ADDRESS, KNOWN_CODES_STORAGE_ADDRESS, L1_MESSENGER_ADDRESS,
-    MODEXP_PRECOMPILE_ADDRESS, SECP256R1_VERIFY_PRECOMPILE_ADDRESS, SHA256_PRECOMPILE_ADDRESS,
+    EC_PAIRING_PRECOMPILE_ADDRESS, IMMUTABLE_SIMULATOR_STORAGE_ADDRESS,
+    KNOWN_CODES_STORAGE_ADDRESS, L1_MESSENGER_ADDRESS, MODEXP_PRECOMPILE_ADDRESS,
+    SECP256R1_VERIFY_PRECOMPILE_ADDRESS, SHA256_PRECOMPILE_ADDRESS,
 };
 use zksync_types::{get_code_key, Address};
 
@@ -20,6 +22,12 @@ use super::{deploy_into, StorageLayer};
 use crate::{assembly::assemble, error::InputError};
 
 include!(concat!(env!("OUT_DIR"), "/compiled_contracts.rs"));
+
+/// zksync_multivm's `tests/vm_dumps/validation_adjacent_storage_slots.json`.
+const VALIDATION_DUMP: &[u8] = include_bytes!(concat!(
+    env!("ERAVM_DIFF_VM_DUMPS"),
+    "/validation_adjacent_storage_slots.json"
+));
 
 /// A system contract a world gets where it has none.
 #[derive(Debug)]
@@ -35,6 +43,8 @@ pub struct SystemContract {
 pub enum Code {
     /// The compiled contract from zkevm_test_harness's `basic_test.json`.
     Compiled,
+    /// The contract at the same address in zksync_multivm's validation dump (protocol v26).
+    FromValidationDump,
     /// A stand-in: its EraVM assembly, and why the compiled contract is not used.
     StandIn {
         source: &'static str,
@@ -51,8 +61,9 @@ const fn compiled(name: &'static str, address: Address) -> SystemContract {
     }
 }
 
-/// Every system contract a world gets, in installation order.
-pub static SYSTEM_CONTRACTS: [SystemContract; 10] = [
+/// Every system contract a world gets, in installation order (a new one goes last, so that the
+/// enumeration indices of the others' slots stay as they are).
+pub static SYSTEM_CONTRACTS: [SystemContract; 11] = [
     SystemContract {
         name: "L1Messenger",
         address: L1_MESSENGER_ADDRESS,
@@ -74,6 +85,13 @@ pub static SYSTEM_CONTRACTS: [SystemContract; 10] = [
     compiled("EcMul", EC_MUL_PRECOMPILE_ADDRESS),
     compiled("EcPairing", EC_PAIRING_PRECOMPILE_ADDRESS),
     compiled("P256Verify", SECP256R1_VERIFY_PRECOMPILE_ADDRESS),
+    // ContractDeployer sets every new contract's immutables through it; basic_test.json has none.
+    SystemContract {
+        name: "ImmutableSimulator",
+        address: IMMUTABLE_SIMULATOR_STORAGE_ADDRESS,
+        code: Code::FromValidationDump,
+        bytecode: OnceLock::new(),
+    },
 ];
 
 impl SystemContract {
@@ -86,6 +104,17 @@ impl SystemContract {
                     .find(|(compiled, _)| compiled.eq_ignore_ascii_case(&address))
                     .unwrap_or_else(|| panic!("basic_test.json has no {} at {address}", self.name));
                 code.to_vec()
+            }
+            Code::FromValidationDump => {
+                let dump: serde_json::Value = serde_json::from_slice(VALIDATION_DUMP)
+                    .expect("the validation dump embedded at build time is JSON");
+                let key = format!("{:?}", get_code_key(&self.address).hashed_key());
+                let hash = dump["storage"]["storage"][&key][0].as_str();
+                let code = hash.and_then(|hash| dump["storage"]["factory_deps"][hash].as_str());
+                let code = code
+                    .unwrap_or_else(|| panic!("the validation dump has no code for {}", self.name));
+                hex::decode(code.trim_start_matches("0x"))
+                    .unwrap_or_else(|err| panic!("the validation dump's {}: {err}", self.name))
             }
             Code::StandIn { source, .. } => assemble(source)
                 .unwrap_or_else(|err| panic!("stand-in {} does not assemble: {err}", self.name)),
