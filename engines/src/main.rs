@@ -94,7 +94,10 @@ impl Served for ReleaseVm {
     fn refuses(&self, world: &World) -> Option<String> {
         (self.open)(world).err().map(|message| {
             let version = world.system_env.version;
-            format!("zksync_multivm {} cannot run protocol {version:?}: {message}", env!("CARGO_PKG_VERSION"))
+            format!(
+                "zksync_multivm {} cannot run protocol {version:?}: {message}",
+                env!("CARGO_PKG_VERSION")
+            )
         })
     }
 
