@@ -89,3 +89,41 @@ fn some_generated_batches_ship_well_formed_factory_deps() {
         assert!(bytecode.len() % 32 == 0 && words % 2 == 1 && words < 16);
     }
 }
+
+/// Some generated batches deploy a copy of one of their contracts through ContractDeployer, and
+/// the copy's constructor makes the deployment succeed (on both VMs, with equal results) when gas
+/// allows.
+#[test]
+fn generated_deployments_go_through_the_deployer() {
+    use eravm_diff::{engine::VmLatest, outcome::ExecResult, samples::sample_batch, spec::TxSpec};
+    let world = default_world();
+    let config = GeneratorConfig::for_world(&world);
+    let (mut deployments, mut deployed) = (0, 0);
+    for sample in 0..200 {
+        let file = sample_batch(&config, 7, sample);
+        let txs: Vec<&TxSpec> = file.blocks.iter().flat_map(|b| &b.transactions).collect();
+        let Some(index) = txs.iter().position(|tx| matches!(tx, TxSpec::Deploy(_))) else {
+            continue;
+        };
+        deployments += 1;
+        let prepared = file.prepare(&world).unwrap();
+        let reference = VmLatest.run(&prepared.world, &prepared.batch);
+        let candidate = VmFast.run(&prepared.world, &prepared.batch);
+        let result = |outcome: &Outcome| {
+            outcome
+                .transactions
+                .get(index)
+                .map(|tx| tx.execution.result.clone())
+        };
+        if matches!(result(&reference), Some(ExecResult::Success { .. })) {
+            deployed += 1;
+            assert!(
+                matches!(result(&candidate), Some(ExecResult::Success { .. })),
+                "sample {sample}: vm_fast {:?}",
+                result(&candidate)
+            );
+        }
+    }
+    assert!(deployments >= 5, "{deployments} batches of 200 deploy");
+    assert!(deployed >= 1, "none of {deployments} deployments succeeded");
+}

@@ -5,7 +5,8 @@
 //! A batch has 1–4 L2 blocks of L2 and L1 transactions with varied gas limits (including too
 //! little), values and calldata, sent to 1–4 generated contracts that call each other, to system
 //! contracts and to accounts. About a third of the contracts live in kernel space. Some
-//! transactions ship factory deps.
+//! transactions ship factory deps, and some batches deploy a copy of one of their contracts
+//! through ContractDeployer.
 
 mod dump;
 mod program;
@@ -23,8 +24,8 @@ use self::program::{program, ProgramContext};
 use crate::{
     bytes::HexBytes,
     spec::{
-        BalanceSpec, BatchFile, BlockSpec, ContractSpec, FactoryDepSpec, L1TxSpec, L2TxSpec, Party,
-        Quantity, TxSpec,
+        BalanceSpec, BatchFile, BlockSpec, ContractSpec, DeployTxSpec, FactoryDepSpec, L1TxSpec,
+        L2TxSpec, Party, Quantity, TxSpec,
     },
     world::World,
 };
@@ -94,7 +95,7 @@ pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile
         .collect::<Result<_>>()?;
     let mut call_targets = addresses.clone();
     call_targets.extend(SYSTEM_TARGETS);
-    let contracts = addresses
+    let contracts: Vec<ContractSpec> = addresses
         .iter()
         .enumerate()
         .map(|(index, &this)| {
@@ -133,6 +134,7 @@ pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile
         });
     }
     attach_factory_deps(u, &mut blocks)?;
+    attach_deployment(u, &contracts, &mut blocks)?;
     Ok(BatchFile {
         origin: None,
         description: Some("generated".into()),
@@ -171,6 +173,62 @@ fn attach_factory_deps(u: &mut Unstructured, blocks: &mut [BlockSpec]) -> Result
             .collect::<Result<_>>()?;
     }
     Ok(())
+}
+
+/// In one batch in eight, one more L2 transaction deploys a copy of one of the batch's contracts
+/// through ContractDeployer (`create`, or `create2` with a salt), from the bytes left over after
+/// the factory deps, so the rest of the batch stays what the same input generated before. The
+/// copy gets a constructor that returns no immutables, so the deployment exercises the deployer,
+/// the known-codes storage, compression and the immutable simulator; a kernel-space program's
+/// copy lands in user space, where its kernel instructions panic at run time only.
+fn attach_deployment(
+    u: &mut Unstructured,
+    contracts: &[ContractSpec],
+    blocks: &mut [BlockSpec],
+) -> Result<()> {
+    if blocks.is_empty() || u.int_in_range(0..=7)? != 7 {
+        return Ok(());
+    }
+    let Some(assembly) = &u.choose(contracts)?.assembly else {
+        return Ok(());
+    };
+    let deploy = DeployTxSpec {
+        from: u.int_in_range(1..=SENDER_KEYS)?,
+        salt: if u.arbitrary()? {
+            Some(Quantity::from(u.arbitrary::<u64>()?))
+        } else {
+            None
+        },
+        contract: FactoryDepSpec {
+            assembly: Some(with_constructor(assembly)),
+            bytecode: None,
+        },
+        calldata: calldata(u)?,
+        value: Quantity::default(),
+        gas_limit: *u.choose(&[1_500_000, 8_000_000, 30_000_000])?,
+        factory_deps: vec![],
+    };
+    let block = u.choose_index(blocks.len())?;
+    blocks[block].transactions.push(TxSpec::Deploy(deploy));
+    Ok(())
+}
+
+/// `assembly` (a generated program) that, run as a constructor (bit 0 of r2), returns the 64
+/// bytes `0x20, 0` (no immutables, as ContractDeployer decodes them) and otherwise runs as before.
+fn with_constructor(assembly: &str) -> String {
+    const CONSTRUCTOR: &str = "__entry:
+    and 1, r2, r3
+    sub! r3, r0, r0
+    jump.eq @__runtime
+    add 32, r0, r3
+    st.1 0, r3
+    st.1 32, r0
+    add 64, r0, r1
+    shl.s 96, r1, r1
+    ret.ok r1
+__runtime:
+";
+    assembly.replacen("__entry:\n", CONSTRUCTOR, 1)
 }
 
 /// A well-formed bytecode (an odd number of 32-byte words, 1–15) that is never run: its 8-byte
