@@ -81,6 +81,20 @@ impl ProcessEngine {
         self.restarts.load(Ordering::Relaxed)
     }
 
+    /// An idle child from the pool, or a fresh one.
+    fn take(&self) -> Result<Running, String> {
+        let idle = self.idle.lock().expect("the pool is never poisoned").pop();
+        idle.map_or_else(|| self.spawn(), Ok)
+    }
+
+    /// Returns a child that answered as it should to the pool.
+    fn put(&self, running: Running) {
+        self.idle
+            .lock()
+            .expect("the pool is never poisoned")
+            .push(running);
+    }
+
     fn spawn(&self) -> Result<Running, String> {
         let mut child = Command::new(&self.program)
             .args(&self.args)
@@ -243,27 +257,19 @@ impl Engine for ProcessEngine {
     /// A child that refuses the world (e.g. its release cannot run the world's protocol
     /// version) says why; a child that accepts it stays in the pool.
     fn check(&self, world: &World) -> Result<(), String> {
-        let idle = self.idle.lock().expect("the pool is never poisoned").pop();
-        let mut running = idle.map_or_else(|| self.spawn(), Ok)?;
+        let mut running = self.take()?;
         self.hold(&mut running, world)
             .map_err(|Failure(_, problem)| problem)?;
-        self.idle
-            .lock()
-            .expect("the pool is never poisoned")
-            .push(running);
+        self.put(running);
         Ok(())
     }
 
     /// Steps as far as the child's engine records them; opcodes are not counted.
     fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed {
-        let idle = self.idle.lock().expect("the pool is never poisoned").pop();
-        let result = match idle.map_or_else(|| self.spawn(), Ok) {
+        let result = match self.take() {
             Ok(mut running) => match self.run_on(&mut running, world, batch, observe) {
                 Ok(observed) => {
-                    self.idle
-                        .lock()
-                        .expect("the pool is never poisoned")
-                        .push(running);
+                    self.put(running);
                     Ok(observed)
                 }
                 // Dropping the child kills it; the next batch starts a fresh one.

@@ -5,8 +5,10 @@
 //! a no-op when it is up to date), into `target/engines/`.
 
 use std::{
+    collections::BTreeMap,
     path::{Path, PathBuf},
     process::Command,
+    sync::{Mutex, PoisonError},
 };
 
 use super::ProcessEngine;
@@ -70,7 +72,18 @@ impl Release {
     }
 
     /// Builds the engine binary (cargo's progress goes to stderr), or says why it cannot.
+    /// Cargo runs once per release and process; later calls give the first call's result.
     pub fn build(&self) -> Result<PathBuf, String> {
+        static BUILT: Mutex<BTreeMap<String, Result<PathBuf, String>>> =
+            Mutex::new(BTreeMap::new());
+        let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+        built
+            .entry(self.version.clone())
+            .or_insert_with(|| self.run_cargo())
+            .clone()
+    }
+
+    fn run_cargo(&self) -> Result<PathBuf, String> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
             .args(["build", "--release", "--manifest-path"])

@@ -141,35 +141,45 @@ impl Capture for VmCircuitStatistic {
 
     /// Circuits times the release's capacity per circuit: cycles (see [`CircuitStatistic`]).
     fn capture(&self) -> CircuitStatistic {
-        let capacity = release::circuit_capacities();
-        let cycles = |circuits: f32, capacity: u64| {
+        let geometry = &release::GEOMETRY;
+        let [modexp, ecadd, ecmul, ecpairing] = release::PRECOMPILE_CAPACITIES;
+        let cycles = |circuits: f32, capacity: u32| {
             // A u32 count over a u32 capacity: the product is below 2^64.
-            (f64::from(circuits) * capacity as f64).round() as u64
+            (f64::from(circuits) * f64::from(capacity)).round() as u64
         };
         CircuitStatistic {
-            main_vm: cycles(self.main_vm, capacity.main_vm),
-            ram_permutation: cycles(self.ram_permutation, capacity.ram_permutation),
-            storage_application: cycles(self.storage_application, capacity.storage_application),
-            storage_sorter: cycles(self.storage_sorter, capacity.storage_sorter),
-            code_decommitter: cycles(self.code_decommitter, capacity.code_decommitter),
+            main_vm: cycles(self.main_vm, geometry.cycles_per_vm_snapshot),
+            ram_permutation: cycles(self.ram_permutation, geometry.cycles_per_ram_permutation),
+            storage_application: cycles(
+                self.storage_application,
+                geometry.cycles_per_storage_application,
+            ),
+            storage_sorter: cycles(self.storage_sorter, geometry.cycles_per_storage_sorter),
+            code_decommitter: cycles(self.code_decommitter, geometry.cycles_per_code_decommitter),
             code_decommitter_sorter: cycles(
                 self.code_decommitter_sorter,
-                capacity.code_decommitter_sorter,
+                geometry.cycles_code_decommitter_sorter,
             ),
-            log_demuxer: cycles(self.log_demuxer, capacity.log_demuxer),
-            events_sorter: cycles(self.events_sorter, capacity.events_sorter),
-            keccak256: cycles(self.keccak256, capacity.keccak256),
-            ecrecover: cycles(self.ecrecover, capacity.ecrecover),
-            sha256: cycles(self.sha256, capacity.sha256),
-            secp256k1_verify: cycles(self.secp256k1_verify, capacity.secp256k1_verify),
+            log_demuxer: cycles(self.log_demuxer, geometry.cycles_per_log_demuxer),
+            events_sorter: cycles(
+                self.events_sorter,
+                geometry.cycles_per_events_or_l1_messages_sorter,
+            ),
+            keccak256: cycles(self.keccak256, geometry.cycles_per_keccak256_circuit),
+            ecrecover: cycles(self.ecrecover, geometry.cycles_per_ecrecover_circuit),
+            sha256: cycles(self.sha256, geometry.cycles_per_sha256_circuit),
+            secp256k1_verify: cycles(
+                self.secp256k1_verify,
+                geometry.cycles_per_secp256r1_verify_circuit,
+            ),
             transient_storage_checker: cycles(
                 self.transient_storage_checker,
-                capacity.transient_storage_checker,
+                geometry.cycles_per_transient_storage_sorter,
             ),
-            modexp: cycles(self.modexp, capacity.modexp),
-            ecadd: cycles(self.ecadd, capacity.ecadd),
-            ecmul: cycles(self.ecmul, capacity.ecmul),
-            ecpairing: cycles(self.ecpairing, capacity.ecpairing),
+            modexp: cycles(self.modexp, modexp),
+            ecadd: cycles(self.ecadd, ecadd),
+            ecmul: cycles(self.ecmul, ecmul),
+            ecpairing: cycles(self.ecpairing, ecpairing),
         }
     }
 }
