@@ -80,8 +80,8 @@ fn embed_known_divergences(vectors: &Path) {
 
 /// Writes `$OUT_DIR/compiled_contracts.rs`: `COMPILED_CONTRACTS`, `(address, bytecode)` of every
 /// contract that zkevm_test_harness's `basic_test.json` predeploys (zksolc-compiled system
-/// contracts and precompiles, about protocol v28), each bytecode written to `$OUT_DIR` and
-/// included from there.
+/// contracts and precompiles, about protocol v28), and `COMPILED_ENTRY_POINT`, its compiled test
+/// contract; each bytecode written to `$OUT_DIR` and included from there.
 fn embed_compiled_contracts(package_dir: &Path) {
     let artifact = package_dir.join("src/tests/complex_tests/test_artifacts/basic_test.json");
     println!("cargo:rerun-if-changed={}", artifact.display());
@@ -95,15 +95,7 @@ fn embed_compiled_contracts(package_dir: &Path) {
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
     let mut entries = vec![];
     for (address, words) in contracts {
-        // A list of 32-byte words, each a list of byte values.
-        let bytecode: Vec<u8> = (words.as_array().into_iter().flatten())
-            .flat_map(|word| word.as_array().into_iter().flatten())
-            .map(|byte| {
-                byte.as_u64()
-                    .and_then(|byte| u8::try_from(byte).ok())
-                    .unwrap_or_else(|| panic!("{address}: not a byte: {byte}"))
-            })
-            .collect();
+        let bytecode = words_to_bytes(address, words);
         let file = out_dir.join(format!("compiled_{address}.bin"));
         std::fs::write(&file, bytecode).expect("OUT_DIR is writable");
         entries.push(format!(
@@ -112,10 +104,31 @@ fn embed_compiled_contracts(package_dir: &Path) {
         ));
     }
     entries.sort();
+    let entry_point = out_dir.join("compiled_entry_point.bin");
+    std::fs::write(
+        &entry_point,
+        words_to_bytes("entry_point_code", &test["entry_point_code"]),
+    )
+    .expect("OUT_DIR is writable");
     let code = format!(
         "/// `(address, bytecode)` of the contracts zkevm_test_harness's basic_test.json predeploys.\n\
-         const COMPILED_CONTRACTS: &[(&str, &[u8])] = &[\n{}];\n",
-        entries.concat()
+         const COMPILED_CONTRACTS: &[(&str, &[u8])] = &[\n{}];\n\
+         /// basic_test.json's `entry_point_code`: the compiled test contract its batch starts in.\n\
+         const COMPILED_ENTRY_POINT: &[u8] = include_bytes!({:?});\n",
+        entries.concat(),
+        entry_point.display().to_string()
     );
     std::fs::write(out_dir.join("compiled_contracts.rs"), code).expect("OUT_DIR is writable");
+}
+
+/// A bytecode as basic_test.json writes it: a list of 32-byte words, each a list of byte values.
+fn words_to_bytes(what: &str, words: &serde_json::Value) -> Vec<u8> {
+    (words.as_array().into_iter().flatten())
+        .flat_map(|word| word.as_array().into_iter().flatten())
+        .map(|byte| {
+            byte.as_u64()
+                .and_then(|byte| u8::try_from(byte).ok())
+                .unwrap_or_else(|| panic!("{what}: not a byte: {byte}"))
+        })
+        .collect()
 }

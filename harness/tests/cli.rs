@@ -78,6 +78,7 @@ fn malformed_batches_exit_two_naming_file_and_problem() {
     let dir = TempDir::new().unwrap();
     let vector = std::fs::read_to_string(format!("{VECTORS}/storage_writes.yaml")).unwrap();
     let deploy = std::fs::read_to_string(format!("{VECTORS}/deploy.yaml")).unwrap();
+    let stack = std::fs::read_to_string(format!("{VECTORS}/compiled_account_stack.yaml")).unwrap();
     let cases = [
         (
             "deploy_two_codes.yaml",
@@ -85,7 +86,26 @@ fn malformed_batches_exit_two_naming_file_and_problem() {
                 "            assembly: *counter\n",
                 "            assembly: *counter\n            bytecode: \"0x00\"\n",
             ),
-            "contract: give exactly one of `assembly` and `bytecode`",
+            "contract: give exactly one of `assembly`, `bytecode` and `compiled`",
+        ),
+        (
+            "unknown_compiled.yaml",
+            stack.replace(
+                "compiled: validation_adjacent/0x185db4e63ff8afdc67b2e44acaa837c104eb22bc",
+                "compiled: validation_adjacent/0x185db4e63ff8afdc67b2e44acaa837c104eb22bd",
+            ),
+            "contracts[1] (0x185db4e63ff8afdc67b2e44acaa837c104eb22bc): compiled: \
+             `validation_adjacent/0x185db4e63ff8afdc67b2e44acaa837c104eb22bd`: the validation \
+             dump has no code at 0x185db4e63ff8afdc67b2e44acaa837c104eb22bd",
+        ),
+        (
+            "malformed_compiled.yaml",
+            stack.replace(
+                "compiled: validation_adjacent/0xb1b1ab29b35bd3826ab067982f90f8ba38ffa83b",
+                "compiled: 0xb1b1ab29b35bd3826ab067982f90f8ba38ffa83b",
+            ),
+            "contracts[0] (0xb1b1ab29b35bd3826ab067982f90f8ba38ffa83b): compiled: unknown \
+             compiled contract `0xb1b1ab29b35bd3826ab067982f90f8ba38ffa83b`",
         ),
         (
             "truncated.yaml",

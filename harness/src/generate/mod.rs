@@ -109,6 +109,7 @@ pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile
                 name: Some(format!("generated_{index}")),
                 assembly: Some(program(u, &cx)?),
                 bytecode: None,
+                compiled: None,
             })
         })
         .collect::<Result<_>>()?;
@@ -161,6 +162,7 @@ fn attach_factory_deps(u: &mut Unstructured, blocks: &mut [BlockSpec]) -> Result
             Ok(FactoryDepSpec {
                 assembly: None,
                 bytecode: Some(HexBytes(factory_dep_bytecode(u)?)),
+                compiled: None,
             })
         })
         .collect::<Result<_>>()?;
@@ -202,6 +204,7 @@ fn attach_deployment(
         contract: FactoryDepSpec {
             assembly: Some(with_constructor(assembly)),
             bytecode: None,
+            compiled: None,
         },
         calldata: calldata(u)?,
         value: Quantity::default(),

@@ -10,7 +10,7 @@
 //! contracts:
 //!   - address: "0x000000000000000000000000000000000000c0de"
 //!     assembly: |
-//!       ...EraVM assembly...        # or `bytecode: 0x...`
+//!       ...EraVM assembly...        # or `bytecode: 0x...`, or `compiled: basic_test/entry_point`
 //! storage:
 //!   - {address: "0x...c0de", key: 1, value: 2}
 //! blocks:
@@ -183,6 +183,9 @@ pub struct ContractSpec {
     /// Compiled EraVM bytecode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytecode: Option<HexBytes>,
+    /// A real compiled contract by name (see `world::compiled`), e.g. `basic_test/entry_point`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiled: Option<String>,
 }
 
 /// A factory dependency: bytecode shipped with a transaction, which the bootloader publishes
@@ -196,6 +199,9 @@ pub struct FactoryDepSpec {
     /// Compiled EraVM bytecode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytecode: Option<HexBytes>,
+    /// A real compiled contract by name (see `world::compiled`), e.g. `basic_test/entry_point`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiled: Option<String>,
 }
 
 /// A storage slot in the pre-state.

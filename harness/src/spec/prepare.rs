@@ -27,7 +27,7 @@ use crate::{
     bytes::HexBytes,
     error::{read_file, InputError},
     files::write_atomic,
-    world::World,
+    world::{compiled, World},
 };
 
 /// Default `gas_per_pubdata_limit` of L2 transactions.
@@ -91,7 +91,7 @@ impl BatchFile {
         }
         for (i, contract) in self.contracts.iter().enumerate() {
             let origin = format!("contracts[{i}] ({:?})", contract.address);
-            let bytecode = code(&contract.assembly, &contract.bytecode)
+            let bytecode = code(&contract.assembly, &contract.bytecode, &contract.compiled)
                 .map_err(|problem| InputError::new(&origin, problem))?;
             setup
                 .deploy(contract.address, bytecode)
@@ -137,12 +137,20 @@ impl BatchFile {
     }
 }
 
-/// The bytecode of a contract or factory dependency, given as assembly or as bytecode.
-fn code(assembly: &Option<String>, bytecode: &Option<HexBytes>) -> Result<Vec<u8>, String> {
-    match (assembly, bytecode) {
-        (Some(text), None) => assemble(text),
-        (None, Some(code)) => Ok(code.0.clone()),
-        _ => Err("give exactly one of `assembly` and `bytecode`".to_owned()),
+/// The bytecode of a contract or factory dependency, given as assembly, as bytecode, or as the
+/// name of a real compiled contract.
+fn code(
+    assembly: &Option<String>,
+    bytecode: &Option<HexBytes>,
+    reference: &Option<String>,
+) -> Result<Vec<u8>, String> {
+    match (assembly, bytecode, reference) {
+        (Some(text), None, None) => assemble(text),
+        (None, Some(code), None) => Ok(code.0.clone()),
+        (None, None, Some(reference)) => {
+            compiled(reference).map_err(|problem| format!("compiled: {problem}"))
+        }
+        _ => Err("give exactly one of `assembly`, `bytecode` and `compiled`".to_owned()),
     }
 }
 
@@ -151,7 +159,7 @@ fn factory_deps(deps: &[FactoryDepSpec]) -> Result<Vec<Vec<u8>>, String> {
     deps.iter()
         .enumerate()
         .map(|(i, dep)| {
-            code(&dep.assembly, &dep.bytecode)
+            code(&dep.assembly, &dep.bytecode, &dep.compiled)
                 .map_err(|problem| format!("factory_deps[{i}]: {problem}"))
         })
         .collect()
@@ -198,7 +206,8 @@ impl<'a> TxBuilder<'a> {
 
     /// The L2 transaction into ContractDeployer that `spec` describes.
     fn deploy(&mut self, spec: &DeployTxSpec) -> Result<Transaction, String> {
-        let bytecode = code(&spec.contract.assembly, &spec.contract.bytecode)
+        let contract = &spec.contract;
+        let bytecode = code(&contract.assembly, &contract.bytecode, &contract.compiled)
             .map_err(|problem| format!("contract: {problem}"))?;
         let hash = BytecodeHash::for_bytecode(&bytecode).value();
         // `create(bytes32 salt, bytes32 bytecodeHash, bytes input)`, whose salt is unused, or
@@ -221,6 +230,7 @@ impl<'a> TxBuilder<'a> {
         let mut factory_deps = vec![FactoryDepSpec {
             assembly: None,
             bytecode: Some(HexBytes(bytecode)),
+            compiled: None,
         }];
         factory_deps.extend(spec.factory_deps.iter().cloned());
         self.l2(&L2TxSpec {

@@ -18,16 +18,8 @@ use zksync_system_constants::{
 };
 use zksync_types::{get_code_key, Address};
 
-use super::{deploy_into, StorageLayer};
+use super::{compiled, deploy_into, StorageLayer};
 use crate::{assembly::assemble, error::InputError};
-
-include!(concat!(env!("OUT_DIR"), "/compiled_contracts.rs"));
-
-/// zksync_multivm's `tests/vm_dumps/validation_adjacent_storage_slots.json`.
-const VALIDATION_DUMP: &[u8] = include_bytes!(concat!(
-    env!("ERAVM_DIFF_VM_DUMPS"),
-    "/validation_adjacent_storage_slots.json"
-));
 
 /// A system contract a world gets where it has none.
 #[derive(Debug)]
@@ -52,7 +44,7 @@ pub enum Code {
     },
 }
 
-const fn compiled(name: &'static str, address: Address) -> SystemContract {
+const fn from_basic_test(name: &'static str, address: Address) -> SystemContract {
     SystemContract {
         name,
         address,
@@ -76,15 +68,15 @@ pub static SYSTEM_CONTRACTS: [SystemContract; 11] = [
         },
         bytecode: OnceLock::new(),
     },
-    compiled("KnownCodesStorage", KNOWN_CODES_STORAGE_ADDRESS),
-    compiled("Compressor", COMPRESSOR_ADDRESS),
-    compiled("CodeOracle", CODE_ORACLE_ADDRESS),
-    compiled("SHA256", SHA256_PRECOMPILE_ADDRESS),
-    compiled("Modexp", MODEXP_PRECOMPILE_ADDRESS),
-    compiled("EcAdd", EC_ADD_PRECOMPILE_ADDRESS),
-    compiled("EcMul", EC_MUL_PRECOMPILE_ADDRESS),
-    compiled("EcPairing", EC_PAIRING_PRECOMPILE_ADDRESS),
-    compiled("P256Verify", SECP256R1_VERIFY_PRECOMPILE_ADDRESS),
+    from_basic_test("KnownCodesStorage", KNOWN_CODES_STORAGE_ADDRESS),
+    from_basic_test("Compressor", COMPRESSOR_ADDRESS),
+    from_basic_test("CodeOracle", CODE_ORACLE_ADDRESS),
+    from_basic_test("SHA256", SHA256_PRECOMPILE_ADDRESS),
+    from_basic_test("Modexp", MODEXP_PRECOMPILE_ADDRESS),
+    from_basic_test("EcAdd", EC_ADD_PRECOMPILE_ADDRESS),
+    from_basic_test("EcMul", EC_MUL_PRECOMPILE_ADDRESS),
+    from_basic_test("EcPairing", EC_PAIRING_PRECOMPILE_ADDRESS),
+    from_basic_test("P256Verify", SECP256R1_VERIFY_PRECOMPILE_ADDRESS),
     // ContractDeployer sets every new contract's immutables through it; basic_test.json has none.
     SystemContract {
         name: "ImmutableSimulator",
@@ -98,23 +90,11 @@ impl SystemContract {
     /// The contract's bytecode (a stand-in is assembled once per process).
     pub fn bytecode(&self) -> &[u8] {
         self.bytecode.get_or_init(|| match self.code {
-            Code::Compiled => {
-                let address = format!("{:#x}", self.address);
-                let (_, code) = (COMPILED_CONTRACTS.iter())
-                    .find(|(compiled, _)| compiled.eq_ignore_ascii_case(&address))
-                    .unwrap_or_else(|| panic!("basic_test.json has no {} at {address}", self.name));
-                code.to_vec()
-            }
+            Code::Compiled => compiled::compiled(&format!("basic_test/{:#x}", self.address))
+                .unwrap_or_else(|problem| panic!("{}: {problem}", self.name)),
             Code::FromValidationDump => {
-                let dump: serde_json::Value = serde_json::from_slice(VALIDATION_DUMP)
-                    .expect("the validation dump embedded at build time is JSON");
-                let key = format!("{:?}", get_code_key(&self.address).hashed_key());
-                let hash = dump["storage"]["storage"][&key][0].as_str();
-                let code = hash.and_then(|hash| dump["storage"]["factory_deps"][hash].as_str());
-                let code = code
-                    .unwrap_or_else(|| panic!("the validation dump has no code for {}", self.name));
-                hex::decode(code.trim_start_matches("0x"))
-                    .unwrap_or_else(|err| panic!("the validation dump's {}: {err}", self.name))
+                compiled::compiled(&format!("validation_adjacent/{:#x}", self.address))
+                    .unwrap_or_else(|problem| panic!("{}: {problem}", self.name))
             }
             Code::StandIn { source, .. } => assemble(source)
                 .unwrap_or_else(|err| panic!("stand-in {} does not assemble: {err}", self.name)),
