@@ -29,4 +29,18 @@ impl Batch {
             .map(|block| block.transactions.len())
             .sum()
     }
+
+    /// This batch with its blocks' timestamps moved so that the first block starts at
+    /// `timestamp` (the spacing between blocks stays).
+    pub fn starting_at(&self, timestamp: u64) -> Self {
+        let start = self
+            .blocks
+            .first()
+            .map_or(timestamp, |block| block.timestamp);
+        let mut batch = self.clone();
+        for block in &mut batch.blocks {
+            block.timestamp = block.timestamp - start + timestamp;
+        }
+        batch
+    }
 }

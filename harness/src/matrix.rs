@@ -4,41 +4,50 @@
 
 use std::fmt::Write;
 
+use sha2::{Digest, Sha256};
+
 use crate::{
-    batch::Batch, campaign::report::escape, engine::Engine, outcome::Outcome, world::World,
+    campaign::report::escape, engine::Engine, pipeline::chain_outcomes, spec::PreparedBatch,
 };
 
 /// Digest digits shown per outcome class.
 const DIGEST_DIGITS: usize = 16;
 
 /// One batch's outcomes on every engine, grouped: engines in one class have byte-identical
-/// outcomes.
+/// outcomes (for a chain, the outcomes of every L1 batch, each engine running the chain from its
+/// own states).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub batch: String,
     /// Each engine's class: 0 for the first engine's outcome, then by first appearance.
     pub classes: Vec<usize>,
-    /// Each class's outcome digest (its first digits).
+    /// Each class's outcome digest (its first digits): the SHA-256 of its canonical bytes, or
+    /// of a chain's outcomes' canonical bytes one after the other.
     pub digests: Vec<String>,
 }
 
 impl Row {
-    /// Runs `batch` in `world` on every engine (one after the other).
-    pub fn run(name: String, world: &World, batch: &Batch, engines: &[Box<dyn Engine>]) -> Self {
-        let outcomes: Vec<Outcome> = engines
-            .iter()
-            .map(|engine| engine.run(world, batch))
+    /// Runs `prepared` on every engine (one after the other).
+    pub fn run(name: String, prepared: &PreparedBatch, engines: &[Box<dyn Engine>]) -> Self {
+        let outcomes: Vec<Vec<u8>> = (engines.iter())
+            .map(|engine| {
+                let (runs, _) = chain_outcomes(&**engine, prepared);
+                let outcomes = runs.iter().map(|(_, _, outcome)| outcome);
+                outcomes
+                    .flat_map(|outcome| outcome.canonical_bytes())
+                    .collect()
+            })
             .collect();
-        let mut seen: Vec<Vec<u8>> = vec![];
+        let mut seen: Vec<&[u8]> = vec![];
         let mut digests = vec![];
         let classes = (outcomes.iter())
-            .map(|outcome| {
-                let bytes = outcome.canonical_bytes();
+            .map(|bytes| {
                 seen.iter()
-                    .position(|other| *other == bytes)
+                    .position(|other| *other == bytes.as_slice())
                     .unwrap_or_else(|| {
                         seen.push(bytes);
-                        digests.push(outcome.digest()[..DIGEST_DIGITS].to_owned());
+                        let digest = hex::encode(Sha256::digest(bytes));
+                        digests.push(digest[..DIGEST_DIGITS].to_owned());
                         seen.len() - 1
                     })
             })

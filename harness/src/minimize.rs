@@ -17,7 +17,7 @@ use crate::{
     error::{read_file, InputError},
     generate::{batch, GeneratorConfig},
     pipeline::{Differential, RunOptions},
-    spec::{load_batch_file, write_batch_file, BatchFile, Quantity, TxSpec},
+    spec::{load_batch_file, write_batch_file, BatchFile, BlockSpec, Quantity, TxSpec},
 };
 
 /// What a candidate must reproduce, and where.
@@ -35,6 +35,8 @@ pub struct Minimizer<'a> {
 /// The size of a batch, as the minimizer reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Size {
+    /// L1 batches (more than one in a chain).
+    pub batches: usize,
     pub blocks: usize,
     pub transactions: usize,
     pub contracts: usize,
@@ -47,12 +49,9 @@ pub struct Size {
 impl Size {
     pub fn of(file: &BatchFile) -> Self {
         Self {
-            blocks: file.blocks.len(),
-            transactions: file
-                .blocks
-                .iter()
-                .map(|block| block.transactions.len())
-                .sum(),
+            batches: file.batches.len(),
+            blocks: file.blocks().count(),
+            transactions: file.transactions().count(),
             contracts: file.contracts.len(),
             instructions: file
                 .contracts
@@ -60,26 +59,22 @@ impl Size {
                 .map(|contract| instruction_count(contract.assembly.as_deref().unwrap_or_default()))
                 .sum(),
             calldata_bytes: file
-                .blocks
-                .iter()
-                .flat_map(|block| &block.transactions)
+                .transactions()
                 .map(|tx| {
                     let (calldata, _) = calldata_and_gas(tx);
                     calldata.0.len()
                 })
                 .sum(),
-            factory_deps: file
-                .blocks
-                .iter()
-                .flat_map(|block| &block.transactions)
-                .map(|tx| tx.factory_deps().len())
-                .sum(),
+            factory_deps: file.transactions().map(|tx| tx.factory_deps().len()).sum(),
         }
     }
 }
 
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.batches > 1 {
+            write!(f, "{} L1 batches, ", self.batches)?;
+        }
         write!(
             f,
             "{} blocks, {} transactions, {} contracts, {} instructions, {} calldata bytes",
@@ -160,15 +155,16 @@ impl Minimizer<'_> {
         loop {
             let size = Size::of(&file);
             file = self.pass(
-                "blocks",
+                "L1 batches",
                 file,
                 &test,
-                |f| f.blocks.clone(),
-                |f, blocks| {
-                    f.blocks = blocks;
-                    !f.blocks.is_empty()
+                |f| f.batches.clone(),
+                |f, batches| {
+                    f.batches = batches;
+                    !f.batches.is_empty()
                 },
             );
+            file = self.pass("blocks", file, &test, blocks, set_blocks);
             file = self.pass("transactions", file, &test, transactions, set_transactions);
             file = self.list_pass("contracts", file, &test, |f| &mut f.contracts);
             for index in 0..file.contracts.len() {
@@ -337,17 +333,34 @@ fn ddmin<T: Clone + Send + Sync>(
     items
 }
 
-fn transactions(file: &BatchFile) -> Vec<TxSpec> {
-    file.blocks
-        .iter()
-        .flat_map(|block| block.transactions.iter().cloned())
+/// Every block, with the index of its L1 batch.
+fn blocks(file: &BatchFile) -> Vec<(usize, BlockSpec)> {
+    (file.batches.iter().enumerate())
+        .flat_map(|(index, batch)| batch.blocks.iter().map(move |block| (index, block.clone())))
         .collect()
 }
 
-/// Keeps `kept` transactions (in order) in their blocks; blocks left empty are dropped.
+/// Keeps `kept` blocks in their L1 batches; batches left empty are dropped.
+fn set_blocks(file: &mut BatchFile, kept: Vec<(usize, BlockSpec)>) -> bool {
+    for (index, batch) in file.batches.iter_mut().enumerate() {
+        batch.blocks = (kept.iter())
+            .filter(|(kept_in, _)| *kept_in == index)
+            .map(|(_, block)| block.clone())
+            .collect();
+    }
+    file.batches.retain(|batch| !batch.blocks.is_empty());
+    !file.batches.is_empty()
+}
+
+fn transactions(file: &BatchFile) -> Vec<TxSpec> {
+    file.transactions().cloned().collect()
+}
+
+/// Keeps `kept` transactions (in order) in their blocks; blocks and L1 batches left empty are
+/// dropped.
 fn set_transactions(file: &mut BatchFile, kept: Vec<TxSpec>) -> bool {
     let mut kept = kept.into_iter().peekable();
-    for block in &mut file.blocks {
+    for block in file.blocks_mut() {
         let original = std::mem::take(&mut block.transactions);
         for tx in original {
             if kept.peek() == Some(&tx) {
@@ -355,16 +368,17 @@ fn set_transactions(file: &mut BatchFile, kept: Vec<TxSpec>) -> bool {
             }
         }
     }
-    file.blocks.retain(|block| !block.transactions.is_empty());
-    !file.blocks.is_empty()
+    for batch in &mut file.batches {
+        batch.blocks.retain(|block| !block.transactions.is_empty());
+    }
+    file.batches.retain(|batch| !batch.blocks.is_empty());
+    !file.batches.is_empty()
 }
 
 /// Changes transaction `index` (in batch order) of `file`; always applicable.
 fn set_field(file: &mut BatchFile, index: usize, change: impl FnOnce(&mut TxSpec)) -> bool {
     let tx = file
-        .blocks
-        .iter_mut()
-        .flat_map(|block| block.transactions.iter_mut())
+        .transactions_mut()
         .nth(index)
         .expect("transaction index in range");
     change(tx);
@@ -373,9 +387,7 @@ fn set_field(file: &mut BatchFile, index: usize, change: impl FnOnce(&mut TxSpec
 
 /// Transaction `index` (in batch order) of `file`.
 fn transaction(file: &BatchFile, index: usize) -> &TxSpec {
-    file.blocks
-        .iter()
-        .flat_map(|block| &block.transactions)
+    file.transactions()
         .nth(index)
         .expect("transaction index in range")
 }

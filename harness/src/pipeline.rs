@@ -19,7 +19,7 @@ use crate::{
     findings::KnownDivergences,
     outcome::Outcome,
     pubdata::oracle::{self, DaFinding, Verdict},
-    spec::BatchFile,
+    spec::{BatchFile, PreparedBatch},
     steps::{
         cause::{explain, Explanation, Tolerances},
         StepTrace,
@@ -138,6 +138,34 @@ pub struct Comparison {
     pub pubdata: [Verdict; 2],
     /// Their violations, if any: a finding of its own, even when the engines agree.
     pub da: Option<DaFinding>,
+    /// Which L1 batch of its file's chain this is.
+    pub chain: ChainPosition,
+}
+
+/// Where a comparison stands in its file's chain of L1 batches. The chain runs on while the
+/// engines agree (each batch in the world the one before left behind), so a comparison is of
+/// the first batch they disagree on, or of the last.
+#[derive(Debug, Clone)]
+pub struct ChainPosition {
+    /// The L1 batch compared (0-based).
+    pub batch: usize,
+    /// The L1 batches in the file.
+    pub batches: usize,
+    /// The outcomes of the batches before, on which the engines agreed (the reference's).
+    pub earlier: Vec<Outcome>,
+    /// Why the chain stopped before its last batch although the engines agreed (a batch both
+    /// left unsealed).
+    pub stopped: Option<String>,
+}
+
+impl ChainPosition {
+    /// A batch of its own.
+    pub const SINGLE: Self = Self {
+        batch: 0,
+        batches: 1,
+        earlier: vec![],
+        stopped: None,
+    };
 }
 
 impl Comparison {
@@ -213,6 +241,37 @@ impl Differential {
             candidate,
             divergence,
             explanation,
+            chain: ChainPosition::SINGLE,
+        }
+    }
+
+    /// Runs a prepared file: its L1 batch, or its chain of batches while the engines agree.
+    pub fn run_prepared(&self, prepared: &PreparedBatch, options: &RunOptions) -> Comparison {
+        let (mut world, mut batch) = (prepared.world.clone(), prepared.batch.clone());
+        let mut earlier = vec![];
+        loop {
+            let mut comparison = self.run(&world, &batch, options);
+            let index = earlier.len();
+            let next = match comparison.key() {
+                Some(_) => None,
+                None => prepared.follow(index, &world, &batch, &comparison.reference.outcome),
+            };
+            let stopped = match next {
+                Some(Ok((next_world, next_batch))) => {
+                    earlier.push(comparison.reference.outcome);
+                    (world, batch) = (next_world, next_batch);
+                    continue;
+                }
+                Some(Err(why)) => Some(why),
+                None => None,
+            };
+            comparison.chain = ChainPosition {
+                batch: index,
+                batches: prepared.batches(),
+                earlier,
+                stopped,
+            };
+            return comparison;
         }
     }
 
@@ -265,7 +324,7 @@ impl Differential {
         options: &RunOptions,
     ) -> Result<Comparison, InputError> {
         let prepared = file.prepare(&self.world)?;
-        Ok(self.run(&prepared.world, &prepared.batch, options))
+        Ok(self.run_prepared(&prepared, options))
     }
 
     /// Why the engines disagree on `batch` in `world`: both run again recording every
@@ -298,4 +357,25 @@ pub fn thread_pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBu
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build()
+}
+
+/// A prepared file's L1 batches on one engine, each in the world the one before left behind on
+/// that engine: every batch run, with its world and outcome, and why the chain stopped early if
+/// it did.
+pub fn chain_outcomes(
+    engine: &dyn Engine,
+    prepared: &PreparedBatch,
+) -> (Vec<(World, Batch, Outcome)>, Option<String>) {
+    let (mut world, mut batch) = (prepared.world.clone(), prepared.batch.clone());
+    let mut runs = vec![];
+    loop {
+        let outcome = engine.run(&world, &batch);
+        let next = prepared.follow(runs.len(), &world, &batch, &outcome);
+        runs.push((world, batch, outcome));
+        match next {
+            Some(Ok((next_world, next_batch))) => (world, batch) = (next_world, next_batch),
+            Some(Err(why)) => return (runs, Some(why)),
+            None => return (runs, None),
+        }
+    }
 }

@@ -44,6 +44,19 @@ pub struct Report {
     pub da_oracle: Vec<String>,
     /// The fingerprint of the oracle's violations, if any (`da-…`).
     pub da_violation: Option<String>,
+    /// For a chain of L1 batches: which one this report is of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<ChainSummary>,
+}
+
+/// Which L1 batch of a chain a report is of: the first the engines disagree on, or the last.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainSummary {
+    /// The batch (0-based, as in `batches[i]`).
+    pub batch: usize,
+    pub batches: usize,
+    /// Why the chain stopped before its last batch although the engines agreed.
+    pub stopped: Option<String>,
 }
 
 /// Whether the outcomes are equal (`equal` or `divergence` in JSON).
@@ -132,6 +145,11 @@ impl Report {
             steps_differ,
             da_oracle,
             da_violation: comparison.da.as_ref().map(|da| da.fingerprint.clone()),
+            chain: (comparison.chain.batches > 1).then(|| ChainSummary {
+                batch: comparison.chain.batch,
+                batches: comparison.chain.batches,
+                stopped: comparison.chain.stopped.clone(),
+            }),
         }
     }
 
@@ -151,6 +169,16 @@ impl Report {
         let (reference, candidate) = (&self.reference, &self.candidate);
         let _ = writeln!(text, "{status}  {}", self.batch);
         let _ = writeln!(text, "  world:        {}", self.world);
+        if let Some(chain) = &self.chain {
+            let _ = writeln!(
+                text,
+                "  chain:        batches[{}] of {}, the engines agreed on the {} before it",
+                chain.batch, chain.batches, chain.batch
+            );
+            if let Some(why) = &chain.stopped {
+                let _ = writeln!(text, "                the chain stopped here: {why}");
+            }
+        }
         for summary in [reference, candidate] {
             let _ = writeln!(
                 text,

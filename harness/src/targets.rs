@@ -7,15 +7,14 @@ use arbitrary::Unstructured;
 
 use crate::{
     assembly::assemble,
-    batch::Batch,
     engine::{VmFast, VmLatest},
     findings::{Disagreement, KnownDivergences},
     generate::{batch, mutate_dump, GeneratorConfig},
     pipeline::{Differential, RunOptions},
     pubdata::Pubdata,
     report::Report,
-    spec::parse_batch_file,
-    world::{default_world, embedded_dump_path, load_dump, parse_dump, Dump, World},
+    spec::{parse_batch_file, PreparedBatch},
+    world::{default_world, embedded_dump_path, load_dump, parse_dump, Dump},
 };
 
 /// The state every input shares: built once per process.
@@ -59,13 +58,9 @@ pub fn diff_batch_on(data: &[u8], differential: &Differential, generator: &Gener
     let prepared = file
         .prepare(&differential.world)
         .expect("generated batches are valid in the world they are generated for");
-    check(
-        differential,
-        "generated batch",
-        &prepared.world,
-        &prepared.batch,
-        || serde_yaml::to_string(&file).expect("batch files serialize"),
-    );
+    check(differential, "generated batch", &prepared, || {
+        serde_yaml::to_string(&file).expect("batch files serialize")
+    });
 }
 
 /// `diff_dump`: a real dump's transactions, mutated, on both VMs.
@@ -78,13 +73,9 @@ pub fn diff_dump(data: &[u8]) {
     let Ok(batch) = mutate_dump(&mut u, dump) else {
         return;
     };
-    check(
-        &harness.differential,
-        "mutated dump",
-        &dump.world,
-        &batch,
-        || format!("{:#?}", batch.blocks),
-    );
+    let show_input = || format!("{:#?}", batch.blocks);
+    let prepared = PreparedBatch::single(dump.world.clone(), batch.clone());
+    check(&harness.differential, "mutated dump", &prepared, show_input);
 }
 
 /// `load_inputs`: the YAML, dump and assembly loaders return errors, never panic.
@@ -114,15 +105,15 @@ pub fn decode_pubdata(data: &[u8]) {
 fn check(
     differential: &Differential,
     what: &str,
-    world: &World,
-    batch: &Batch,
+    prepared: &PreparedBatch,
     show_input: impl FnOnce() -> String,
 ) {
-    let comparison = differential.run(world, batch, &RunOptions::CONCURRENT);
+    let comparison = differential.run_prepared(prepared, &RunOptions::CONCURRENT);
     if comparison.divergence.is_none() && comparison.da.is_none() {
         return;
     }
-    let report = Report::new(what.to_owned(), world.origin.clone(), &comparison, None);
+    let origin = prepared.world.origin.clone();
+    let report = Report::new(what.to_owned(), origin, &comparison, None);
     let disagreement = Disagreement::of(comparison).expect("a divergence or a DA violation");
     if differential.known.explains(&disagreement) {
         return;

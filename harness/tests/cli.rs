@@ -79,7 +79,31 @@ fn malformed_batches_exit_two_naming_file_and_problem() {
     let vector = std::fs::read_to_string(format!("{VECTORS}/storage_writes.yaml")).unwrap();
     let deploy = std::fs::read_to_string(format!("{VECTORS}/deploy.yaml")).unwrap();
     let stack = std::fs::read_to_string(format!("{VECTORS}/compiled_account_stack.yaml")).unwrap();
+    let chain = std::fs::read_to_string(format!("{VECTORS}/chain_three_batches.yaml")).unwrap();
     let cases = [
+        (
+            // Batch 2 would start from the state batch 1 leaves, and batch 1 has no blocks.
+            "chain_empty_batch.yaml",
+            chain.replacen(
+                "  - blocks:\n      - transactions:\n          - l2: {from: 2",
+                "  - blocks: []\n  - blocks:\n      - transactions:\n          - l2: {from: 2",
+                1,
+            ),
+            "batches[1].blocks: an L1 batch needs at least one block",
+        ),
+        (
+            "chain_and_blocks.yaml",
+            chain.replace("batches:\n", "blocks:\n  - transactions: []\nbatches:\n"),
+            "give `blocks:` (one L1 batch) or `batches:` (a chain), not both",
+        ),
+        (
+            "chain_bad_transaction.yaml",
+            chain.replace(
+                "{from: 1, to: \"0x94d3356e96dbf595d64aabeb402f5cbb76cc425a\"",
+                "{from: 0, to: \"0x94d3356e96dbf595d64aabeb402f5cbb76cc425a\"",
+            ),
+            "batches[2].blocks[0].transactions[0]: from: 0 is not a valid test key number",
+        ),
         (
             "deploy_two_codes.yaml",
             deploy.replace(

@@ -68,9 +68,7 @@ fn some_generated_batches_ship_well_formed_factory_deps() {
         .map(|sample| eravm_diff::samples::sample_batch(&config, 1, sample))
         .collect();
     let deps_of = |file: &eravm_diff::spec::BatchFile| -> Vec<Vec<u8>> {
-        file.blocks
-            .iter()
-            .flat_map(|block| &block.transactions)
+        file.transactions()
             .flat_map(|tx| tx.factory_deps())
             .map(|dep| dep.bytecode.clone().expect("generated deps are bytecode").0)
             .collect()
@@ -101,7 +99,7 @@ fn generated_deployments_go_through_the_deployer() {
     let (mut deployments, mut deployed) = (0, 0);
     for sample in 0..200 {
         let file = sample_batch(&config, 7, sample);
-        let txs: Vec<&TxSpec> = file.blocks.iter().flat_map(|b| &b.transactions).collect();
+        let txs: Vec<&TxSpec> = file.transactions().collect();
         let Some(index) = txs.iter().position(|tx| matches!(tx, TxSpec::Deploy(_))) else {
             continue;
         };

@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use eravm_diff::{
-    engine::{Engine, VmLatest},
+    engine::VmLatest,
     outcome::Outcome,
+    pipeline::chain_outcomes,
     spec::{batch_files_in, load_batch_file},
     world::default_world,
 };
@@ -16,21 +17,34 @@ fn vectors() -> Vec<PathBuf> {
     batch_files_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors")).unwrap()
 }
 
-fn reference_outcome(path: &Path) -> Outcome {
+/// The reference's outcome of every L1 batch of the vector (one, unless it is a chain).
+fn reference_outcomes(path: &Path) -> Vec<Outcome> {
     let prepared = load_batch_file(path)
         .unwrap()
         .prepare(&default_world())
         .unwrap();
-    VmLatest.run(&prepared.world, &prepared.batch)
+    let (runs, stopped) = chain_outcomes(&VmLatest, &prepared);
+    assert_eq!(stopped, None, "{}", path.display());
+    runs.into_iter().map(|(_, _, outcome)| outcome).collect()
 }
 
-/// The snapshot body: the outcome as YAML, headed by its digest.
-fn golden(outcome: &Outcome) -> String {
-    format!(
-        "# vm_latest outcome, canonical digest {}\n{}",
-        outcome.digest(),
-        serde_yaml::to_string(outcome).unwrap()
-    )
+/// The snapshot body: each outcome as YAML, headed by its digest (and, in a chain, its batch).
+fn golden(outcomes: &[Outcome]) -> String {
+    let chained = outcomes.len() > 1;
+    (outcomes.iter().enumerate())
+        .map(|(index, outcome)| {
+            format!(
+                "# vm_latest outcome{}, canonical digest {}\n{}",
+                if chained {
+                    format!(" of batches[{index}]")
+                } else {
+                    String::new()
+                },
+                outcome.digest(),
+                serde_yaml::to_string(outcome).unwrap()
+            )
+        })
+        .collect()
 }
 
 fn snapshot_name(path: &Path) -> String {
@@ -40,9 +54,9 @@ fn snapshot_name(path: &Path) -> String {
 #[test]
 fn reference_outcomes_match_golden_snapshots() {
     for path in vectors() {
-        let outcome = reference_outcome(&path);
+        let outcomes = reference_outcomes(&path);
         insta::with_settings!({prepend_module_to_snapshot => false, omit_expression => true}, {
-            insta::assert_snapshot!(snapshot_name(&path), golden(&outcome));
+            insta::assert_snapshot!(snapshot_name(&path), golden(&outcomes));
         });
     }
 }
@@ -63,15 +77,15 @@ fn a_changed_byte_is_a_one_line_snapshot_diff() {
     .expect("the golden snapshot exists");
     let body = stored.splitn(3, "---\n").nth(2).expect("an insta header");
 
-    let mut outcome = reference_outcome(&path);
+    let mut outcomes = reference_outcomes(&path);
     assert_eq!(
         body.trim_end(),
-        golden(&outcome).trim_end(),
+        golden(&outcomes).trim_end(),
         "the snapshot is current"
     );
-    let write = &mut outcome.transactions[0].execution.storage_writes[0];
+    let write = &mut outcomes[0].transactions[0].execution.storage_writes[0];
     write.after.0[31] ^= 1;
-    let changed = golden(&outcome);
+    let changed = golden(&outcomes);
 
     let diff = similar::TextDiff::from_lines(body, changed.as_str());
     let changes: Vec<String> = diff

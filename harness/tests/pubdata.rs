@@ -9,13 +9,15 @@ use eravm_diff::{
     engine::{Engine, VmFast, VmLatest},
     outcome::Word,
     outcome::{ExecResult, Outcome},
+    pipeline::chain_outcomes,
     pubdata::{operator_input::FIRST_SLOT, oracle, Operation, Pubdata},
     spec::{batch_files_in, load_batch_file, Expectation, PreparedBatch},
     world::default_world,
 };
 
-/// Every vector, on both engines: a sealed batch's pubdata passes the oracle (an engine that
-/// panicked published nothing); every vector expected equal is sealed on both.
+/// Every vector, on both engines, every L1 batch of a chain: a sealed batch's pubdata passes the
+/// oracle (an engine that panicked published nothing); every vector expected equal is sealed on
+/// both.
 #[test]
 fn every_vector_rebuilds_from_its_pubdata_on_both_engines() {
     let world = default_world();
@@ -24,14 +26,22 @@ fn every_vector_rebuilds_from_its_pubdata_on_both_engines() {
         let file = load_batch_file(&path).unwrap();
         let prepared = file.prepare(&world).unwrap();
         for engine in [&VmLatest as &dyn Engine, &VmFast] {
-            let outcome = engine.run(&prepared.world, &prepared.batch);
-            let checked = oracle::check(&outcome, &prepared.world, &prepared.batch).unwrap_or_else(
-                |violation| panic!("{} {}: {violation}", path.display(), engine.name()),
+            let (runs, stopped) = chain_outcomes(engine, &prepared);
+            assert_eq!(
+                runs.len(),
+                prepared.batches(),
+                "{}: {stopped:?}",
+                path.display()
             );
-            if file.expect == Some(Expectation::Equal) {
-                let rebuilt = checked.expect("an equal vector seals its batch");
-                assert!(rebuilt.slots > 0 && rebuilt.bytes > 0);
-                assert_eq!(rebuilt.operator_input_unchecked, None);
+            for (world, batch, outcome) in &runs {
+                let checked = oracle::check(outcome, world, batch).unwrap_or_else(|violation| {
+                    panic!("{} {}: {violation}", path.display(), engine.name())
+                });
+                if file.expect == Some(Expectation::Equal) {
+                    let rebuilt = checked.expect("an equal vector seals its batch");
+                    assert!(rebuilt.slots > 0 && rebuilt.bytes > 0);
+                    assert_eq!(rebuilt.operator_input_unchecked, None);
+                }
             }
         }
     }

@@ -8,7 +8,7 @@ use std::{path::Path, sync::Arc};
 use eravm_diff::{
     engine::{Engine, Release, VmFast, VmLatest, RELEASE_VMS},
     matrix::{Matrix, Row},
-    spec::{batch_files_in, load_batch_file},
+    spec::{batch_files_in, load_batch_file, PreparedBatch},
     world::{default_world, embedded_dump_path, load_dump},
 };
 use zksync_types::ProtocolVersionId;
@@ -42,7 +42,7 @@ fn the_release_matrix_is_golden() {
     for path in batch_files_in(&vectors).unwrap() {
         let prepared = load_batch_file(&path).unwrap().prepare(&world).unwrap();
         let name = format!("vectors/{}", path.file_name().unwrap().to_str().unwrap());
-        rows.push(Row::run(name, &prepared.world, &prepared.batch, &engines));
+        rows.push(Row::run(name, &prepared, &engines));
     }
     for dump in DUMPS {
         let dump_path = embedded_dump_path(dump);
@@ -51,7 +51,8 @@ fn the_release_matrix_is_golden() {
             engine.check(&loaded.world).unwrap();
         }
         let name = format!("dump:{dump}");
-        rows.push(Row::run(name, &loaded.world, &loaded.batch, &engines));
+        let prepared = PreparedBatch::single(loaded.world, loaded.batch);
+        rows.push(Row::run(name, &prepared, &engines));
     }
     let matrix = Matrix {
         engines: engines

@@ -244,9 +244,7 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> Samp
         .expect("generated batches are valid in the world they are generated for");
     let run = RunOptions::counting_opcodes_in(&file);
     time.world = lap();
-    let mut comparison = options
-        .differential
-        .run(&prepared.world, &prepared.batch, &run);
+    let mut comparison = options.differential.run_prepared(&prepared, &run);
     time.reference = comparison.reference.elapsed.as_secs_f64();
     time.candidate = comparison.candidate.elapsed.as_secs_f64();
     // The rest of the run: comparing, and naming a divergence's cause.

@@ -48,7 +48,7 @@ impl ExplainArgs {
         let differential = self
             .engines
             .differential(world, KnownDivergences::default())?;
-        let comparison = differential.run(&prepared.world, &prepared.batch, &RunOptions::TRACED);
+        let comparison = differential.run_prepared(&prepared, &RunOptions::TRACED);
         let divergence = comparison.divergence;
         let Some(explanation) = comparison.explanation else {
             println!(

@@ -6,7 +6,7 @@ use eravm_diff::{
     error::InputError,
     files::write_atomic,
     matrix::{Matrix, Row},
-    spec::load_batch_file,
+    spec::{load_batch_file, PreparedBatch},
     world::{load_dump, WorldSource},
 };
 
@@ -55,12 +55,13 @@ impl MatrixArgs {
                         for engine in &engines {
                             check(&**engine, &dump.world)?;
                         }
-                        Ok(Row::run(name, &dump.world, &dump.batch, &engines))
+                        let prepared = PreparedBatch::single(dump.world, dump.batch);
+                        Ok(Row::run(name, &prepared, &engines))
                     } else {
                         let prepared = load_batch_file(path)?
                             .prepare(&world)
                             .map_err(|err: InputError| err.within(path.display()))?;
-                        Ok(Row::run(name, &prepared.world, &prepared.batch, &engines))
+                        Ok(Row::run(name, &prepared, &engines))
                     }
                 })
                 .collect::<Result<Vec<_>, InputError>>()

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use eravm_diff::{
+    pipeline::chain_outcomes,
     pubdata::{oracle, Pubdata},
-    spec::load_batch_file,
+    spec::{load_batch_file, PreparedBatch},
     world::{load_dump, WorldSource},
 };
 use serde::Serialize;
@@ -40,44 +41,51 @@ struct Decoded {
 
 impl PubdataArgs {
     pub fn execute(self) -> CommandResult {
-        let (world, batch) = if self.path.extension().is_some_and(|ext| ext == "json") {
+        let prepared = if self.path.extension().is_some_and(|ext| ext == "json") {
             let dump = load_dump(&self.path)?;
-            (dump.world, dump.batch)
+            PreparedBatch::single(dump.world, dump.batch)
         } else {
             let world = self.world.load()?;
-            let prepared = load_batch_file(&self.path)?
+            load_batch_file(&self.path)?
                 .prepare(&world)
-                .map_err(|err| err.within(self.path.display()))?;
-            (prepared.world, prepared.batch)
+                .map_err(|err| err.within(self.path.display()))?
         };
-        let outcome = engine_for(&self.engine, &world)?.run(&world, &batch);
-        let bytes = outcome
-            .batch
-            .as_ref()
-            .and_then(|sealed| sealed.pubdata_input.as_ref())
-            .map(|bytes| bytes.0.as_slice());
-        let (da_oracle, ok) = match oracle::check(&outcome, &world, &batch) {
-            Ok(Some(rebuilt)) => (rebuilt.to_string(), true),
-            Ok(None) => (
-                "nothing published (the batch was not sealed)".to_owned(),
-                true,
-            ),
-            Err(violation) => (format!("violation: {violation}"), false),
+        let engine = engine_for(&self.engine, &prepared.world)?;
+        let (runs, _) = chain_outcomes(&*engine, &prepared);
+        let mut all_ok = true;
+        let decoded: Vec<Decoded> = (runs.iter().enumerate())
+            .map(|(index, (world, batch, outcome))| {
+                let bytes = (outcome.batch.as_ref())
+                    .and_then(|sealed| sealed.pubdata_input.as_ref())
+                    .map(|bytes| bytes.0.as_slice());
+                let da_oracle = match oracle::check(outcome, world, batch) {
+                    Ok(Some(rebuilt)) => rebuilt.to_string(),
+                    Ok(None) => "nothing published (the batch was not sealed)".to_owned(),
+                    Err(violation) => {
+                        all_ok = false;
+                        format!("violation: {violation}")
+                    }
+                };
+                Decoded {
+                    batch: match prepared.batches() {
+                        1 => self.path.display().to_string(),
+                        _ => format!("{} (L1 batch {index})", self.path.display()),
+                    },
+                    engine: self.engine.clone(),
+                    bytes: bytes.map_or(0, <[u8]>::len),
+                    da_oracle,
+                    pubdata: bytes.and_then(|bytes| Pubdata::decode(bytes).ok()),
+                }
+            })
+            .collect();
+        // One document for one L1 batch, a list for a chain.
+        let text = match (self.json, decoded.as_slice()) {
+            (true, [one]) => serde_json::to_string_pretty(one).expect("pubdata serializes") + "\n",
+            (true, all) => serde_json::to_string_pretty(all).expect("pubdata serializes") + "\n",
+            (false, [one]) => serde_yaml::to_string(one).expect("pubdata serializes"),
+            (false, all) => serde_yaml::to_string(all).expect("pubdata serializes"),
         };
-        let decoded = Decoded {
-            batch: self.path.display().to_string(),
-            engine: self.engine,
-            bytes: bytes.map_or(0, <[u8]>::len),
-            da_oracle,
-            pubdata: bytes.and_then(|bytes| Pubdata::decode(bytes).ok()),
-        };
-        if self.json {
-            let text = serde_json::to_string_pretty(&decoded);
-            println!("{}", text.expect("decoded pubdata serializes to JSON"));
-        } else {
-            let text = serde_yaml::to_string(&decoded);
-            print!("{}", text.expect("decoded pubdata serializes to YAML"));
-        }
-        Ok(status(ok))
+        print!("{text}");
+        Ok(status(all_ok))
     }
 }

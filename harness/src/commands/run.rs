@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use eravm_diff::{
     error::InputError,
     findings::KnownDivergences,
-    pipeline::RunOptions,
+    pipeline::{chain_outcomes, RunOptions},
     report::{Report, Verdict},
     spec::{batch_files_in, load_batch_file, Expectation},
     world::{load_dump, WorldSource},
@@ -51,8 +51,7 @@ impl RunArgs {
         let reports: Vec<Report> = prepared
             .into_iter()
             .map(|(path, expect, prepared)| {
-                let comparison =
-                    differential.run(&prepared.world, &prepared.batch, &RunOptions::CONCURRENT);
+                let comparison = differential.run_prepared(&prepared, &RunOptions::CONCURRENT);
                 Report::new(
                     path.display().to_string(),
                     origin.clone(),
@@ -121,11 +120,21 @@ impl OutcomeArgs {
         let prepared = load_batch_file(&self.path)?
             .prepare(&world)
             .map_err(|err| err.within(self.path.display()))?;
-        let outcome = engine_for(&self.engine, &world)?.run(&prepared.world, &prepared.batch);
-        print!(
-            "{}",
-            serde_yaml::to_string(&outcome).expect("outcomes serialize to YAML")
-        );
+        let engine = engine_for(&self.engine, &world)?;
+        let (runs, stopped) = chain_outcomes(&*engine, &prepared);
+        for (index, (_, _, outcome)) in runs.iter().enumerate() {
+            if prepared.batches() > 1 {
+                println!("# L1 batch {index}");
+            }
+            let yaml = serde_yaml::to_string(outcome).expect("outcomes serialize to YAML");
+            print!("{yaml}");
+        }
+        if let Some(why) = stopped {
+            println!(
+                "# the chain stopped after L1 batch {}: {why}",
+                runs.len() - 1
+            );
+        }
         Ok(status(true))
     }
 }

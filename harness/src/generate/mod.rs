@@ -24,8 +24,8 @@ use self::program::{program, ProgramContext};
 use crate::{
     bytes::HexBytes,
     spec::{
-        BalanceSpec, BatchFile, BlockSpec, ContractSpec, DeployTxSpec, FactoryDepSpec, L1TxSpec,
-        L2TxSpec, Party, Quantity, TxSpec,
+        BalanceSpec, BatchFile, BlockSpec, ContractSpec, DeployTxSpec, FactoryDepSpec, L1BatchSpec,
+        L1TxSpec, L2TxSpec, Party, Quantity, TxSpec,
     },
     world::World,
 };
@@ -143,7 +143,7 @@ pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile
         balances,
         contracts,
         storage: vec![],
-        blocks,
+        batches: vec![L1BatchSpec { blocks }],
     })
 }
 

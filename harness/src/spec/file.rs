@@ -34,24 +34,119 @@ use zksync_types::Address;
 use super::values::Quantity;
 use crate::bytes::HexBytes;
 
-/// A whole batch file.
+/// A whole batch file: one L1 batch (`blocks:`), or a chain of them (`batches:`), each starting
+/// from the state the one before left behind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawBatchFile", into = "RawBatchFile")]
+pub struct BatchFile {
+    pub origin: Option<String>,
+    pub description: Option<String>,
+    pub expect: Option<Expectation>,
+    pub balances: Vec<BalanceSpec>,
+    pub contracts: Vec<ContractSpec>,
+    pub storage: Vec<StorageSpec>,
+    /// The L1 batches, in chain order (one for a file written with `blocks:`); none is empty.
+    pub batches: Vec<L1BatchSpec>,
+}
+
+/// One L1 batch of a file: its L2 blocks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BatchFile {
+pub struct L1BatchSpec {
+    pub blocks: Vec<BlockSpec>,
+}
+
+impl BatchFile {
+    /// Every L2 block, in chain order.
+    pub fn blocks(&self) -> impl Iterator<Item = &BlockSpec> {
+        self.batches.iter().flat_map(|batch| &batch.blocks)
+    }
+
+    pub fn blocks_mut(&mut self) -> impl Iterator<Item = &mut BlockSpec> {
+        self.batches.iter_mut().flat_map(|batch| &mut batch.blocks)
+    }
+
+    /// Every transaction, in chain order.
+    pub fn transactions(&self) -> impl Iterator<Item = &TxSpec> {
+        self.blocks().flat_map(|block| &block.transactions)
+    }
+
+    pub fn transactions_mut(&mut self) -> impl Iterator<Item = &mut TxSpec> {
+        self.blocks_mut().flat_map(|block| &mut block.transactions)
+    }
+}
+
+/// A batch file as written: `blocks:` for one L1 batch, `batches:` for a chain.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBatchFile {
     /// Where the batch came from (hand-written, or the fuzzing run and minimization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
+    origin: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expect: Option<Expectation>,
+    expect: Option<Expectation>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub balances: Vec<BalanceSpec>,
+    balances: Vec<BalanceSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub contracts: Vec<ContractSpec>,
+    contracts: Vec<ContractSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub storage: Vec<StorageSpec>,
-    pub blocks: Vec<BlockSpec>,
+    storage: Vec<StorageSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    blocks: Vec<BlockSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    batches: Vec<L1BatchSpec>,
+}
+
+impl TryFrom<RawBatchFile> for BatchFile {
+    type Error = String;
+
+    fn try_from(raw: RawBatchFile) -> Result<Self, String> {
+        let batches = match (raw.blocks.is_empty(), raw.batches.is_empty()) {
+            (false, true) => vec![L1BatchSpec { blocks: raw.blocks }],
+            (true, false) => raw.batches,
+            (true, true) => return Err("a batch needs at least one block (`blocks:`)".into()),
+            (false, false) => {
+                return Err(
+                    "give `blocks:` (one L1 batch) or `batches:` (a chain), not both".into(),
+                )
+            }
+        };
+        if let Some(empty) = batches.iter().position(|batch| batch.blocks.is_empty()) {
+            return Err(format!(
+                "batches[{empty}].blocks: an L1 batch needs at least one block"
+            ));
+        }
+        Ok(Self {
+            origin: raw.origin,
+            description: raw.description,
+            expect: raw.expect,
+            balances: raw.balances,
+            contracts: raw.contracts,
+            storage: raw.storage,
+            batches,
+        })
+    }
+}
+
+impl From<BatchFile> for RawBatchFile {
+    fn from(mut file: BatchFile) -> Self {
+        let (blocks, batches) = match file.batches.len() {
+            1 => (file.batches.pop().expect("one batch").blocks, vec![]),
+            _ => (vec![], file.batches),
+        };
+        Self {
+            origin: file.origin,
+            description: file.description,
+            expect: file.expect,
+            balances: file.balances,
+            contracts: file.contracts,
+            storage: file.storage,
+            blocks,
+            batches,
+        }
+    }
 }
 
 /// What running the batch on both VMs should show.
@@ -268,7 +363,7 @@ pub struct L2TxSpec {
     #[serde(default, skip_serializing_if = "is_default")]
     pub value: Quantity,
     pub gas_limit: u64,
-    /// Defaults to the sender's nonce in the world plus its earlier transactions in this batch.
+    /// Defaults to the sender's nonce in the world plus its earlier transactions in this file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<u32>,
     /// Defaults to the batch's base fee.

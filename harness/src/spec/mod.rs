@@ -9,7 +9,7 @@ mod values;
 pub use self::{
     file::{
         BalanceSpec, BatchFile, BlockSpec, ContractSpec, DeployTxSpec, Expectation, FactoryDepSpec,
-        L1TxSpec, L2TxSpec, Party, StorageSpec, TxSpec,
+        L1BatchSpec, L1TxSpec, L2TxSpec, Party, StorageSpec, TxSpec,
     },
     keys::{test_key, test_key_address},
     prepare::{batch_files_in, load_batch_file, parse_batch_file, write_batch_file, PreparedBatch},

@@ -19,7 +19,7 @@ use zksync_types::{
 
 use super::{
     keys::{test_key, test_key_address},
-    BatchFile, DeployTxSpec, FactoryDepSpec, L1TxSpec, L2TxSpec, Party, TxSpec,
+    BatchFile, BlockSpec, DeployTxSpec, FactoryDepSpec, L1TxSpec, L2TxSpec, Party, TxSpec,
 };
 use crate::{
     assembly::assemble,
@@ -27,6 +27,7 @@ use crate::{
     bytes::HexBytes,
     error::{read_file, InputError},
     files::write_atomic,
+    outcome::Outcome,
     world::{compiled, World},
 };
 
@@ -37,7 +38,45 @@ const L2_GAS_PER_PUBDATA_LIMIT: u64 = 50_000;
 #[derive(Debug, Clone)]
 pub struct PreparedBatch {
     pub world: World,
+    /// The first (or only) L1 batch.
     pub batch: Batch,
+    /// The L1 batches that follow it in a chain. Each runs in the world the one before left
+    /// behind, which only running that one tells: [`PreparedBatch::follow`] gives it.
+    pub chained: Vec<Batch>,
+}
+
+impl PreparedBatch {
+    /// A single L1 batch in `world`.
+    pub fn single(world: World, batch: Batch) -> Self {
+        Self {
+            world,
+            batch,
+            chained: vec![],
+        }
+    }
+
+    /// The L1 batches in the chain.
+    pub fn batches(&self) -> usize {
+        1 + self.chained.len()
+    }
+
+    /// What runs after L1 batch `index` of the chain ran as `batch` in `world` with `outcome`:
+    /// the world it left behind and the next batch, its blocks moved to start at that world's
+    /// first L2 block; `None` after the last batch, an error when `outcome` cannot be chained
+    /// (the batch was not sealed).
+    pub fn follow(
+        &self,
+        index: usize,
+        world: &World,
+        batch: &Batch,
+        outcome: &Outcome,
+    ) -> Option<Result<(World, Batch), String>> {
+        let next = self.chained.get(index)?;
+        Some(world.after(batch, outcome).map(|world| {
+            let next = next.starting_at(world.l1_batch_env.first_l2_block.timestamp);
+            (world, next)
+        }))
+    }
 }
 
 /// Reads and parses a YAML batch file.
@@ -56,12 +95,8 @@ pub fn write_batch_file(path: &Path, file: &BatchFile) -> std::io::Result<()> {
 
 /// Parses YAML batch text; `origin` names it in errors.
 pub fn parse_batch_file(origin: &str, text: &str) -> Result<BatchFile, InputError> {
-    let file: BatchFile = serde_yaml::from_str(text)
-        .map_err(|err| InputError::new(origin, format!("not a valid batch: {err}")))?;
-    if file.blocks.is_empty() {
-        return Err(InputError::new(origin, "a batch needs at least one block"));
-    }
-    Ok(file)
+    serde_yaml::from_str(text)
+        .map_err(|err| InputError::new(origin, format!("not a valid batch: {err}")))
 }
 
 /// The `*.yaml` batch files of a directory, in name order.
@@ -99,40 +134,24 @@ impl BatchFile {
         }
         let world = world.with_setup(setup);
 
+        // One builder for the chain: nonces and priority ids go on from batch to batch.
         let mut builder = TxBuilder::new(&world);
-        let mut blocks = Vec::with_capacity(self.blocks.len());
-        let mut timestamp = world.l1_batch_env.first_l2_block.timestamp;
-        for (b, block) in self.blocks.iter().enumerate() {
-            if b > 0 {
-                if block.timestamp_delta == 0 {
-                    return Err(InputError::new(
-                        format!("blocks[{b}].timestamp_delta"),
-                        "must be at least 1: L2 block timestamps strictly increase",
-                    ));
-                }
-                timestamp += block.timestamp_delta;
-            }
-            let transactions = block
-                .transactions
-                .iter()
-                .enumerate()
-                .map(|(t, tx)| {
-                    let origin = format!("blocks[{b}].transactions[{t}]");
-                    builder
-                        .build(tx)
-                        .map_err(|problem| InputError::new(origin, problem))
-                })
-                .collect::<Result<_, _>>()?;
-            blocks.push(Block {
-                timestamp,
-                virtual_blocks: block.virtual_blocks,
-                prev_block_hash: None,
-                transactions,
-            });
-        }
+        let mut batches = (self.batches.iter().enumerate())
+            .map(|(index, batch)| {
+                let origin = |path: String| match self.batches.len() {
+                    1 => path,
+                    _ => format!("batches[{index}].{path}"),
+                };
+                builder
+                    .blocks(&batch.blocks)
+                    .map_err(|(path, problem)| InputError::new(origin(path), problem))
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter();
         Ok(PreparedBatch {
+            batch: batches.next().expect("a batch file has a batch"),
+            chained: batches.collect(),
             world,
-            batch: Batch { blocks },
         })
     }
 }
@@ -194,6 +213,37 @@ impl<'a> TxBuilder<'a> {
             next_nonce: HashMap::new(),
             next_priority_id: 0,
         }
+    }
+
+    /// One L1 batch's blocks, the first at the world's first L2 block; an error names the
+    /// offending block or transaction.
+    fn blocks(&mut self, specs: &[BlockSpec]) -> Result<Batch, (String, String)> {
+        let mut blocks = Vec::with_capacity(specs.len());
+        let mut timestamp = self.world.l1_batch_env.first_l2_block.timestamp;
+        for (b, block) in specs.iter().enumerate() {
+            if b > 0 {
+                if block.timestamp_delta == 0 {
+                    return Err((
+                        format!("blocks[{b}].timestamp_delta"),
+                        "must be at least 1: L2 block timestamps strictly increase".to_owned(),
+                    ));
+                }
+                timestamp += block.timestamp_delta;
+            }
+            let transactions = (block.transactions.iter().enumerate())
+                .map(|(t, tx)| {
+                    self.build(tx)
+                        .map_err(|problem| (format!("blocks[{b}].transactions[{t}]"), problem))
+                })
+                .collect::<Result<_, _>>()?;
+            blocks.push(Block {
+                timestamp,
+                virtual_blocks: block.virtual_blocks,
+                prev_block_hash: None,
+                transactions,
+            });
+        }
+        Ok(Batch { blocks })
     }
 
     fn build(&mut self, tx: &TxSpec) -> Result<Transaction, String> {

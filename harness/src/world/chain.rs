@@ -10,7 +10,9 @@ use zksync_system_constants::{
 use zksync_types::{
     block::{unpack_block_info, L2BlockHasher},
     bytecode::BytecodeHash,
-    h256_to_u256, u256_to_h256, AccountTreeId, L1BatchNumber, L2BlockNumber, StorageKey, H256,
+    h256_to_u256, u256_to_h256,
+    web3::{keccak256, keccak256_concat},
+    AccountTreeId, L1BatchNumber, L2BlockNumber, StorageKey, H256,
 };
 use zksync_vm_interface::L2BlockEnv;
 
@@ -23,7 +25,8 @@ impl World {
     ///   (enumeration indices) in the order the pubdata publishes them — a node rebuilding the
     ///   state from L1 has nothing else to go by — then any it leaves out, in slot order;
     /// - the factory deps the batch shipped or deployed are known;
-    /// - the L1 batch env is the next batch's: number + 1, a later timestamp, and a first L2
+    /// - the L1 batch env is the next batch's: number + 1, a later timestamp, a previous batch hash
+    ///   that follows this batch's pubdata (a stand-in for the state root), and a first L2
     ///   block that follows the last one the system context recorded (number, and hash from its
     ///   number, timestamp, previous hash and transaction rolling hash).
     ///
@@ -102,6 +105,15 @@ impl World {
 
         let mut world = self.clone();
         let env = &mut world.l1_batch_env;
+        // The real previous batch hash is the root of the state tree, which nothing here keeps;
+        // a hash that follows the batch's pubdata stands in for it, so that each batch sets a
+        // new one, as a sequencer's would.
+        let pubdata = sealed
+            .pubdata_input
+            .as_ref()
+            .map_or(&[][..], |bytes| &bytes.0[..]);
+        let previous = env.previous_batch_hash.unwrap_or_default();
+        env.previous_batch_hash = Some(keccak256_concat(previous, H256(keccak256(pubdata))));
         env.number = L1BatchNumber(env.number.0 + 1);
         env.timestamp = batch_timestamp.max(block_timestamp) + 1;
         env.first_l2_block = L2BlockEnv {
