@@ -208,6 +208,21 @@ fn malformed_dumps_and_missing_files_exit_two() {
 /// zksync_vm2 prints `Unimplemented instruction: …` to stderr for static-memory instructions
 /// (seed 1's first 32 samples have two): `fuzz` captures and summarizes it, `--verbose` shows it.
 #[test]
+fn an_unknown_profile_exits_two_naming_the_flag() {
+    for command in ["fuzz", "campaign"] {
+        let run = eravm_diff(&[command, "--profile", "solidity", "--samples", "1"]);
+        assert_eq!(run.status, 2, "{command}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "'--profile <PROFILE>': unknown profile `solidity` (programs, contracts or mixed)"
+            ),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn fuzz_summarizes_what_the_vms_print_unless_verbose() {
     let dir = TempDir::new().unwrap();
     let findings = dir.path().display().to_string();

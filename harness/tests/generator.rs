@@ -125,3 +125,58 @@ fn generated_deployments_go_through_the_deployer() {
     assert!(deployments >= 5, "{deployments} batches of 200 deploy");
     assert!(deployed >= 1, "none of {deployments} deployments succeeded");
 }
+
+/// The `contracts` profile calls real compiled contracts with selectors from their code: its
+/// batches are valid and deterministic, send L2 transactions to real contracts only, and seal.
+#[test]
+fn the_contracts_profile_calls_real_compiled_contracts() {
+    use eravm_diff::generate::{selectors, Profile};
+    let world = default_world();
+    let config = GeneratorConfig {
+        profile: Profile::Contracts,
+        ..GeneratorConfig::for_world(&world)
+    };
+    let implementation = eravm_diff::world::compiled(
+        "validation_adjacent/0x29175044e6f7d886522a96bc6f8433c65de5ee98",
+    )
+    .unwrap();
+    let found = selectors(&implementation);
+    for selector in ["01ffc9a7", "1626ba7e", "df9c1589", "202bcce7"] {
+        let selector: [u8; 4] = hex::decode(selector).unwrap().try_into().unwrap();
+        assert!(
+            found.contains(&selector),
+            "{selector:02x?} among {}",
+            found.len()
+        );
+    }
+
+    let targets: Vec<_> = config
+        .real
+        .targets
+        .iter()
+        .map(|(address, _)| *address)
+        .collect();
+    let mut calls = 0;
+    for sample in 0..20 {
+        let file = eravm_diff::samples::sample_batch(&config, 7, sample);
+        assert_eq!(file, eravm_diff::samples::sample_batch(&config, 7, sample));
+        file.prepare(&world).unwrap();
+        for tx in file.transactions() {
+            let eravm_diff::spec::TxSpec::L2(tx) = tx else {
+                panic!("the contracts profile sends L2 transactions only: {tx:?}");
+            };
+            let eravm_diff::spec::Party::Address(to) = tx.to else {
+                panic!("{tx:?}");
+            };
+            assert!(targets.contains(&to), "{to:?} is a real contract");
+            calls += 1;
+        }
+    }
+    assert!(calls > 20, "{calls} calls");
+
+    let file = eravm_diff::samples::sample_batch(&config, 7, 0);
+    let prepared = file.prepare(&world).unwrap();
+    let outcome = VmFast.run(&prepared.world, &prepared.batch);
+    assert_eq!(outcome.panic, None);
+    assert!(outcome.batch.is_some(), "the batch is sealed");
+}

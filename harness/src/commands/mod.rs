@@ -22,7 +22,7 @@ use eravm_diff::{
     },
     error::InputError,
     findings::KnownDivergences,
-    generate::GeneratorConfig,
+    generate::{GeneratorConfig, Profile},
     pipeline::{thread_pool, Differential, Oracle},
     samples::Budget,
     steps::cause::Tolerances,
@@ -177,6 +177,10 @@ pub struct SessionArgs {
     pub vectors: PathBuf,
     #[arg(long, default_value = "default")]
     pub world: WorldSource,
+    /// What generated batches are made of: `programs` (generated assembly), `contracts`
+    /// (transactions into real compiled contracts) or `mixed`.
+    #[arg(long, default_value = "programs")]
+    pub profile: Profile,
     #[command(flatten)]
     pub engines: EngineArgs,
     /// Show what the VMs print while they run (by default it is captured and summarized).
@@ -188,7 +192,10 @@ impl SessionArgs {
     pub fn load(&self) -> Result<Session, InputError> {
         let world = self.world.load()?;
         Ok(Session {
-            generator: GeneratorConfig::for_world(&world),
+            generator: GeneratorConfig {
+                profile: self.profile,
+                ..GeneratorConfig::for_world(&world)
+            },
             differential: self
                 .engines
                 .differential(world, load_known(&self.vectors)?)?,

@@ -6,10 +6,14 @@
 //! little), values and calldata, sent to 1–4 generated contracts that call each other, to system
 //! contracts and to accounts. About a third of the contracts live in kernel space. Some
 //! transactions ship factory deps, and some batches deploy a copy of one of their contracts
-//! through ContractDeployer.
+//! through ContractDeployer. That is the `programs` profile; the `contracts` profile calls real
+//! compiled contracts instead ([`contracts`]), and `mixed` makes either kind of batch.
 
+mod contracts;
 mod dump;
 mod program;
+
+use std::sync::Arc;
 
 use arbitrary::{Result, Unstructured};
 use zksync_system_constants::{
@@ -19,8 +23,11 @@ use zksync_system_constants::{
 };
 use zksync_types::{get_code_key, Address, H256};
 
-pub use self::dump::mutate_dump;
 use self::program::{program, ProgramContext};
+pub use self::{
+    contracts::{selectors, RealContracts},
+    dump::mutate_dump,
+};
 use crate::{
     bytes::HexBytes,
     spec::{
@@ -46,15 +53,19 @@ const SENDER_KEYS: u32 = 3;
 /// Balance of each sender: enough for any generated fee.
 const SENDER_BALANCE: u64 = 10_000_000_000_000_000_000;
 
-/// What the generator may refer to in the world it generates for.
+/// What the generator may refer to in the world it generates for, and what it makes.
 #[derive(Debug, Clone, Default)]
 pub struct GeneratorConfig {
     /// Code hashes present in the world, for `decommit`.
     pub code_hashes: Vec<H256>,
+    pub profile: Profile,
+    /// The real compiled contracts the `contracts` profile calls.
+    pub real: Arc<RealContracts>,
 }
 
 impl GeneratorConfig {
-    /// The default account's and the system contracts' code hashes in `world`.
+    /// The default account's and the system contracts' code hashes in `world`, and its real
+    /// contracts; the `programs` profile.
     pub fn for_world(world: &World) -> Self {
         let mut code_hashes = vec![world.system_env.base_system_smart_contracts.default_aa.hash];
         for address in SYSTEM_TARGETS {
@@ -63,7 +74,38 @@ impl GeneratorConfig {
                 code_hashes.push(hash);
             }
         }
-        Self { code_hashes }
+        Self {
+            code_hashes,
+            profile: Profile::Programs,
+            real: Arc::new(RealContracts::for_world(world)),
+        }
+    }
+}
+
+/// What generated batches are made of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// Generated EraVM assembly programs that call each other and system contracts.
+    #[default]
+    Programs,
+    /// Transactions into real compiled contracts ([`RealContracts`]).
+    Contracts,
+    /// Either, chosen per batch (half and half).
+    Mixed,
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "programs" => Ok(Self::Programs),
+            "contracts" => Ok(Self::Contracts),
+            "mixed" => Ok(Self::Mixed),
+            _ => Err(format!(
+                "unknown profile `{text}` (programs, contracts or mixed)"
+            )),
+        }
     }
 }
 
@@ -87,8 +129,51 @@ fn contract_address(index: usize, kernel: bool) -> Address {
     }
 }
 
-/// Generates a batch file from fuzzer bytes.
+/// Generates a batch file from fuzzer bytes, as the profile says.
 pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile> {
+    match config.profile {
+        Profile::Programs => programs(u, config),
+        Profile::Contracts => real_contracts(u, &config.real),
+        Profile::Mixed if u.arbitrary()? => real_contracts(u, &config.real),
+        Profile::Mixed => programs(u, config),
+    }
+}
+
+/// A batch of transactions into real compiled contracts.
+fn real_contracts(u: &mut Unstructured, real: &RealContracts) -> Result<BatchFile> {
+    let mut blocks = vec![];
+    for _ in 0..u.int_in_range(1..=4)? {
+        let transactions = (0..u.int_in_range(0..=8)?)
+            .map(|_| real.transaction(u))
+            .collect::<Result<_>>()?;
+        blocks.push(BlockSpec {
+            timestamp_delta: u.int_in_range(1..=3)?,
+            virtual_blocks: 1,
+            transactions,
+        });
+    }
+    Ok(BatchFile {
+        origin: None,
+        description: Some("generated (contracts profile)".into()),
+        expect: None,
+        balances: sender_balances(),
+        contracts: real.contracts.clone(),
+        storage: real.storage.clone(),
+        batches: vec![L1BatchSpec { blocks }],
+    })
+}
+
+fn sender_balances() -> Vec<BalanceSpec> {
+    (1..=SENDER_KEYS)
+        .map(|key| BalanceSpec {
+            account: Party::Key(key),
+            amount: SENDER_BALANCE.into(),
+        })
+        .collect()
+}
+
+/// A batch of generated programs.
+fn programs(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile> {
     let contract_count = u.int_in_range(1..=4)?;
     let addresses: Vec<Address> = (0..contract_count)
         .map(|index| Ok(contract_address(index, u.ratio(1, 3)?)))
@@ -114,12 +199,7 @@ pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile
         })
         .collect::<Result<_>>()?;
 
-    let balances = (1..=SENDER_KEYS)
-        .map(|key| BalanceSpec {
-            account: Party::Key(key),
-            amount: SENDER_BALANCE.into(),
-        })
-        .collect();
+    let balances = sender_balances();
 
     let block_count = u.int_in_range(1..=4)?;
     let mut blocks = Vec::with_capacity(block_count);
