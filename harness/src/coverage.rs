@@ -1,6 +1,7 @@
-//! Opcode coverage of the generator: for every EraVM opcode variant (the ground truth is
+//! Coverage of the generator: for every EraVM opcode variant (the ground truth is
 //! zkevm_opcode_defs, as the reference VM decodes it), how often generated contracts contain it
-//! and how often the reference engine executed it in generated code.
+//! and how often the reference engine executed it in the batch's contracts; and where execution
+//! went: the instructions the reference executed in each [`Region`].
 
 use std::collections::BTreeMap;
 
@@ -11,12 +12,60 @@ use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
     RetOpcode, ShiftOpcode, SubOpcode, UMAOpcode,
 };
 
+use zksync_system_constants::BOOTLOADER_ADDRESS;
+use zksync_types::Address;
+
 use crate::{
     assembly::emitted_opcodes,
-    generate::GeneratorConfig,
+    generate::{is_generated_contract, GeneratorConfig},
     pipeline::{Differential, RunOptions},
     samples::sample_batch,
+    spec::BatchFile,
 };
+
+/// Where an instruction ran, by the address of the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Region {
+    /// Programs the generator wrote.
+    Generated,
+    /// Real compiled contracts the batch deploys (`compiled:` contracts, and any other contract
+    /// the batch file places that the generator did not write).
+    Compiled,
+    /// System contracts and precompile contracts of the world (kernel space).
+    System,
+    Bootloader,
+    /// Accounts: the default account's code, run for externally owned accounts.
+    Accounts,
+}
+
+impl Region {
+    pub const ALL: [Region; 5] = [
+        Region::Generated,
+        Region::Compiled,
+        Region::System,
+        Region::Bootloader,
+        Region::Accounts,
+    ];
+
+    /// The region of code at `address` in a batch of `file`.
+    pub fn of(address: Address, file: &BatchFile) -> Self {
+        if address == BOOTLOADER_ADDRESS {
+            Self::Bootloader
+        } else if is_generated_contract(&address) {
+            Self::Generated
+        } else if file
+            .contracts
+            .iter()
+            .any(|contract| contract.address == address)
+        {
+            Self::Compiled
+        } else if address.as_bytes()[..18].iter().all(|&byte| byte == 0) {
+            Self::System
+        } else {
+            Self::Accounts
+        }
+    }
+}
 
 /// Every opcode variant of the ISA version the reference VM runs.
 pub fn opcode_variants() -> Vec<Opcode> {
@@ -50,6 +99,8 @@ pub struct Coverage {
     pub samples: u64,
     pub emitted: BTreeMap<Opcode, u64>,
     pub executed: BTreeMap<Opcode, u64>,
+    /// Instructions the reference executed in the transactions (not the block tip), by region.
+    pub regions: BTreeMap<Region, u64>,
 }
 
 impl Coverage {
@@ -60,6 +111,9 @@ impl Coverage {
         }
         for (opcode, count) in other.executed {
             *self.executed.entry(opcode).or_default() += count;
+        }
+        for (region, count) in other.regions {
+            *self.regions.entry(region).or_default() += count;
         }
         self
     }
@@ -78,9 +132,10 @@ impl Coverage {
     }
 }
 
-/// Generates `samples` batches from `seed`, counts the opcodes they contain and the opcodes the
-/// reference engine executed in their contracts (running them through the whole pipeline, as
-/// fuzzing does). Parallel over rayon's pool.
+/// Generates `samples` batches from `seed`, counts the opcodes they contain, the opcodes the
+/// reference engine executed in their contracts and the instructions it executed in each region
+/// (running them through the whole pipeline, as fuzzing does, recording steps). Parallel over
+/// rayon's pool.
 pub fn measure(
     differential: &Differential,
     generator: &GeneratorConfig,
@@ -101,16 +156,24 @@ pub fn measure(
                     *coverage.emitted.entry(opcode).or_default() += 1;
                 }
             }
-            let run = RunOptions::counting_opcodes_in(&file);
+            let run = RunOptions {
+                steps: true,
+                ..RunOptions::counting_opcodes_in(&file)
+            };
             let comparison = differential
                 .run_file(&file, &run)
                 .expect("generated batches are valid");
-            coverage.executed.extend(
-                comparison
-                    .reference
-                    .opcodes
-                    .expect("the reference engine counts opcodes"),
-            );
+            let reference = comparison.reference;
+            coverage
+                .executed
+                .extend((reference.opcodes).expect("the reference engine counts opcodes"));
+            let trace = reference.steps.expect("the reference engine records steps");
+            for step in trace.segments.iter().flat_map(|segment| &segment.steps) {
+                *coverage
+                    .regions
+                    .entry(Region::of(step.contract, &file))
+                    .or_default() += 1;
+            }
             coverage
         })
         .reduce(Coverage::default, Coverage::merge)

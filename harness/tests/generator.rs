@@ -180,3 +180,35 @@ fn the_contracts_profile_calls_real_compiled_contracts() {
     assert_eq!(outcome.panic, None);
     assert!(outcome.batch.is_some(), "the batch is sealed");
 }
+
+/// Coverage says where execution went: the `contracts` profile runs real compiled code and no
+/// generated code, the `programs` profile the reverse, and both run the bootloader.
+#[test]
+fn coverage_counts_instructions_by_region() {
+    use eravm_diff::{
+        coverage::{measure, Region},
+        engine::VmLatest,
+        generate::Profile,
+        pipeline::Differential,
+    };
+    let world = default_world();
+    let differential = Differential::new(world.clone(), VmLatest, VmFast);
+    for (profile, ran, did_not) in [
+        (Profile::Contracts, Region::Compiled, Region::Generated),
+        (Profile::Programs, Region::Generated, Region::Compiled),
+    ] {
+        let config = GeneratorConfig {
+            profile,
+            ..GeneratorConfig::for_world(&world)
+        };
+        let coverage = measure(&differential, &config, 3, 6);
+        let count = |region| coverage.regions.get(&region).copied().unwrap_or(0);
+        assert!(count(ran) > 0, "{profile:?}: {:?}", coverage.regions);
+        assert_eq!(count(did_not), 0, "{profile:?}: {:?}", coverage.regions);
+        assert!(
+            count(Region::Bootloader) > 0,
+            "{profile:?}: {:?}",
+            coverage.regions
+        );
+    }
+}

@@ -87,11 +87,14 @@ impl RealContracts {
     /// The stack, the test contract and `world`'s compiled system contracts.
     pub fn for_world(world: &World) -> Self {
         let mut real = Self::default();
+        // Proxies forward every call, so each member of the stack is called with the selectors
+        // of all of them.
         let stack = ACCOUNT_STACK.map(|address| address.parse::<Address>().expect("an address"));
+        let mut stack_selectors = vec![];
         for address in stack {
             let reference = format!("validation_adjacent/{address:#x}");
             let code = compiled(&reference).expect("the validation dump has the account stack");
-            real.targets.push((address, selectors(&code)));
+            stack_selectors.extend(selectors(&code));
             real.contracts.push(ContractSpec {
                 address,
                 name: None,
@@ -100,6 +103,10 @@ impl RealContracts {
                 compiled: Some(reference),
             });
         }
+        stack_selectors.sort_unstable();
+        stack_selectors.dedup();
+        real.targets
+            .extend(stack.map(|address| (address, stack_selectors.clone())));
         for (address, key) in STACK_SLOTS {
             let address: Address = address.parse().expect("an address");
             let key: H256 = key.parse().expect("a slot");
@@ -160,7 +167,8 @@ impl RealContracts {
                 0 => Quantity::from(u.int_in_range(1..=1_000_000u64)?),
                 _ => Quantity::default(),
             },
-            gas_limit: *u.choose(&[300_000, 1_500_000, 5_000_000, 20_000_000, 80_000_000])?,
+            // 300 000 is often too little for the transaction's overhead: out of gas.
+            gas_limit: *u.choose(&[300_000, 2_000_000, 5_000_000, 20_000_000, 80_000_000])?,
             nonce: None,
             max_fee_per_gas: None,
             gas_per_pubdata_limit: None,
@@ -199,22 +207,15 @@ fn mutated(u: &mut Unstructured, bytes: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// The function selectors a zksolc-compiled contract dispatches on: its constant words that hold
-/// four bytes, right-aligned (the dispatcher compares the selector with them) or left-aligned.
+/// four right-aligned bytes, which the dispatcher compares the selector with (a binary search
+/// also compares with some neighbours, which fall through to the fallback).
 pub fn selectors(bytecode: &[u8]) -> Vec<[u8; 4]> {
     let mut found: Vec<[u8; 4]> = bytecode
         .chunks_exact(32)
-        .filter_map(|word| {
-            let right = word[..28].iter().all(|&b| b == 0) && word[28] != 0;
-            let left = word[4..].iter().all(|&b| b == 0) && word[0] != 0;
-            let selector = match (right, left) {
-                (true, _) => &word[28..],
-                (_, true) => &word[..4],
-                _ => return None,
-            };
-            let selector: [u8; 4] = selector.try_into().expect("four bytes");
-            // Masks and bounds, not selectors.
-            (selector[..3] != [0xff; 3] && selector[1..] != [0; 3]).then_some(selector)
-        })
+        .filter(|word| word[..28].iter().all(|&b| b == 0) && word[28] != 0)
+        .map(|word| word[28..].try_into().expect("four bytes"))
+        // Masks and bounds, not selectors.
+        .filter(|selector: &[u8; 4]| selector[..3] != [0xff; 3])
         .collect();
     found.sort_unstable();
     found.dedup();
