@@ -37,6 +37,7 @@ fn main() {
     };
     crate_roots::embed(&metadata);
     embed_compiled_contracts(&package_dir(TEST_HARNESS));
+    embed_zk_evm_tests(&package_dir(TEST_HARNESS));
     let package_dir = package_dir(PACKAGE);
     let dumps = package_dir.join("tests").join("vm_dumps");
     println!("cargo:rerun-if-changed={}", dumps.display());
@@ -131,4 +132,50 @@ fn words_to_bytes(what: &str, words: &serde_json::Value) -> Vec<u8> {
                 .unwrap_or_else(|| panic!("{what}: not a byte: {byte}"))
         })
         .collect()
+}
+
+/// Writes `$OUT_DIR/zk_evm_tests.rs`: `ZK_EVM_TESTS`, the assembly tests zkevm_test_harness ships
+/// in `src/tests/simple_tests/testdata/` (each a directory with `entry.asm` and the contracts it
+/// calls), as `(directory, [(file stem, source)])`, included from cargo's copy.
+fn embed_zk_evm_tests(package_dir: &Path) {
+    let root = package_dir.join("src/tests/simple_tests/testdata");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let mut tests = vec![];
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        let mut files = vec![];
+        for entry in
+            std::fs::read_dir(&dir).unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+        {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "asm") {
+                files.push(path);
+            }
+        }
+        if files.iter().any(|file| file.ends_with("entry.asm")) {
+            files.sort();
+            let name = dir
+                .strip_prefix(&root)
+                .expect("under the root")
+                .display()
+                .to_string();
+            let files: Vec<String> = (files.iter())
+                .map(|file| {
+                    let stem = file.file_stem().expect("a name").to_string_lossy();
+                    format!("({stem:?}, include_str!({:?}))", file.display().to_string())
+                })
+                .collect();
+            tests.push(format!("    ({name:?}, &[{}]),\n", files.join(", ")));
+        }
+    }
+    tests.sort();
+    let code = format!(
+        "/// `(test directory, [(file stem, assembly)])` of zkevm_test_harness's assembly tests.\n\
+         const ZK_EVM_TESTS: &[(&str, &[(&str, &str)])] = &[\n{}];\n",
+        tests.concat()
+    );
+    let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("zk_evm_tests.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
 }

@@ -127,7 +127,8 @@ fn generated_deployments_go_through_the_deployer() {
 }
 
 /// The `contracts` profile calls real compiled contracts with selectors from their code: its
-/// batches are valid and deterministic, send L2 transactions to real contracts only, and seal.
+/// batches are valid and deterministic, send L2 transactions to real contracts (or a zk_evm
+/// test's entry program) only, and seal.
 #[test]
 fn the_contracts_profile_calls_real_compiled_contracts() {
     use eravm_diff::generate::{selectors, Profile};
@@ -168,7 +169,8 @@ fn the_contracts_profile_calls_real_compiled_contracts() {
             let eravm_diff::spec::Party::Address(to) = tx.to else {
                 panic!("{tx:?}");
             };
-            assert!(targets.contains(&to), "{to:?} is a real contract");
+            let placed = file.contracts.iter().any(|contract| contract.address == to);
+            assert!(targets.contains(&to) || placed, "{to:?} is a real contract");
             calls += 1;
         }
     }
@@ -211,4 +213,57 @@ fn coverage_counts_instructions_by_region() {
             coverage.regions
         );
     }
+}
+
+/// Some generated batches are chains of L1 batches; every one of them runs through the pipeline
+/// batch by batch.
+#[test]
+fn some_generated_batches_are_chains() {
+    use eravm_diff::pipeline::{Differential, RunOptions};
+    let world = default_world();
+    let config = GeneratorConfig::for_world(&world);
+    let chains: Vec<_> = (0..400)
+        .map(|sample| eravm_diff::samples::sample_batch(&config, 1, sample))
+        .filter(|file| file.batches.len() > 1)
+        .take(3)
+        .collect();
+    assert_eq!(chains.len(), 3, "three chains among 400 samples");
+    let differential = Differential::new(world, eravm_diff::engine::VmLatest, VmFast);
+    for file in &chains {
+        assert!(file.batches.iter().all(|batch| !batch.blocks.is_empty()));
+        let comparison = differential.run_file(file, &RunOptions::default()).unwrap();
+        assert_eq!(comparison.chain.batches, file.batches.len());
+    }
+}
+
+/// zk_evm's assembly tests: those that need nothing its Rust tests provide assemble here (42 of
+/// 55), each left out says why, and the `contracts` profile runs them.
+#[test]
+fn zk_evm_tests_assemble_and_the_contracts_profile_runs_them() {
+    use eravm_diff::generate::{zk_evm_tests, Profile};
+    let tests = zk_evm_tests();
+    let (usable, left_out) = (tests.usable.len(), tests.left_out.len());
+    assert_eq!((usable, left_out), (42, 13), "{:#?}", tests.left_out);
+    for (name, why) in &tests.left_out {
+        let known = why.ends_with("a contract its Rust test places by name")
+            || why.ends_with("a template value (`${…}`) that its Rust test fills in");
+        assert!(known, "{name}: {why}");
+    }
+    let world = default_world();
+    let config = GeneratorConfig {
+        profile: Profile::Contracts,
+        ..GeneratorConfig::for_world(&world)
+    };
+    let test_batches = (0..40)
+        .map(|sample| eravm_diff::samples::sample_batch(&config, 1, sample))
+        .filter(|file| {
+            file.description
+                .as_ref()
+                .is_some_and(|d| d.contains("zk_evm test"))
+        })
+        .count();
+    assert!(
+        test_batches >= 4,
+        "{test_batches} of 40 batches run a zk_evm test"
+    );
 }

@@ -2,7 +2,9 @@
 //! account stack of zksync_multivm's validation dump (deployed at its own addresses, with the
 //! dump's proxy and beacon slots), basic_test.json's test contract, and the world's compiled
 //! system contracts — with calldata built from the selectors found in their code and from the
-//! dump's real transaction, and varied values, gas limits, order and senders.
+//! dump's real transaction, and varied values, gas limits, order and senders; or, in one batch
+//! in four, one of zk_evm's own assembly tests ([`super::zk_evm_tests`]), its entry program
+//! called by 1–4 transactions with varied gas.
 
 use arbitrary::{Result, Unstructured};
 use zksync_system_constants::{
@@ -12,7 +14,10 @@ use zksync_system_constants::{
 };
 use zksync_types::{get_code_key, Address, H256, U256};
 
-use super::SENDER_KEYS;
+use super::{
+    zk_evm_tests::{zk_evm_tests, ZkEvmTest},
+    SENDER_KEYS,
+};
 use crate::{
     bytes::HexBytes,
     spec::{test_key_address, ContractSpec, L2TxSpec, Party, Quantity, StorageSpec, TxSpec},
@@ -81,12 +86,17 @@ pub struct RealContracts {
     pub storage: Vec<StorageSpec>,
     /// Every callable contract with the selectors found in its code.
     pub targets: Vec<(Address, Vec<[u8; 4]>)>,
+    /// zk_evm's assembly tests that run here.
+    pub tests: &'static [ZkEvmTest],
 }
 
 impl RealContracts {
     /// The stack, the test contract and `world`'s compiled system contracts.
     pub fn for_world(world: &World) -> Self {
-        let mut real = Self::default();
+        let mut real = Self {
+            tests: &zk_evm_tests().usable,
+            ..Self::default()
+        };
         // Proxies forward every call, so each member of the stack is called with the selectors
         // of all of them.
         let stack = ACCOUNT_STACK.map(|address| address.parse::<Address>().expect("an address"));
@@ -134,6 +144,26 @@ impl RealContracts {
             }
         }
         real
+    }
+
+    /// A transaction that calls `entry` (a zk_evm test's entry program): the program ignores
+    /// its input, so what varies is the sender, the gas and the calldata's size.
+    pub fn test_transaction(&self, u: &mut Unstructured, entry: Address) -> Result<TxSpec> {
+        let calldata = (0..u.int_in_range(0..=2)?)
+            .map(|_| self.argument(u))
+            .collect::<Result<Vec<_>>>()?
+            .concat();
+        Ok(TxSpec::L2(L2TxSpec {
+            from: u.int_in_range(1..=SENDER_KEYS)?,
+            to: Party::Address(entry),
+            calldata: HexBytes(calldata),
+            value: Quantity::default(),
+            gas_limit: *u.choose(&[300_000, 2_000_000, 5_000_000, 20_000_000, 80_000_000])?,
+            nonce: None,
+            max_fee_per_gas: None,
+            gas_per_pubdata_limit: None,
+            factory_deps: vec![],
+        }))
     }
 
     /// A transaction into one of the real contracts.

@@ -6,12 +6,13 @@
 //! little), values and calldata, sent to 1–4 generated contracts that call each other, to system
 //! contracts and to accounts. About a third of the contracts live in kernel space. Some
 //! transactions ship factory deps, and some batches deploy a copy of one of their contracts
-//! through ContractDeployer. That is the `programs` profile; the `contracts` profile calls real
+//! through ContractDeployer, and some are chains of L1 batches. That is the `programs` profile; the `contracts` profile calls real
 //! compiled contracts instead ([`contracts`]), and `mixed` makes either kind of batch.
 
 mod contracts;
 mod dump;
 mod program;
+mod zk_evm_tests;
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ use self::program::{program, ProgramContext};
 pub use self::{
     contracts::{selectors, RealContracts},
     dump::mutate_dump,
+    zk_evm_tests::{zk_evm_tests, ZkEvmTest, ZkEvmTests},
 };
 use crate::{
     bytes::HexBytes,
@@ -139,8 +141,33 @@ pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile
     }
 }
 
-/// A batch of transactions into real compiled contracts.
+/// A batch of transactions into real compiled contracts, or (one in four) into one of zk_evm's
+/// assembly tests.
 fn real_contracts(u: &mut Unstructured, real: &RealContracts) -> Result<BatchFile> {
+    if !real.tests.is_empty() && u.ratio(1, 4)? {
+        let test = u.choose(real.tests)?;
+        let transactions = (0..u.int_in_range(1..=4)?)
+            .map(|_| real.test_transaction(u, test.entry()))
+            .collect::<Result<_>>()?;
+        return Ok(BatchFile {
+            origin: None,
+            description: Some(format!(
+                "generated (contracts profile): zk_evm test {}",
+                test.name
+            )),
+            expect: None,
+            balances: sender_balances(),
+            contracts: test.contracts.clone(),
+            storage: vec![],
+            batches: vec![L1BatchSpec {
+                blocks: vec![BlockSpec {
+                    timestamp_delta: 1,
+                    virtual_blocks: 1,
+                    transactions,
+                }],
+            }],
+        });
+    }
     let mut blocks = vec![];
     for _ in 0..u.int_in_range(1..=4)? {
         let transactions = (0..u.int_in_range(0..=8)?)
@@ -223,8 +250,29 @@ fn programs(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile>
         balances,
         contracts,
         storage: vec![],
-        batches: vec![L1BatchSpec { blocks }],
+        batches: chain(u, blocks)?,
     })
+}
+
+/// In one batch in eight with two blocks or more, the blocks are split into a chain of L1
+/// batches (each starting from the state the one before left), from the bytes left over after
+/// the deployment, so the transactions stay what the same input generated before.
+fn chain(u: &mut Unstructured, mut blocks: Vec<BlockSpec>) -> Result<Vec<L1BatchSpec>> {
+    if blocks.len() < 2 || u.int_in_range(0..=7)? != 7 {
+        return Ok(vec![L1BatchSpec { blocks }]);
+    }
+    let mut batches = vec![];
+    while blocks.len() > 1 {
+        let split = u.int_in_range(1..=blocks.len() - 1)?;
+        let rest = blocks.split_off(split);
+        batches.push(L1BatchSpec { blocks });
+        blocks = rest;
+        if u.arbitrary()? {
+            break;
+        }
+    }
+    batches.push(L1BatchSpec { blocks });
+    Ok(batches)
 }
 
 /// In one batch in eight, gives some transactions factory deps from a pool of 1–3 new
