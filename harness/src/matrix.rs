@@ -4,10 +4,9 @@
 
 use std::fmt::Write;
 
-use sha2::{Digest, Sha256};
-
 use crate::{
-    campaign::report::escape, engine::Engine, pipeline::chain_outcomes, spec::PreparedBatch,
+    campaign::report::escape, engine::Engine, outcome::digest, pipeline::chain_outcomes,
+    spec::PreparedBatch,
 };
 
 /// Digest digits shown per outcome class.
@@ -46,8 +45,7 @@ impl Row {
                     .position(|other| *other == bytes.as_slice())
                     .unwrap_or_else(|| {
                         seen.push(bytes);
-                        let digest = hex::encode(Sha256::digest(bytes));
-                        digests.push(digest[..DIGEST_DIGITS].to_owned());
+                        digests.push(digest(bytes)[..DIGEST_DIGITS].to_owned());
                         seen.len() - 1
                     })
             })

@@ -247,32 +247,23 @@ impl Differential {
 
     /// Runs a prepared file: its L1 batch, or its chain of batches while the engines agree.
     pub fn run_prepared(&self, prepared: &PreparedBatch, options: &RunOptions) -> Comparison {
-        let (mut world, mut batch) = (prepared.world.clone(), prepared.batch.clone());
-        let mut earlier = vec![];
-        loop {
-            let mut comparison = self.run(&world, &batch, options);
-            let index = earlier.len();
-            let next = match comparison.key() {
+        let (mut comparisons, stopped) = prepared.walk(
+            |world, batch| self.run(world, batch, options),
+            |comparison| match comparison.key() {
                 Some(_) => None,
-                None => prepared.follow(index, &world, &batch, &comparison.reference.outcome),
-            };
-            let stopped = match next {
-                Some(Ok((next_world, next_batch))) => {
-                    earlier.push(comparison.reference.outcome);
-                    (world, batch) = (next_world, next_batch);
-                    continue;
-                }
-                Some(Err(why)) => Some(why),
-                None => None,
-            };
-            comparison.chain = ChainPosition {
-                batch: index,
-                batches: prepared.batches(),
-                earlier,
-                stopped,
-            };
-            return comparison;
-        }
+                None => Some(&comparison.reference.outcome),
+            },
+        );
+        let mut comparison = comparisons.pop().expect("a chain runs at least one batch");
+        comparison.chain = ChainPosition {
+            batch: comparisons.len(),
+            batches: prepared.batches(),
+            earlier: (comparisons.into_iter())
+                .map(|earlier| earlier.reference.outcome)
+                .collect(),
+            stopped,
+        };
+        comparison
     }
 
     /// Names the cause of a divergence seen untraced: both engines run again recording their
@@ -366,16 +357,8 @@ pub fn chain_outcomes(
     engine: &dyn Engine,
     prepared: &PreparedBatch,
 ) -> (Vec<(World, Batch, Outcome)>, Option<String>) {
-    let (mut world, mut batch) = (prepared.world.clone(), prepared.batch.clone());
-    let mut runs = vec![];
-    loop {
-        let outcome = engine.run(&world, &batch);
-        let next = prepared.follow(runs.len(), &world, &batch, &outcome);
-        runs.push((world, batch, outcome));
-        match next {
-            Some(Ok((next_world, next_batch))) => (world, batch) = (next_world, next_batch),
-            Some(Err(why)) => return (runs, Some(why)),
-            None => return (runs, None),
-        }
-    }
+    prepared.walk(
+        |world, batch| (world.clone(), batch.clone(), engine.run(world, batch)),
+        |(_, _, outcome)| Some(outcome),
+    )
 }

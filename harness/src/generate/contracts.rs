@@ -21,7 +21,7 @@ use super::{
 use crate::{
     bytes::HexBytes,
     spec::{test_key_address, ContractSpec, L2TxSpec, Party, Quantity, StorageSpec, TxSpec},
-    world::{compiled, validation_dump_slot, World},
+    world::{compiled, validation_dump_calldata, validation_dump_slot, World},
 };
 
 /// The validation dump's account stack: a beacon proxy account, its beacon and implementation,
@@ -74,9 +74,8 @@ const SYSTEM_CONTRACTS: [Address; 8] = [
     CODE_ORACLE_ADDRESS,
 ];
 
-/// The real transaction of the validation dump: its calldata, a seed for mutation.
-const DUMP_CALLDATA: &str = "0x9361dd0d00907c4a036aed217a41ecb38bd55280d33faeca47328aa1aebf4f69\
-                             49f6d71b0000000000000000000000004a5e799990637f8dc1940abdb3e378c2286e755b";
+/// Gas limits of generated calls; 300 000 is often too little for a transaction's overhead.
+const GAS_LIMITS: [u64; 5] = [300_000, 2_000_000, 5_000_000, 20_000_000, 80_000_000];
 
 /// The real contracts of a world, prepared once: what to deploy, and whom to call with what.
 #[derive(Debug, Clone, Default)]
@@ -88,6 +87,8 @@ pub struct RealContracts {
     pub targets: Vec<(Address, Vec<[u8; 4]>)>,
     /// zk_evm's assembly tests that run here.
     pub tests: &'static [ZkEvmTest],
+    /// The calldata of the validation dump's real transaction, a seed for mutation.
+    pub dump_calldata: Vec<u8>,
 }
 
 impl RealContracts {
@@ -95,6 +96,7 @@ impl RealContracts {
     pub fn for_world(world: &World) -> Self {
         let mut real = Self {
             tests: &zk_evm_tests().usable,
+            dump_calldata: validation_dump_calldata(),
             ..Self::default()
         };
         // Proxies forward every call, so each member of the stack is called with the selectors
@@ -105,13 +107,7 @@ impl RealContracts {
             let reference = format!("validation_adjacent/{address:#x}");
             let code = compiled(&reference).expect("the validation dump has the account stack");
             stack_selectors.extend(selectors(&code));
-            real.contracts.push(ContractSpec {
-                address,
-                name: None,
-                assembly: None,
-                bytecode: None,
-                compiled: Some(reference),
-            });
+            real.contracts.push(placed(address, reference));
         }
         stack_selectors.sort_unstable();
         stack_selectors.dedup();
@@ -130,13 +126,8 @@ impl RealContracts {
         let reference = "basic_test/entry_point";
         let code = compiled(reference).expect("basic_test.json has its entry point");
         real.targets.push((entry_point(), selectors(&code)));
-        real.contracts.push(ContractSpec {
-            address: entry_point(),
-            name: None,
-            assembly: None,
-            bytecode: None,
-            compiled: Some(reference.to_owned()),
-        });
+        real.contracts
+            .push(placed(entry_point(), reference.to_owned()));
         for address in SYSTEM_CONTRACTS {
             let hash = world.storage.value(&get_code_key(&address));
             if let Some(code) = world.storage.factory_dep(&hash) {
@@ -153,17 +144,7 @@ impl RealContracts {
             .map(|_| self.argument(u))
             .collect::<Result<Vec<_>>>()?
             .concat();
-        Ok(TxSpec::L2(L2TxSpec {
-            from: u.int_in_range(1..=SENDER_KEYS)?,
-            to: Party::Address(entry),
-            calldata: HexBytes(calldata),
-            value: Quantity::default(),
-            gas_limit: *u.choose(&[300_000, 2_000_000, 5_000_000, 20_000_000, 80_000_000])?,
-            nonce: None,
-            max_fee_per_gas: None,
-            gas_per_pubdata_limit: None,
-            factory_deps: vec![],
-        }))
+        call(u, entry, calldata, |_| Ok(Quantity::default()))
     }
 
     /// A transaction into one of the real contracts.
@@ -176,7 +157,7 @@ impl RealContracts {
             }
         };
         let calldata = match u.int_in_range(0..=15)? {
-            0 => mutated(u, &hex::decode(&DUMP_CALLDATA[2..]).expect("hex"))?,
+            0 => mutated(u, &self.dump_calldata)?,
             1 => vec![],
             _ => {
                 let mut calldata = match selectors.is_empty() {
@@ -189,21 +170,12 @@ impl RealContracts {
                 calldata
             }
         };
-        Ok(TxSpec::L2(L2TxSpec {
-            from: u.int_in_range(1..=SENDER_KEYS)?,
-            to: Party::Address(*to),
-            calldata: HexBytes(calldata),
-            value: match u.int_in_range(0..=7)? {
+        call(u, *to, calldata, |u| {
+            Ok(match u.int_in_range(0..=7)? {
                 0 => Quantity::from(u.int_in_range(1..=1_000_000u64)?),
                 _ => Quantity::default(),
-            },
-            // 300 000 is often too little for the transaction's overhead: out of gas.
-            gas_limit: *u.choose(&[300_000, 2_000_000, 5_000_000, 20_000_000, 80_000_000])?,
-            nonce: None,
-            max_fee_per_gas: None,
-            gas_per_pubdata_limit: None,
-            factory_deps: vec![],
-        }))
+            })
+        })
     }
 
     /// An ABI word: a small number, an offset, an address the batch knows, or any word.
@@ -224,6 +196,38 @@ impl RealContracts {
         }
         Ok(word)
     }
+}
+
+/// A contract placed at `address`, its code the compiled contract `reference` names.
+fn placed(address: Address, reference: String) -> ContractSpec {
+    ContractSpec {
+        address,
+        name: None,
+        assembly: None,
+        bytecode: None,
+        compiled: Some(reference),
+    }
+}
+
+/// An L2 transaction from one of the senders into `to`, with a `value` and one of the
+/// [`GAS_LIMITS`] (drawn in that order).
+fn call(
+    u: &mut Unstructured,
+    to: Address,
+    calldata: Vec<u8>,
+    value: impl FnOnce(&mut Unstructured) -> Result<Quantity>,
+) -> Result<TxSpec> {
+    Ok(TxSpec::L2(L2TxSpec {
+        from: u.int_in_range(1..=SENDER_KEYS)?,
+        to: Party::Address(to),
+        calldata: HexBytes(calldata),
+        value: value(u)?,
+        gas_limit: *u.choose(&GAS_LIMITS)?,
+        nonce: None,
+        max_fee_per_gas: None,
+        gas_per_pubdata_limit: None,
+        factory_deps: vec![],
+    }))
 }
 
 /// `bytes` with a few bytes changed.

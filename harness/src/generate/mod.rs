@@ -5,9 +5,10 @@
 //! A batch has 1–4 L2 blocks of L2 and L1 transactions with varied gas limits (including too
 //! little), values and calldata, sent to 1–4 generated contracts that call each other, to system
 //! contracts and to accounts. About a third of the contracts live in kernel space. Some
-//! transactions ship factory deps, and some batches deploy a copy of one of their contracts
-//! through ContractDeployer, and some are chains of L1 batches. That is the `programs` profile; the `contracts` profile calls real
-//! compiled contracts instead ([`contracts`]), and `mixed` makes either kind of batch.
+//! transactions ship factory deps, some batches deploy a copy of one of their contracts through
+//! ContractDeployer, and some are chains of L1 batches. That is the `programs` profile; the
+//! `contracts` profile calls real compiled contracts instead ([`contracts`]), and `mixed` makes
+//! either kind of batch.
 
 mod contracts;
 mod dump;

@@ -267,6 +267,11 @@ impl Outcome {
 
     /// SHA-256 of the canonical bytes, in hex.
     pub fn digest(&self) -> String {
-        hex::encode(Sha256::digest(self.canonical_bytes()))
+        digest(&self.canonical_bytes())
     }
+}
+
+/// The digest of canonical bytes (one outcome's, or a chain's one after the other): their SHA-256.
+pub fn digest(canonical_bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(canonical_bytes))
 }

@@ -41,7 +41,7 @@ pub struct PreparedBatch {
     /// The first (or only) L1 batch.
     pub batch: Batch,
     /// The L1 batches that follow it in a chain. Each runs in the world the one before left
-    /// behind, which only running that one tells: [`PreparedBatch::follow`] gives it.
+    /// behind, which only running that one tells: [`PreparedBatch::walk`] runs them.
     pub chained: Vec<Batch>,
 }
 
@@ -60,22 +60,32 @@ impl PreparedBatch {
         1 + self.chained.len()
     }
 
-    /// What runs after L1 batch `index` of the chain ran as `batch` in `world` with `outcome`:
-    /// the world it left behind and the next batch, its blocks moved to start at that world's
-    /// first L2 block; `None` after the last batch, an error when `outcome` cannot be chained
-    /// (the batch was not sealed).
-    pub fn follow(
+    /// Runs the chain: `step` runs each L1 batch in the world the one before left behind,
+    /// which `outcome` says (the outcome the chain goes on from, or `None` to stop there). Every
+    /// step's result, and why the chain stopped before its last batch if a batch could not be
+    /// chained (it was not sealed).
+    pub fn walk<T>(
         &self,
-        index: usize,
-        world: &World,
-        batch: &Batch,
-        outcome: &Outcome,
-    ) -> Option<Result<(World, Batch), String>> {
-        let next = self.chained.get(index)?;
-        Some(world.after(batch, outcome).map(|world| {
-            let next = next.starting_at(world.l1_batch_env.first_l2_block.timestamp);
-            (world, next)
-        }))
+        mut step: impl FnMut(&World, &Batch) -> T,
+        outcome: impl Fn(&T) -> Option<&Outcome>,
+    ) -> (Vec<T>, Option<String>) {
+        let (mut world, mut batch) = (self.world.clone(), self.batch.clone());
+        let mut results = vec![];
+        for next in &self.chained {
+            let result = step(&world, &batch);
+            let after = outcome(&result).map(|outcome| world.after(&batch, outcome));
+            results.push(result);
+            match after {
+                None => return (results, None),
+                Some(Err(why)) => return (results, Some(why)),
+                Some(Ok(after)) => {
+                    batch = next.starting_at(after.l1_batch_env.first_l2_block.timestamp);
+                    world = after;
+                }
+            }
+        }
+        results.push(step(&world, &batch));
+        (results, None)
     }
 }
 

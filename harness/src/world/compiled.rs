@@ -101,6 +101,13 @@ pub fn validation_dump_slot(address: Address, key: H256) -> Option<H256> {
         .ok()
 }
 
+/// The calldata of the validation dump's one transaction (a call the account stack validates).
+pub fn validation_dump_calldata() -> Vec<u8> {
+    let calldata = validation_dump()["l2_blocks"][0]["txs"][0]["execute"]["calldata"].as_str();
+    let calldata = calldata.expect("the validation dump has a transaction with calldata");
+    hex::decode(calldata.trim_start_matches("0x")).expect("the dump's calldata is hex")
+}
+
 fn validation_dump_code_hash(address: Address) -> Option<H256> {
     let key = get_code_key(&address);
     validation_dump_slot(*key.address(), *key.key()).filter(|hash| !hash.is_zero())

@@ -25,7 +25,7 @@ use zksync_vm_interface::TxExecutionMode;
 
 pub(crate) use self::dump::restore_input;
 pub use self::{
-    compiled::{compiled, validation_dump_slot},
+    compiled::{compiled, validation_dump_calldata, validation_dump_slot},
     dump::{load_dump, parse_dump, Dump},
     embedded::{default_world, embedded_dump_path, EMBEDDED_DUMP},
     env::World,
