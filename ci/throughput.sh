@@ -8,6 +8,9 @@
 #   campaign64  campaign --seed 1 --samples 64: one epoch, all of its inputs fresh, so the same
 #               batches as fuzz64 (mutated corpus inputs come after the first epoch)
 #
+# All in the `programs` profile: it has no seeds, so a campaign's first epoch is all fresh
+# inputs, and the figures compare with those measured before profiles existed.
+#
 #   ci/throughput.sh [ROUNDS]     (default 5; release build; JOBS=2 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,10 +34,10 @@ rate() {
 
 declare -A runs
 for round in $(seq "$rounds"); do
-  runs[outcome]+="$(rate fuzz --seed 1 --samples 1200 --jobs "$jobs" --findings "$work/run") "
-  runs[steps]+="$(rate fuzz --seed 1 --samples 1200 --jobs "$jobs" --oracle steps --findings "$work/run") "
-  runs[fuzz64]+="$(rate fuzz --seed 1 --samples 64 --jobs "$jobs" --findings "$work/run") "
-  runs[campaign64]+="$(rate campaign --seed 1 --samples 64 --jobs "$jobs" \
+  runs[outcome]+="$(rate fuzz --profile programs --seed 1 --samples 1200 --jobs "$jobs" --findings "$work/run") "
+  runs[steps]+="$(rate fuzz --profile programs --seed 1 --samples 1200 --jobs "$jobs" --oracle steps --findings "$work/run") "
+  runs[fuzz64]+="$(rate fuzz --profile programs --seed 1 --samples 64 --jobs "$jobs" --findings "$work/run") "
+  runs[campaign64]+="$(rate campaign --profile programs --seed 1 --samples 64 --jobs "$jobs" \
     --corpus "$work/run/corpus" --findings "$work/run/findings") "
   echo "round $round of $rounds done" >&2
 done

@@ -104,8 +104,9 @@ pub fn fuzz(
                         continue;
                     }
                     let origin = format!(
-                        "eravm-diff fuzz --seed {} (sample {sample}), {}",
+                        "eravm-diff fuzz --seed {} --profile {} (sample {sample}), {}",
                         options.budget.seed,
+                        options.generator.profile,
                         options.differential.engines(),
                     );
                     match write_finding(options.findings, &mut file, origin, &disagreement) {

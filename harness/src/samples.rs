@@ -1,6 +1,7 @@
-//! Samples of seeded runs: sample `i` of seed `s` is the batch generated from fixed bytes
-//! (ChaCha8 of `s`, stream `i`), so any finding can be regenerated from its seed and index; and
-//! the budget that bounds a run.
+//! Samples of seeded runs: sample `i` of seed `s` is the batch generated from fixed bytes — the
+//! profile's seed inputs first ([`GeneratorConfig::seeds`], the same in every run), then ChaCha8
+//! of `s`, stream `i` — so any finding can be regenerated from its seed and index; and the budget
+//! that bounds a run.
 
 use std::time::Duration;
 
@@ -35,9 +36,21 @@ pub fn seeded_bytes(seed: u64, index: u64, len: usize) -> Vec<u8> {
     bytes
 }
 
+/// The generator input of sample `sample` of a run seeded with `seed`.
+pub fn sample_input(generator: &GeneratorConfig, seed: u64, sample: u64) -> Vec<u8> {
+    let seeds = generator.seeds();
+    match usize::try_from(sample)
+        .ok()
+        .and_then(|index| seeds.get(index))
+    {
+        Some(seed_input) => seed_input.input.clone(),
+        None => seeded_bytes(seed, sample, INPUT_LEN),
+    }
+}
+
 /// The batch that sample `sample` of a run seeded with `seed` generates.
 pub fn sample_batch(generator: &GeneratorConfig, seed: u64, sample: u64) -> BatchFile {
-    generated(generator, &seeded_bytes(seed, sample, INPUT_LEN))
+    generated(generator, &sample_input(generator, seed, sample))
 }
 
 /// The batch `input` generates (the generator accepts any bytes).

@@ -9,7 +9,7 @@ use crate::{
     assembly::assemble,
     engine::{VmFast, VmLatest},
     findings::{Disagreement, KnownDivergences},
-    generate::{batch, mutate_dump, GeneratorConfig},
+    generate::{batch, mutate_dump, GeneratorConfig, Profile},
     pipeline::{Differential, RunOptions},
     pubdata::Pubdata,
     report::Report,
@@ -29,7 +29,10 @@ fn harness() -> &'static Harness {
     HARNESS.get_or_init(|| {
         let world = default_world();
         Harness {
-            generator: GeneratorConfig::for_world(&world),
+            generator: GeneratorConfig {
+                profile: Profile::default(),
+                ..GeneratorConfig::for_world(&world)
+            },
             differential: Differential {
                 known: KnownDivergences::embedded(),
                 ..Differential::new(world, VmLatest, VmFast)
@@ -42,6 +45,12 @@ fn harness() -> &'static Harness {
             .into(),
         }
     })
+}
+
+/// The generator `diff_batch` reads its inputs with (the default profile); its seeds are the
+/// files `corpora/diff_batch/zk_evm-*`.
+pub fn diff_batch_generator() -> &'static GeneratorConfig {
+    &harness().generator
 }
 
 /// `diff_batch`: a generated batch on both VMs; an unknown divergence panics with its report.

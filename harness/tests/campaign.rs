@@ -6,17 +6,25 @@ use eravm_diff::{
     campaign::{self, CampaignOptions, CampaignState, EPOCH_SAMPLES},
     engine::{Fault, FaultyVmFast, VmLatest},
     error::InputError,
-    generate::GeneratorConfig,
+    generate::{GeneratorConfig, Profile},
     pipeline::Differential,
     samples::Budget,
     world::default_world,
 };
 use tempfile::TempDir;
 
-/// Runs the campaign in `dir` (refund fault) up to `samples` samples.
-fn try_run(dir: &Path, seed: u64, samples: u64) -> Result<CampaignState, InputError> {
+/// Runs the campaign in `dir` (refund fault, `profile`) up to `samples` samples.
+fn try_run(
+    dir: &Path,
+    seed: u64,
+    profile: Profile,
+    samples: u64,
+) -> Result<CampaignState, InputError> {
     let world = default_world();
-    let generator = GeneratorConfig::for_world(&world);
+    let generator = GeneratorConfig {
+        profile,
+        ..GeneratorConfig::for_world(&world)
+    };
     let differential = Differential::new(world, VmLatest, FaultyVmFast(Fault::Refund));
     let options = CampaignOptions {
         differential: &differential,
@@ -34,8 +42,9 @@ fn try_run(dir: &Path, seed: u64, samples: u64) -> Result<CampaignState, InputEr
     campaign::run(&options, &|_| {})
 }
 
+/// [`try_run`] with seed 3 and the default profile (`mixed`: its seeds are in the corpus).
 fn run(dir: &Path, samples: u64) -> CampaignState {
-    try_run(dir, 3, samples).unwrap()
+    try_run(dir, 3, Profile::default(), samples).unwrap()
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -135,14 +144,17 @@ fn reports_are_written_with_plots() {
 }
 
 #[test]
-fn a_campaign_with_another_seed_is_refused() {
+fn a_campaign_with_another_seed_or_profile_is_refused() {
     let dir = TempDir::new().unwrap();
     run(dir.path(), 1);
-    let err = try_run(dir.path(), 4, 1).unwrap_err();
+    let err = try_run(dir.path(), 4, Profile::Mixed, 1).unwrap_err();
     assert!(err.problem.contains("seed 3"), "{err}");
+    // Its corpus is generator input, which another profile would read as other batches.
+    let err = try_run(dir.path(), 3, Profile::Programs, 1).unwrap_err();
+    assert!(err.problem.contains("mixed profile"), "{err}");
 
     std::fs::write(dir.path().join("findings/campaign.json"), b"{ not json").unwrap();
-    let err = try_run(dir.path(), 3, 1).unwrap_err();
+    let err = try_run(dir.path(), 3, Profile::Mixed, 1).unwrap_err();
     assert!(err.problem.contains("not a campaign state"), "{err}");
 }
 
@@ -153,7 +165,7 @@ fn two_campaigns_never_share_a_directory() {
     std::fs::create_dir_all(&findings).unwrap();
     let held = std::fs::File::create(findings.join(".campaign.lock")).unwrap();
     held.lock().unwrap();
-    let err = try_run(dir.path(), 3, 1).unwrap_err();
+    let err = try_run(dir.path(), 3, Profile::Mixed, 1).unwrap_err();
     assert!(err.problem.contains("another campaign is running"), "{err}");
     drop(held);
     assert_eq!(run(dir.path(), 1).executions, 1);

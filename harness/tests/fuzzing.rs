@@ -8,7 +8,7 @@ use eravm_diff::{
     fuzz::{fuzz, run_sample, FuzzOptions},
     generate::GeneratorConfig,
     pipeline::Differential,
-    samples::{seeded_bytes, Budget, INPUT_LEN},
+    samples::{sample_input, seeded_bytes, Budget},
     targets,
     world::default_world,
 };
@@ -67,17 +67,18 @@ fn fuzzing_finds_the_rare_refund_fault() {
 }
 
 /// Equal batches and divergences the vectors declare pass; an unexplained divergence (here a
-/// planted fault) aborts with the report.
+/// planted fault) aborts with the report. The target reads its inputs as the default profile
+/// does, its seeds first.
 #[test]
 fn diff_batch_aborts_only_on_unexplained_divergences() {
     let world = default_world();
-    let generator = GeneratorConfig::for_world(&world);
+    let generator = targets::diff_batch_generator();
     let vectors = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors");
     let known = KnownDivergences::declared_in(vectors.as_ref()).unwrap();
     let differential = Differential::new(world.clone(), VmLatest, VmFast);
     let (mut equal, mut explained) = (None, None);
     for sample in 0..100 {
-        match run_sample(&differential, &generator, 3, sample) {
+        match run_sample(&differential, generator, 3, sample) {
             None => equal = equal.or(Some(sample)),
             Some((_, found)) if known.explains(&found) => {
                 explained = explained.or(Some(sample));
@@ -88,21 +89,58 @@ fn diff_batch_aborts_only_on_unexplained_divergences() {
             break;
         }
     }
-    let equal = seeded_bytes(3, equal.expect("an equal sample"), INPUT_LEN);
+    let input = |sample: Option<u64>| sample_input(generator, 3, sample.unwrap());
+    let equal = input(equal);
     targets::diff_batch(&equal);
-    targets::diff_batch(&seeded_bytes(
-        3,
-        explained.expect("a known divergence"),
-        INPUT_LEN,
-    ));
+    targets::diff_batch(&input(explained));
     let faulty = Differential::new(world, VmLatest, FaultyVmFast(Fault::Refund));
-    let run = || targets::diff_batch_on(&equal, &faulty, &generator);
+    let run = || targets::diff_batch_on(&equal, &faulty, generator);
     let panic = panic::catch_unwind(panic::AssertUnwindSafe(run))
         .expect_err("an unexplained divergence aborts the target");
     let message = panic.downcast_ref::<String>().unwrap();
     assert!(
         message.contains("unexplained divergence") && message.contains("gas_refunded"),
         "{message}"
+    );
+}
+
+/// `corpora/diff_batch/` holds the target's seeds as the generator makes them now (so a change
+/// to how the generator reads its bytes cannot leave them stale). `ERAVM_DIFF_WRITE_SEEDS=1`
+/// rewrites them.
+#[test]
+fn diff_batch_corpus_holds_the_generator_seeds() {
+    let dir = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../corpora/diff_batch"
+    ));
+    let seeds = targets::diff_batch_generator().seeds();
+    assert_eq!(seeds.len(), 42);
+    let write = std::env::var_os("ERAVM_DIFF_WRITE_SEEDS").is_some();
+    if write {
+        for seed in &seeds {
+            eravm_diff::files::write_atomic(&dir.join(&seed.name), &seed.input).unwrap();
+        }
+    }
+    let mut stale = vec![];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.starts_with("zk_evm-") && !seeds.iter().any(|seed| seed.name == name) {
+            match write {
+                true => std::fs::remove_file(&path).unwrap(),
+                false => stale.push(name),
+            }
+        }
+    }
+    for seed in &seeds {
+        if std::fs::read(dir.join(&seed.name)).ok().as_ref() != Some(&seed.input) {
+            stale.push(seed.name.clone());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "corpora/diff_batch/ is not what the generator's seeds are ({stale:?}): \
+         rewrite with ERAVM_DIFF_WRITE_SEEDS=1 cargo test -p eravm-diff --test fuzzing"
     );
 }
 

@@ -157,8 +157,10 @@ fn the_contracts_profile_calls_real_compiled_contracts() {
         .iter()
         .map(|(address, _)| *address)
         .collect();
+    // Past the seeds, which call zk_evm's tests.
+    let first = config.seeds().len() as u64;
     let mut calls = 0;
-    for sample in 0..20 {
+    for sample in first..first + 20 {
         let file = eravm_diff::samples::sample_batch(&config, 7, sample);
         assert_eq!(file, eravm_diff::samples::sample_batch(&config, 7, sample));
         file.prepare(&world).unwrap();
@@ -176,7 +178,7 @@ fn the_contracts_profile_calls_real_compiled_contracts() {
     }
     assert!(calls > 20, "{calls} calls");
 
-    let file = eravm_diff::samples::sample_batch(&config, 7, 0);
+    let file = eravm_diff::samples::sample_batch(&config, 7, first);
     let prepared = file.prepare(&world).unwrap();
     let outcome = VmFast.run(&prepared.world, &prepared.batch);
     assert_eq!(outcome.panic, None);
@@ -240,7 +242,7 @@ fn some_generated_batches_are_chains() {
 /// 55), each left out says why, and the `contracts` profile runs them.
 #[test]
 fn zk_evm_tests_assemble_and_the_contracts_profile_runs_them() {
-    use eravm_diff::generate::{zk_evm_tests, Profile};
+    use eravm_diff::{generate::Profile, world::zk_evm_tests};
     let tests = zk_evm_tests();
     let (usable, left_out) = (tests.usable.len(), tests.left_out.len());
     assert_eq!((usable, left_out), (42, 13), "{:#?}", tests.left_out);
@@ -254,7 +256,8 @@ fn zk_evm_tests_assemble_and_the_contracts_profile_runs_them() {
         profile: Profile::Contracts,
         ..GeneratorConfig::for_world(&world)
     };
-    let test_batches = (0..40)
+    // Past the seeds (one per test, below).
+    let test_batches = (42..82)
         .map(|sample| eravm_diff::samples::sample_batch(&config, 1, sample))
         .filter(|file| {
             file.description
@@ -266,4 +269,43 @@ fn zk_evm_tests_assemble_and_the_contracts_profile_runs_them() {
         test_batches >= 4,
         "{test_batches} of 40 batches run a zk_evm test"
     );
+}
+
+/// The `contracts` and `mixed` seeds: one per zk_evm test that runs here, each generating a
+/// batch that calls its entry program once, from sender 1 with 20 M gas; they are the first
+/// samples of every seeded run. `programs` has none.
+#[test]
+fn seeds_run_each_zk_evm_test_once() {
+    use eravm_diff::{
+        generate::Profile,
+        samples::{generated, sample_batch},
+        spec::{Party, TxSpec},
+        world::zk_evm_tests,
+    };
+    let world = default_world();
+    let tests = &zk_evm_tests().usable;
+    for profile in [Profile::Contracts, Profile::Mixed] {
+        let config = GeneratorConfig {
+            profile,
+            ..GeneratorConfig::for_world(&world)
+        };
+        let seeds = config.seeds();
+        assert_eq!(seeds.len(), tests.len());
+        for (index, (seed, test)) in seeds.iter().zip(tests).enumerate() {
+            assert_eq!(seed.name, format!("zk_evm-{}", test.name.replace('/', "-")));
+            let file = generated(&config, &seed.input);
+            assert_eq!(file, sample_batch(&config, 9, index as u64));
+            assert_eq!(file.contracts, test.specs(), "{}", seed.name);
+            let blocks = &file.batches[0].blocks;
+            let [TxSpec::L2(tx)] = &blocks[0].transactions[..] else {
+                panic!("{}: one L2 transaction: {blocks:?}", seed.name);
+            };
+            assert_eq!((tx.from, tx.gas_limit), (1, 20_000_000), "{}", seed.name);
+            assert_eq!(tx.to, Party::Address(test.entry()));
+            assert!(tx.calldata.0.is_empty());
+            file.prepare(&world).expect("a seed's batch prepares");
+        }
+    }
+    let programs = GeneratorConfig::for_world(&world);
+    assert!(programs.seeds().is_empty());
 }

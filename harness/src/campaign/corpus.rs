@@ -2,7 +2,8 @@
 //! `c<seed>-e<epoch>-s<sample>-<hash>`, so a resumed campaign loads exactly the inputs of its
 //! committed epochs (an interrupted epoch's files are ignored, then rewritten identically). Any
 //! other file in the directory (seeds copied from `corpora/diff_batch/`, inputs of campaigns with
-//! other seeds) is loaded as it is.
+//! other seeds) is loaded as it is. The generator profile's seed inputs are in every corpus
+//! without being written to it (a file of the same name takes their place).
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     error::InputError,
     files::write_atomic,
+    generate::Seed,
     samples::{seeded_bytes, INPUT_LEN},
 };
 
@@ -26,8 +28,8 @@ pub struct Corpus {
 
 impl Corpus {
     /// Loads `dir` (created if missing) for the campaign seeded with `seed`, skipping the inputs
-    /// it added in epochs from `epoch` on.
-    pub fn load(dir: &Path, seed: u64, epoch: u64) -> Result<Self, InputError> {
+    /// it added in epochs from `epoch` on, and adds the `seeds` it does not hold.
+    pub fn load(dir: &Path, seed: u64, epoch: u64, seeds: Vec<Seed>) -> Result<Self, InputError> {
         std::fs::create_dir_all(dir)
             .map_err(|err| InputError::at(dir, format!("cannot create: {err}")))?;
         let entries = std::fs::read_dir(dir)
@@ -50,6 +52,11 @@ impl Corpus {
             let bytes = std::fs::read(&path)
                 .map_err(|err| InputError::at(&path, format!("cannot read: {err}")))?;
             inputs.push((name.to_owned(), bytes));
+        }
+        for seed in seeds {
+            if !inputs.iter().any(|(name, _)| *name == seed.name) {
+                inputs.push((seed.name, seed.input));
+            }
         }
         inputs.sort();
         Ok(Self {
@@ -144,17 +151,33 @@ mod tests {
     #[test]
     fn inputs_depend_only_on_seed_sample_and_corpus() {
         let dir = tempfile::TempDir::new().unwrap();
-        let mut corpus = Corpus::load(dir.path(), 1, 0).unwrap();
+        let mut corpus = Corpus::load(dir.path(), 1, 0, vec![]).unwrap();
         assert_eq!(corpus.input(5), corpus.input(5));
         corpus.add(0, 3, vec![7; 100]).unwrap();
         corpus.add(1, 40, vec![9; 50]).unwrap();
         let inputs: Vec<_> = (0..20).map(|sample| corpus.input(sample)).collect();
-        let reloaded = Corpus::load(dir.path(), 1, 2).unwrap();
+        let reloaded = Corpus::load(dir.path(), 1, 2, vec![]).unwrap();
         let again: Vec<_> = (0..20).map(|sample| reloaded.input(sample)).collect();
         assert_eq!(inputs, again);
         // Inputs of an epoch that was not committed are not loaded; other campaigns' are.
-        assert_eq!(Corpus::load(dir.path(), 1, 1).unwrap().len(), 1);
-        assert_eq!(Corpus::load(dir.path(), 2, 0).unwrap().len(), 2);
+        assert_eq!(Corpus::load(dir.path(), 1, 1, vec![]).unwrap().len(), 1);
+        assert_eq!(Corpus::load(dir.path(), 2, 0, vec![]).unwrap().len(), 2);
+        // Seeds join the inputs, unless a file holds one of the same name.
+        let seed = |name: &str, byte| Seed {
+            name: name.to_owned(),
+            input: vec![byte; 6],
+        };
+        std::fs::write(dir.path().join("zk_evm-a"), [5; 6]).unwrap();
+        let seeded = Corpus::load(
+            dir.path(),
+            2,
+            0,
+            vec![seed("zk_evm-a", 1), seed("zk_evm-b", 2)],
+        );
+        let inputs = seeded.unwrap().inputs;
+        assert_eq!(inputs.len(), 4);
+        assert!(inputs.contains(&("zk_evm-a".to_owned(), vec![5; 6])));
+        assert!(inputs.contains(&("zk_evm-b".to_owned(), vec![2; 6])));
         assert_eq!(added_by("c1-e000001-s000000040-abcd"), Some((1, 1)));
         assert_eq!(added_by("seed-0"), None);
     }

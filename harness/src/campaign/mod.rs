@@ -67,33 +67,40 @@ pub fn run(
             reference: options.differential.reference.name().to_owned(),
             candidate: options.differential.candidate.name().to_owned(),
             oracle: options.differential.oracle.to_string(),
+            profile: options.generator.profile.to_string(),
             ..CampaignState::default()
         },
     };
-    let oracle = options.differential.oracle.to_string();
+    let (oracle, profile) = (
+        options.differential.oracle.to_string(),
+        options.generator.profile.to_string(),
+    );
     let this = (
         options.budget.seed,
         options.differential.reference.name(),
         options.differential.candidate.name(),
         oracle.as_str(),
+        profile.as_str(),
     );
     if (
         state.seed,
         state.reference.as_str(),
         state.candidate.as_str(),
         state.oracle.as_str(),
+        state.profile.as_str(),
     ) != this
     {
         return Err(InputError::at(
             findings,
             format!(
-                "holds a campaign with seed {} ({} vs {}, {} oracle); resume it with the same seed, engines and oracle, or use another directory",
-                state.seed, state.reference, state.candidate, state.oracle
+                "holds a campaign with seed {} ({} vs {}, {} oracle, {} profile); resume it with the same seed, engines, oracle and profile, or use another directory",
+                state.seed, state.reference, state.candidate, state.oracle, state.profile
             ),
         ));
     }
     state.runs += 1;
-    let mut corpus = Corpus::load(options.corpus, options.budget.seed, state.epoch)?;
+    let seeds = options.generator.seeds();
+    let mut corpus = Corpus::load(options.corpus, options.budget.seed, state.epoch, seeds)?;
     let pool =
         thread_pool(options.budget.jobs).map_err(|err| InputError::new("thread pool", err))?;
     let write_error =
@@ -308,8 +315,9 @@ fn write_finding(
     disagreement: Disagreement,
 ) -> Result<(FindingRecord, BatchFile), InputError> {
     let origin = format!(
-        "eravm-diff campaign --seed {} (sample {sample}), {}",
+        "eravm-diff campaign --seed {} --profile {} (sample {sample}), {}",
         options.budget.seed,
+        options.generator.profile,
         options.differential.engines(),
     );
     let path = findings::write_finding(options.findings, &mut file, origin, &disagreement)

@@ -16,6 +16,10 @@ fn outcome_oracle() -> String {
     "outcome".to_owned()
 }
 
+fn programs_profile() -> String {
+    "programs".to_owned()
+}
+
 /// File name of the state, in the findings directory.
 pub const STATE_FILE: &str = "campaign.json";
 
@@ -32,6 +36,10 @@ pub struct CampaignState {
     /// The oracle (`outcome` or `steps`; campaigns from before oracles existed used `outcome`).
     #[serde(default = "outcome_oracle")]
     pub oracle: String,
+    /// The generator profile (campaigns from before profiles existed generated `programs`): the
+    /// corpus holds generator inputs, which another profile reads as other batches.
+    #[serde(default = "programs_profile")]
+    pub profile: String,
     /// The next epoch to run; every earlier one is committed.
     pub epoch: u64,
     /// Samples committed (the next sample is `epoch * EPOCH_SAMPLES`).

@@ -113,7 +113,7 @@ pub struct CoverageArgs {
     #[arg(long, default_value = "default")]
     world: WorldSource,
     /// What generated batches are made of (see `fuzz --profile`).
-    #[arg(long, default_value = "programs")]
+    #[arg(long, default_value = "mixed")]
     profile: Profile,
     #[command(flatten)]
     engines: EngineArgs,

@@ -178,8 +178,8 @@ pub struct SessionArgs {
     #[arg(long, default_value = "default")]
     pub world: WorldSource,
     /// What generated batches are made of: `programs` (generated assembly), `contracts`
-    /// (transactions into real compiled contracts) or `mixed`.
-    #[arg(long, default_value = "programs")]
+    /// (transactions into real compiled contracts) or `mixed` (either, per batch).
+    #[arg(long, default_value = "mixed")]
     pub profile: Profile,
     #[command(flatten)]
     pub engines: EngineArgs,

@@ -3,7 +3,7 @@
 //! dump's proxy and beacon slots), basic_test.json's test contract, and the world's compiled
 //! system contracts — with calldata built from the selectors found in their code and from the
 //! dump's real transaction, and varied values, gas limits, order and senders; or, in one batch
-//! in four, one of zk_evm's own assembly tests ([`super::zk_evm_tests`]), its entry program
+//! in four, one of zk_evm's own assembly tests ([`crate::world::zk_evm_tests`]), its entry program
 //! called by 1–4 transactions with varied gas.
 
 use arbitrary::{Result, Unstructured};
@@ -14,14 +14,13 @@ use zksync_system_constants::{
 };
 use zksync_types::{get_code_key, Address, H256, U256};
 
-use super::{
-    zk_evm_tests::{zk_evm_tests, ZkEvmTest},
-    SENDER_KEYS,
-};
+use super::SENDER_KEYS;
 use crate::{
     bytes::HexBytes,
     spec::{test_key_address, ContractSpec, L2TxSpec, Party, Quantity, StorageSpec, TxSpec},
-    world::{compiled, validation_dump_calldata, validation_dump_slot, World},
+    world::{
+        compiled, validation_dump_calldata, validation_dump_slot, zk_evm_tests, World, ZkEvmTest,
+    },
 };
 
 /// The validation dump's account stack: a beacon proxy account, its beacon and implementation,
@@ -75,7 +74,7 @@ const SYSTEM_CONTRACTS: [Address; 8] = [
 ];
 
 /// Gas limits of generated calls; 300 000 is often too little for a transaction's overhead.
-const GAS_LIMITS: [u64; 5] = [300_000, 2_000_000, 5_000_000, 20_000_000, 80_000_000];
+pub(super) const GAS_LIMITS: [u64; 5] = [300_000, 2_000_000, 5_000_000, 20_000_000, 80_000_000];
 
 /// The real contracts of a world, prepared once: what to deploy, and whom to call with what.
 #[derive(Debug, Clone, Default)]

@@ -13,7 +13,6 @@
 mod contracts;
 mod dump;
 mod program;
-mod zk_evm_tests;
 
 use std::sync::Arc;
 
@@ -25,11 +24,11 @@ use zksync_system_constants::{
 };
 use zksync_types::{get_code_key, Address, H256};
 
+use self::contracts::GAS_LIMITS;
 use self::program::{program, ProgramContext};
 pub use self::{
     contracts::{selectors, RealContracts},
     dump::mutate_dump,
-    zk_evm_tests::{zk_evm_tests, ZkEvmTest, ZkEvmTests},
 };
 use crate::{
     bytes::HexBytes,
@@ -68,7 +67,7 @@ pub struct GeneratorConfig {
 
 impl GeneratorConfig {
     /// The default account's and the system contracts' code hashes in `world`, and its real
-    /// contracts; the `programs` profile.
+    /// contracts; the `programs` profile (set `profile` for another).
     pub fn for_world(world: &World) -> Self {
         let mut code_hashes = vec![world.system_env.base_system_smart_contracts.default_aa.hash];
         for address in SYSTEM_TARGETS {
@@ -83,18 +82,54 @@ impl GeneratorConfig {
             real: Arc::new(RealContracts::for_world(world)),
         }
     }
+
+    /// The profile's seed inputs: for `contracts` and `mixed`, one per zk_evm assembly test that
+    /// runs here, named `zk_evm-<test>` (slashes as dashes), its entry program called once; none
+    /// for `programs`, whose inputs are all alike.
+    pub fn seeds(&self) -> Vec<Seed> {
+        let profile: &[u8] = match self.profile {
+            Profile::Programs => return vec![],
+            Profile::Contracts => &[],
+            // `bool` takes a byte's low bit: a contracts batch.
+            Profile::Mixed => &[1],
+        };
+        (self.real.tests.iter().enumerate())
+            .map(|(index, test)| Seed {
+                name: format!("zk_evm-{}", test.name.replace('/', "-")),
+                input: [profile, &zk_evm_test_input(index)].concat(),
+            })
+            .collect()
+    }
+}
+
+/// A generator input chosen for what it generates: a starting point for mutation (campaign
+/// corpora, `corpora/diff_batch/`) and the first samples of every seeded run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    pub name: String,
+    pub input: Vec<u8>,
 }
 
 /// What generated batches are made of.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Profile {
     /// Generated EraVM assembly programs that call each other and system contracts.
-    #[default]
     Programs,
     /// Transactions into real compiled contracts ([`RealContracts`]).
     Contracts,
     /// Either, chosen per batch (half and half).
+    #[default]
     Mixed,
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Programs => "programs",
+            Self::Contracts => "contracts",
+            Self::Mixed => "mixed",
+        })
+    }
 }
 
 impl std::str::FromStr for Profile {
@@ -142,6 +177,21 @@ pub fn batch(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile
     }
 }
 
+/// The bytes [`real_contracts`] reads as zk_evm test `index` (of fewer than 256), its entry
+/// called once, from sender 1, with no calldata and 20 M gas. Every draw on the way is over
+/// fewer than 256 choices, which `arbitrary` takes from one byte, modulo the count.
+fn zk_evm_test_input(index: usize) -> Vec<u8> {
+    let gas = GAS_LIMITS.iter().position(|&gas| gas == 20_000_000);
+    vec![
+        0, // ratio(1, 4): a zk_evm test
+        index as u8,
+        0, // one transaction
+        0, // no calldata words
+        0, // sender 1
+        gas.expect("20 M is a generated gas limit") as u8,
+    ]
+}
+
 /// A batch of transactions into real compiled contracts, or (one in four) into one of zk_evm's
 /// assembly tests.
 fn real_contracts(u: &mut Unstructured, real: &RealContracts) -> Result<BatchFile> {
@@ -158,7 +208,7 @@ fn real_contracts(u: &mut Unstructured, real: &RealContracts) -> Result<BatchFil
             )),
             expect: None,
             balances: sender_balances(),
-            contracts: test.contracts.clone(),
+            contracts: test.specs(),
             storage: vec![],
             batches: vec![L1BatchSpec {
                 blocks: vec![BlockSpec {

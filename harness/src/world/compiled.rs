@@ -10,11 +10,15 @@
 //! - `validation_adjacent/0x…` (an address, 40 hex digits): the code deployed at that address in
 //!   zksync_multivm's `validation_adjacent_storage_slots.json` (protocol v26: a compiled account
 //!   stack, proxies and beacon, and system contracts);
-//! - `validation_adjacent/0x…` (a bytecode hash, 64 hex digits): a bytecode that dump holds.
+//! - `validation_adjacent/0x…` (a bytecode hash, 64 hex digits): a bytecode that dump holds;
+//! - `zk_evm/<test>/<file stem>` (`zk_evm/far_call/simple/entry`, `…/65536`): a program of one of
+//!   zkevm_test_harness's assembly tests, assembled here ([`super::zk_evm_tests`]).
 
 use std::sync::OnceLock;
 
 use zksync_types::{get_code_key, AccountTreeId, Address, StorageKey, H256};
+
+use super::zk_evm_tests;
 
 include!(concat!(env!("OUT_DIR"), "/compiled_contracts.rs"));
 
@@ -25,8 +29,9 @@ const VALIDATION_DUMP: &[u8] = include_bytes!(concat!(
 ));
 
 /// The sources a reference can name, with what their names are.
-pub const SOURCES: &str = "`basic_test/entry_point`, `basic_test/<address>` or \
-                           `validation_adjacent/<address or bytecode hash>`";
+pub const SOURCES: &str = "`basic_test/entry_point`, `basic_test/<address>`, \
+                           `validation_adjacent/<address or bytecode hash>` or \
+                           `zk_evm/<test>/<file stem>`";
 
 /// The bytecode `reference` names, or what is wrong with it.
 pub fn compiled(reference: &str) -> Result<Vec<u8>, String> {
@@ -67,6 +72,31 @@ pub fn compiled(reference: &str) -> Result<Vec<u8>, String> {
             validation_dump_bytecode(hash).ok_or_else(|| {
                 format!("`{reference}`: the validation dump holds no bytecode with hash {hash:?}")
             })
+        }
+        "zk_evm" => {
+            let (test, stem) = name.rsplit_once('/').ok_or_else(unknown)?;
+            let tests = zk_evm_tests();
+            let Some(test) = tests.usable.iter().find(|usable| usable.name == test) else {
+                return Err(
+                    match tests.left_out.iter().find(|(left, _)| *left == test) {
+                        Some((_, why)) => {
+                            format!("`{reference}`: zk_evm test `{test}` cannot run here: {why}")
+                        }
+                        None => format!(
+                            "`{reference}`: zkevm_test_harness has no assembly test `{test}`"
+                        ),
+                    },
+                );
+            };
+            (test.contracts.iter())
+                .find(|contract| contract.stem == stem)
+                .map(|contract| contract.bytecode.clone())
+                .ok_or_else(|| {
+                    format!(
+                        "`{reference}`: zk_evm test `{}` has no `{stem}.asm`",
+                        test.name
+                    )
+                })
         }
         _ => Err(unknown()),
     }
@@ -130,6 +160,8 @@ mod tests {
             "validation_adjacent/0xb1b1ab29b35bd3826ab067982f90f8ba38ffa83b",
             "validation_adjacent/0x0000000000000000000000000000000000008005",
             "validation_adjacent/0x01000e2f76e72fdbceb1592b7012092210579c42f2c637b47e9b2e3c7a3add19",
+            "zk_evm/far_call/read_fat_pointer/entry",
+            "zk_evm/far_call/read_fat_pointer/65535",
         ] {
             let code = compiled(reference).unwrap();
             zksync_types::bytecode::validate_bytecode(&code)
@@ -146,6 +178,10 @@ mod tests {
             ("basic_test/0x000000000000000000000000000000000000c0de", "predeploys nothing"),
             ("validation_adjacent/0x000000000000000000000000000000000000c0de", "no code at"),
             ("validation_adjacent/0x01000e2f76e72fdbceb1592b7012092210579c42f2c637b47e9b2e3c7a3add18", "no bytecode"),
+            ("zk_evm/entry", "unknown compiled contract"),
+            ("zk_evm/far_call/nowhere/entry", "has no assembly test `far_call/nowhere`"),
+            ("zk_evm/far_call/read_fat_pointer/65536", "has no `65536.asm`"),
+            ("zk_evm/evm_emulator/call_evm_to_zkevm/entry", "cannot run here"),
         ] {
             let problem = compiled(reference).unwrap_err();
             assert!(problem.contains(says), "{reference}: {problem}");

@@ -11,6 +11,7 @@ mod embedded;
 mod env;
 mod storage;
 mod system_contracts;
+mod zk_evm_tests;
 mod zksync_home;
 
 use std::{path::PathBuf, str::FromStr, sync::Arc};
@@ -31,6 +32,7 @@ pub use self::{
     env::World,
     storage::{Slot, StorageLayer, WorldStorage},
     system_contracts::{Code, SystemContract, SYSTEM_CONTRACTS},
+    zk_evm_tests::{zk_evm_tests, ZkEvmContract, ZkEvmTest, ZkEvmTests},
     zksync_home::load_zksync_home,
 };
 use crate::error::InputError;

@@ -2,21 +2,23 @@
 //! `src/tests/simple_tests/testdata/` (edge cases of far and near calls, logs, decommits,
 //! precompiles, pointers, memory growth, written by the zk_evm authors), embedded by build.rs from
 //! cargo's copy. Each test is a directory: `entry.asm`, which zkevm_test_harness runs as the
-//! bootloader, and the contracts it calls, named by their address (`65536.asm`).
+//! bootloader, and the contracts it calls, named by their address (`65536.asm`). A batch file
+//! names one as `compiled: zk_evm/<test>/<file stem>` ([`super::compiled`]).
 //!
 //! Here the entry program is a kernel-space contract that a transaction calls. The test
 //! harness's directives are expanded the way it runs them, minus what only its tracer sees:
 //! `revert("…")` panics (`ret.panic r0`); `print(…)`, `printPtr(…)`, `set_storage_cold()` and
-//! `set_storage_warm(…)` only talk to that tracer and are dropped; `<N.asm>` becomes the code
-//! hash of contract N; an immediate wider than 16 bits, which zkevm-assembly would truncate, is
-//! loaded from a constant. Tests that need more — a template value (`${…}`) or a contract its Rust
-//! test places by name — are left out, with the reason.
+//! `set_storage_warm(…)` only talk to that tracer and are dropped; `<N.asm>`, and a `.cell`
+//! under the comment "this is the hash of the contract in N.asm", become the code hash of
+//! contract N as assembled here; an immediate wider than 16 bits, which zkevm-assembly would
+//! truncate, is loaded from a constant. Tests that need more — a template value (`${…}`) or a
+//! contract its Rust test places by name — are left out, with the reason.
 
 use std::sync::OnceLock;
 
 use zksync_types::{bytecode::BytecodeHash, h256_to_u256, Address};
 
-use crate::{assembly::assemble, bytes::HexBytes, spec::ContractSpec};
+use crate::{assembly::assemble, spec::ContractSpec};
 
 include!(concat!(env!("OUT_DIR"), "/zk_evm_tests.rs"));
 
@@ -24,13 +26,35 @@ include!(concat!(env!("OUT_DIR"), "/zk_evm_tests.rs"));
 #[derive(Debug, Clone)]
 pub struct ZkEvmTest {
     pub name: &'static str,
-    pub contracts: Vec<ContractSpec>,
+    pub contracts: Vec<ZkEvmContract>,
+}
+
+/// One file of a test, assembled, and where it is placed.
+#[derive(Debug, Clone)]
+pub struct ZkEvmContract {
+    /// The file name without `.asm`: `entry`, or the address in decimal.
+    pub stem: &'static str,
+    pub address: Address,
+    pub bytecode: Vec<u8>,
 }
 
 impl ZkEvmTest {
     /// Where the entry program is placed.
     pub fn entry(&self) -> Address {
         self.contracts[0].address
+    }
+
+    /// The test's contracts as a batch file places them, by name.
+    pub fn specs(&self) -> Vec<ContractSpec> {
+        (self.contracts.iter())
+            .map(|contract| ContractSpec {
+                address: contract.address,
+                name: None,
+                assembly: None,
+                bytecode: None,
+                compiled: Some(format!("zk_evm/{}/{}", self.name, contract.stem)),
+            })
+            .collect()
     }
 }
 
@@ -51,7 +75,7 @@ pub fn zk_evm_tests() -> &'static ZkEvmTests {
         for (index, &(name, files)) in ZK_EVM_TESTS.iter().enumerate() {
             // Kernel space, as the entry program ran as the bootloader.
             let entry = Address::from_low_u64_be(0x7000 + index as u64);
-            match test(name, files, entry) {
+            match test(files, entry) {
                 Ok(contracts) => usable.push(ZkEvmTest { name, contracts }),
                 Err(why) => left_out.push((name, why)),
             }
@@ -61,8 +85,8 @@ pub fn zk_evm_tests() -> &'static ZkEvmTests {
 }
 
 /// The contracts of one test, assembled, the entry program first at `entry`.
-fn test(name: &str, files: &[(&str, &str)], entry: Address) -> Result<Vec<ContractSpec>, String> {
-    let mut contracts: Vec<ContractSpec> = vec![];
+fn test(files: &[(&'static str, &str)], entry: Address) -> Result<Vec<ZkEvmContract>, String> {
+    let mut contracts = vec![];
     let mut hashes: Vec<(String, String)> = vec![];
     // The called contracts first, so that the entry program can name their code hashes.
     let (entries, called): (Vec<_>, Vec<_>) = files.iter().partition(|(stem, _)| *stem == "entry");
@@ -77,13 +101,11 @@ fn test(name: &str, files: &[(&str, &str)], entry: Address) -> Result<Vec<Contra
         let text = expand(source, &hashes).map_err(|why| format!("{stem}.asm: {why}"))?;
         let bytecode = assemble(&text).map_err(|why| format!("{stem}.asm: {why}"))?;
         let hash = h256_to_u256(BytecodeHash::for_bytecode(&bytecode).value());
-        hashes.push((format!("<{stem}.asm>"), hash.to_string()));
-        contracts.push(ContractSpec {
+        hashes.push((format!("{stem}.asm"), hash.to_string()));
+        contracts.push(ZkEvmContract {
+            stem,
             address,
-            name: Some(format!("zk_evm test {name}: {stem}.asm")),
-            assembly: None,
-            bytecode: Some(HexBytes(bytecode)),
-            compiled: None,
+            bytecode,
         });
     }
     contracts.rotate_right(entries.len());
@@ -91,12 +113,21 @@ fn test(name: &str, files: &[(&str, &str)], entry: Address) -> Result<Vec<Contra
 }
 
 /// The test harness's directives expanded (see the module documentation), line by line; text
-/// after a `;` is a comment and stays as it is.
+/// after a `;` is a comment and stays as it is. `hashes` holds the code hash of each file
+/// assembled so far.
 fn expand(source: &str, hashes: &[(String, String)]) -> Result<String, String> {
     let mut text = String::with_capacity(source.len());
     let mut constants = vec![];
+    // The file whose hash the next `.cell` holds, from the comment above it.
+    let mut hash_of: Option<&str> = None;
     for line in source.lines() {
         let (code, comment) = line.split_at(line.find(';').unwrap_or(line.len()));
+        if let Some(file) = comment.split("hash of the contract in ").nth(1) {
+            hash_of = Some(file.trim());
+            text.push_str(line);
+            text.push('\n');
+            continue;
+        }
         if code.contains("${") {
             return Err("a template value (`${…}`) that its Rust test fills in".into());
         }
@@ -123,8 +154,14 @@ fn expand(source: &str, hashes: &[(String, String)]) -> Result<String, String> {
                 code.replace_range(start..=end, replacement);
             }
         }
-        for (link, hash) in hashes {
-            code = code.replace(link, hash);
+        if let Some(file) = hash_of.filter(|_| code.trim_start().starts_with(".cell")) {
+            let (_, hash) = (hashes.iter().find(|(linked, _)| linked == file))
+                .ok_or_else(|| format!("holds the hash of {file}, which the test does not have"))?;
+            code = format!("    .cell {hash}");
+            hash_of = None;
+        }
+        for (file, hash) in hashes {
+            code = code.replace(&format!("<{file}>"), hash);
         }
         if code.contains(".asm>") {
             return Err(format!("links a contract the test does not have: {code}"));
