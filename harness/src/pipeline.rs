@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use zksync_types::Address;
+use zksync_types::{get_code_key, Address};
 
 use crate::{
     batch::Batch,
@@ -229,7 +229,9 @@ impl Differential {
         let divergence = compare(&reference.outcome, &candidate.outcome);
         let traces = (reference.steps.as_ref(), candidate.steps.as_ref());
         let explanation = match &divergence {
-            _ if steps => explain(traces, divergence.as_ref(), self.tolerances),
+            _ if steps => explain(traces, divergence.as_ref(), self.tolerances, &|address| {
+                code_at(world, address)
+            }),
             Some(divergence) => self.name_cause(world, batch, divergence, options),
             None => None,
         };
@@ -282,7 +284,9 @@ impl Differential {
         };
         let (reference, candidate) = self.run_engines(world, batch, [&observe, &observe], options);
         let traces = (reference.steps.as_ref(), candidate.steps.as_ref());
-        explain(traces, Some(divergence), self.tolerances)
+        explain(traces, Some(divergence), self.tolerances, &|address| {
+            code_at(world, address)
+        })
     }
 
     /// Runs the reference and the candidate, observing what each is asked to.
@@ -329,6 +333,12 @@ impl Differential {
     pub fn engines(&self) -> String {
         format!("{} vs {}", self.reference.name(), self.candidate.name())
     }
+}
+
+/// The code deployed at `address` in `world`'s pre-state.
+fn code_at(world: &World, address: Address) -> Option<&[u8]> {
+    let hash = world.storage.value(&get_code_key(&address));
+    world.storage.factory_dep(&hash)
 }
 
 fn run_engine(engine: &dyn Engine, world: &World, batch: &Batch, observe: &Observe) -> EngineRun {

@@ -43,7 +43,7 @@ fn equal_vectors_have_equal_step_traces() {
             .segments
             .iter()
             .all(|segment| !segment.steps.is_empty()));
-        let cause = first_difference(&reference, &candidate, Tolerances::DEFAULT);
+        let cause = first_difference(&reference, &candidate, Tolerances::DEFAULT, &|_| None);
         assert_eq!(cause, None, "{}", path.display());
         compared += 1;
     }
@@ -70,7 +70,7 @@ fn equal_generated_outcomes_differ_in_steps_only_by_known_causes() {
             comparison.reference.steps.unwrap(),
             comparison.candidate.steps.unwrap(),
         );
-        match first_difference(&reference, &candidate, Tolerances::DEFAULT) {
+        match first_difference(&reference, &candidate, Tolerances::DEFAULT, &|_| None) {
             None => agree += 1,
             Some(cause) => hidden.push((sample, cause)),
         }
@@ -122,6 +122,57 @@ fn page_ids_are_tolerated_by_default_and_diverge_when_strict() {
     assert!(strict.cause.step.is_some(), "{:?}", strict.cause);
     assert!(strict.cause.tolerated.is_empty());
     assert_ne!(strict.cause.fingerprint, tolerated.cause.fingerprint);
+}
+
+/// `page_values`: kernel code that multiplies its calldata pointer gets products that differ by
+/// more than a page field. By default the multiplication is tolerated by name, and the cause is
+/// where the product reaches the outcome (the storage write); without the rule it is the `mul`.
+#[test]
+fn values_computed_from_page_numbers_are_tolerated_by_name() {
+    use eravm_diff::steps::cause::Tolerance;
+    let text = r#"
+contracts:
+  - address: "0x0000000000000000000000000000000000004000"
+    assembly: |
+      .text
+      __entry:
+        mul 31, r1, r2, r7
+        add 5, r0, r3
+        sstore r3, r2
+        ret.ok r0
+blocks:
+  - transactions:
+      - l2: {from: 1, to: "0x0000000000000000000000000000000000004000", gas_limit: 2000000}
+balances:
+  - {account: 1, amount: "1000000000000000000"}
+"#;
+    let file = eravm_diff::spec::parse_batch_file("page_values.yaml", text).unwrap();
+    let mut differential = Differential::new(default_world(), VmLatest, VmFast);
+    let prepared = file.prepare(&differential.world).unwrap();
+    let explain = |differential: &Differential| {
+        (differential.explain(&prepared.world, &prepared.batch))
+            .expect("the stored products differ")
+            .cause
+    };
+    let tolerated = explain(&differential);
+    let count = |cause: &eravm_diff::steps::cause::Cause| {
+        (cause.tolerated.iter())
+            .find(|(tolerance, _)| *tolerance == Tolerance::PageValues)
+            .map_or(0, |(_, count)| *count)
+    };
+    assert!(count(&tolerated) >= 1, "{tolerated:?}");
+    assert_eq!(tolerated.instruction, "outcome", "{tolerated:?}");
+    differential.tolerances = Tolerances {
+        page_values: false,
+        ..Tolerances::DEFAULT
+    };
+    let strict = explain(&differential);
+    assert_eq!(
+        (strict.instruction.as_str(), strict.component.as_str()),
+        ("Mul(MulOpcode)", "r2"),
+        "{strict:?}"
+    );
+    assert_eq!(count(&strict), 0);
 }
 
 /// A fault injected into what vm_fast reports (not into execution) leaves every instruction

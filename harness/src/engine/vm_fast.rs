@@ -3,7 +3,6 @@
 use zksync_multivm::{
     vm_fast::{self, interface as vm2, FastValidationTracer},
     zk_evm_latest::zkevm_opcode_defs::{
-        decoding::{EncodingModeProduction, VmEncodingMode},
         AddOpcode, BinopOpcode, ContextOpcode, DivOpcode, FarCallOpcode, JumpOpcode, LogOpcode,
         MulOpcode, NearCallOpcode, NopOpcode, Opcode, Operand, PtrOpcode, RegOrImmFlags, RetOpcode,
         ShiftOpcode, SubOpcode, UMAOpcode,
@@ -16,7 +15,7 @@ use super::{run_vm_traced, Engine, Observe, Observed, VmStorage};
 use crate::{
     batch::Batch,
     outcome::Word,
-    steps::{Registers, Step, StepSink, Stored},
+    steps::{decode, Registers, Step, StepSink, Stored},
     world::{World, WorldStorage},
 };
 
@@ -186,9 +185,7 @@ pub(super) fn store_offset<OP: vm2::OpcodeType, S: vm2::StateInterface>(
     let pc = frame.program_counter()?;
     let word = frame.read_contract_code(pc / 4);
     drop(frame);
-    let raw = EncodingModeProduction::integer_representaiton_from_u256(word, pc % 4);
-    let (instruction, _) =
-        EncodingModeProduction::parse_preliminary_variant_and_absolute_number(raw);
+    let instruction = decode(word, pc);
     Some(match instruction.variant.src0_operand_type {
         Operand::RegOrImm(RegOrImmFlags::UseImm16Only) => u32::from(instruction.imm_0),
         _ if instruction.src0_reg_idx == 0 => 0,

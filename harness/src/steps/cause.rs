@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{Opcode, RetOpcode};
 use zksync_types::{Address, U256};
 
-use super::{Segment, Step, StepTrace};
+use super::{decode, operand_registers, Segment, Step, StepTrace};
 use crate::{
     divergence::{fingerprint, DiffKind, Divergence},
     outcome::Word,
@@ -38,14 +38,26 @@ pub enum Tolerance {
     /// they differ by exactly the difference of the n-th page of each engine, at any bit
     /// position (a pointer, or a page number that kernel code shifted, masked or offset).
     PageIds,
+    /// Values computed from page numbers: kernel code that reads a pointer as an integer and
+    /// computes with it (multiplies, divides, shifts right, rotates…) gets results that differ
+    /// by more than a page field. The registers that an arithmetic, logic, shift or pointer
+    /// instruction writes may differ if one of the registers it read differed only through
+    /// page numbers (by `page_ids`, or by this rule before); they then count as differing only
+    /// through page numbers themselves. Nothing else is excused: flags, stores, calls, returns,
+    /// and a value that goes through memory or storage and is read back are compared as ever.
+    /// The instruction's operands are decoded from the code at its pc in the world the batch
+    /// ran in (code deployed during the batch is not looked up, so the rule does not apply
+    /// there).
+    PageValues,
 }
 
 impl Tolerance {
-    pub const ALL: [Tolerance; 1] = [Tolerance::PageIds];
+    pub const ALL: [Tolerance; 2] = [Tolerance::PageIds, Tolerance::PageValues];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::PageIds => "page_ids",
+            Self::PageValues => "page_values",
         }
     }
 }
@@ -60,14 +72,25 @@ impl fmt::Display for Tolerance {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tolerances {
     pub page_ids: bool,
+    pub page_values: bool,
 }
 
 impl Tolerances {
     /// Every tolerance on: the default.
-    pub const DEFAULT: Self = Self { page_ids: true };
+    pub const DEFAULT: Self = Self {
+        page_ids: true,
+        page_values: true,
+    };
     /// None: every difference counts (`--strict`).
-    pub const STRICT: Self = Self { page_ids: false };
+    pub const STRICT: Self = Self {
+        page_ids: false,
+        page_values: false,
+    };
 }
+
+/// The code deployed at an address, where the comparison can look it up (to decode the
+/// operands of an instruction, for [`Tolerance::PageValues`]).
+pub type CodeAt<'a> = &'a dyn Fn(Address) -> Option<&'a [u8]>;
 
 impl Default for Tolerances {
     fn default() -> Self {
@@ -200,11 +223,12 @@ pub struct Explanation {
 /// transaction (a cause comes before its first effect: a later step that differs follows from
 /// work outside instructions, such as a refund, in that transaction); else, if tolerated
 /// differences were met and explain the outcomes, those; else the outcome-level field group.
-/// `None` when the outcomes agree and so do the steps.
+/// `None` when the outcomes agree and so do the steps. `code` finds the programs the steps ran.
 pub fn explain(
     traces: (Option<&StepTrace>, Option<&StepTrace>),
     divergence: Option<&Divergence>,
     tolerances: Tolerances,
+    code: CodeAt<'_>,
 ) -> Option<Explanation> {
     let (Some(reference), Some(candidate)) = traces else {
         return divergence.map(|divergence| Explanation {
@@ -214,7 +238,7 @@ pub fn explain(
         });
     };
     let last_transaction = divergence.and_then(Divergence::first_transaction);
-    let localized = localize(reference, candidate, tolerances, last_transaction);
+    let localized = localize(reference, candidate, tolerances, code, last_transaction);
     let Some(divergence) = divergence else {
         return localized.cause.map(|cause| Explanation {
             cause,
@@ -266,8 +290,9 @@ pub fn first_difference(
     reference: &StepTrace,
     candidate: &StepTrace,
     tolerances: Tolerances,
+    code: CodeAt<'_>,
 ) -> Option<Cause> {
-    localize(reference, candidate, tolerances, None).cause
+    localize(reference, candidate, tolerances, code, None).cause
 }
 
 /// The first difference between two step traces, with the aligned steps around it.
@@ -290,14 +315,16 @@ fn localize(
     reference: &StepTrace,
     candidate: &StepTrace,
     tolerances: Tolerances,
+    code: CodeAt<'_>,
     last_transaction: Option<usize>,
 ) -> Localized {
     let mut comparer = Comparer {
         tolerances,
         pages: [PageMap::default(), PageMap::default()],
         state: [[(Word::default(), false); 15]; 2],
-        tolerated_registers: [false; 15],
+        page_dependent: [false; 15],
         page_ids: 0,
+        page_values: 0,
     };
     let segments = reference.segments.len().max(candidate.segments.len());
     for index in 0..segments {
@@ -333,12 +360,12 @@ fn localize(
         let before = (
             comparer.pages.clone(),
             comparer.state,
-            comparer.tolerated_registers,
+            comparer.page_dependent,
         );
         for step in 0..a.steps.len().max(b.steps.len()) {
             let (x, y) = (a.steps.get(step), b.steps.get(step));
             let next = (a.steps.get(step + 1), b.steps.get(step + 1));
-            let Some((instruction, mut component, kind)) = comparer.step((x, y), next) else {
+            let Some((instruction, mut component, kind)) = comparer.step((x, y), next, code) else {
                 continue;
             };
             // A trace cut short by a panic in the engine's code is named by where it panicked.
@@ -362,7 +389,7 @@ fn localize(
             return comparer.finish(Some(cause), window);
         }
         if a.rolled_back {
-            (comparer.pages, comparer.state, comparer.tolerated_registers) = before;
+            (comparer.pages, comparer.state, comparer.page_dependent) = before;
         }
     }
     comparer.finish(None, vec![])
@@ -375,9 +402,12 @@ struct Comparer {
     pages: [PageMap; 2],
     /// Each engine's registers r1..r15, rebuilt from the steps' writes.
     state: [[(Word, bool); 15]; 2],
-    /// Registers known to differ by tolerated page ids only, until either engine writes them.
-    tolerated_registers: [bool; 15],
+    /// Registers known to differ only through page numbers (tolerated), until either engine
+    /// writes them.
+    page_dependent: [bool; 15],
+    /// How many differences each tolerance excused.
     page_ids: u64,
+    page_values: u64,
 }
 
 impl Comparer {
@@ -386,10 +416,13 @@ impl Comparer {
         cause: Option<Cause>,
         window: Vec<(usize, Option<Step>, Option<Step>)>,
     ) -> Localized {
-        let tolerated: Vec<_> = (self.page_ids > 0)
-            .then_some((Tolerance::PageIds, self.page_ids))
-            .into_iter()
-            .collect();
+        let tolerated: Vec<_> = [
+            (Tolerance::PageIds, self.page_ids),
+            (Tolerance::PageValues, self.page_values),
+        ]
+        .into_iter()
+        .filter(|&(_, count)| count > 0)
+        .collect();
         Localized {
             cause: cause.map(|cause| Cause {
                 tolerated: tolerated.clone(),
@@ -406,6 +439,7 @@ impl Comparer {
         &mut self,
         (a, b): (Option<&Step>, Option<&Step>),
         next: (Option<&Step>, Option<&Step>),
+        code: CodeAt<'_>,
     ) -> Option<(String, String, CauseKind)> {
         let name = |step: &Step| format!("{:?}", step.opcode);
         let (a, b) = match (a, b) {
@@ -430,6 +464,7 @@ impl Comparer {
         if a.depth == 1 && matches!(a.opcode, Opcode::Ret(_)) {
             return None;
         }
+        let dependent_before = self.page_dependent;
         for (side, step) in [a, b].into_iter().enumerate() {
             // The frame's own pages first: a pointer into a heap is then numbered as that
             // heap, so a pointer into the caller's heap and one into a fresh page differ.
@@ -442,7 +477,7 @@ impl Comparer {
                 }
                 let index = usize::from(write.register) - 1;
                 self.state[side][index] = (write.value, write.pointer);
-                self.tolerated_registers[index] = false;
+                self.page_dependent[index] = false;
             }
         }
         // An instruction that fails, or a far call whose callee fails at once, is followed by a
@@ -459,7 +494,19 @@ impl Comparer {
             _ => false,
         };
         if !panic_follows {
-            if let Some((component, kind)) = self.registers() {
+            // Looked up only when a register differs.
+            let page_values = self.tolerances.page_values;
+            let computes_on_pages = || {
+                page_values
+                    && computes(a.opcode)
+                    && a.pc
+                        .and_then(|pc| operand_registers_at(code, a.contract, pc))
+                        .is_some_and(|registers| {
+                            (registers.into_iter())
+                                .any(|r| r != 0 && dependent_before[usize::from(r) - 1])
+                        })
+            };
+            if let Some((component, kind)) = self.registers(computes_on_pages) {
                 return Some((name(a), component, kind));
             }
         }
@@ -487,19 +534,26 @@ impl Comparer {
     }
 
     /// The first register whose value or pointer tag differs between the engines' states.
-    fn registers(&mut self) -> Option<(String, CauseKind)> {
+    /// `computes_on_pages` says whether the instruction just compared computed its results from
+    /// a register that differed only through page numbers ([`Tolerance::PageValues`]).
+    fn registers(&mut self, computes_on_pages: impl Fn() -> bool) -> Option<(String, CauseKind)> {
         for index in 0..15 {
             let ((x, x_pointer), (y, y_pointer)) = (self.state[0][index], self.state[1][index]);
             let register = index + 1;
             if x_pointer != y_pointer {
                 return Some((format!("r{register}.pointer_tag"), CauseKind::Value));
             }
-            if x == y || self.tolerated_registers[index] {
+            if x == y || self.page_dependent[index] {
                 continue;
             }
             if self.tolerances.page_ids && self.same_but_page(&x, &y) {
-                self.tolerated_registers[index] = true;
+                self.page_dependent[index] = true;
                 self.page_ids += 1;
+                continue;
+            }
+            if computes_on_pages() {
+                self.page_dependent[index] = true;
+                self.page_values += 1;
                 continue;
             }
             if x_pointer && outside_page(&x) == outside_page(&y) {
@@ -567,6 +621,29 @@ impl Comparer {
                     })
             })
     }
+}
+
+/// Whether `opcode` computes its results from its operands alone: arithmetic, logic, shifts
+/// and pointer arithmetic (the instructions [`Tolerance::PageValues`] follows).
+fn computes(opcode: Opcode) -> bool {
+    matches!(
+        opcode,
+        Opcode::Add(_)
+            | Opcode::Sub(_)
+            | Opcode::Mul(_)
+            | Opcode::Div(_)
+            | Opcode::Shift(_)
+            | Opcode::Binop(_)
+            | Opcode::Ptr(_)
+    )
+}
+
+/// The registers the instruction at `pc` of the code at `contract` reads as operands, if that
+/// code can be found.
+fn operand_registers_at(code: CodeAt<'_>, contract: Address, pc: u16) -> Option<[u8; 2]> {
+    let at = usize::from(pc / 4) * 32;
+    let word = code(contract)?.get(at..at + 32)?;
+    Some(operand_registers(&decode(U256::from_big_endian(word), pc)))
 }
 
 fn is_panic(step: &Step) -> bool {

@@ -16,7 +16,10 @@ use std::{cell::RefCell, collections::HashMap, fmt, rc::Rc, sync::OnceLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smallvec::SmallVec;
-use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::Opcode;
+use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
+    decoding::{EncodingModeProduction, VmEncodingMode},
+    DecodedOpcode, ImmMemHandlerFlags, Opcode, Operand, RegOrImmFlags,
+};
 use zksync_types::{Address, U256};
 
 use crate::outcome::{Outcome, Word};
@@ -139,6 +142,30 @@ impl Step {
             })
             .collect()
     }
+}
+
+/// The instruction at `pc` in a program whose 32-byte word `pc / 4` is `word`, decoded as
+/// EraVM production code is (zkevm_opcode_defs).
+pub fn decode(word: U256, pc: u16) -> DecodedOpcode<8, EncodingModeProduction> {
+    let raw = EncodingModeProduction::integer_representaiton_from_u256(word, pc % 4);
+    EncodingModeProduction::parse_preliminary_variant_and_absolute_number(raw).0
+}
+
+/// The registers (1..=15) `instruction` reads as operands: its first operand if that is a
+/// register, and its second. (A first operand on the stack or in the code is read from memory.)
+pub fn operand_registers(instruction: &DecodedOpcode<8, EncodingModeProduction>) -> [u8; 2] {
+    let src0_is_register = matches!(
+        instruction.variant.src0_operand_type,
+        Operand::RegOnly
+            | Operand::RegOrImm(RegOrImmFlags::UseRegOnly)
+            | Operand::Full(ImmMemHandlerFlags::UseRegOnly)
+    );
+    let src0 = if src0_is_register {
+        instruction.src0_reg_idx
+    } else {
+        0
+    };
+    [src0, instruction.src1_reg_idx]
 }
 
 /// The instructions one execution (an `inspect` of one transaction) ran.
