@@ -88,15 +88,15 @@ impl Tolerances {
     };
 }
 
-/// The code deployed at an address, where the comparison can look it up (to decode the
-/// operands of an instruction, for [`Tolerance::PageValues`]).
-pub type CodeAt<'a> = &'a dyn Fn(Address) -> Option<&'a [u8]>;
-
 impl Default for Tolerances {
     fn default() -> Self {
         Self::DEFAULT
     }
 }
+
+/// The code deployed at an address, where the comparison can look it up (to decode the
+/// operands of an instruction, for [`Tolerance::PageValues`]).
+pub type CodeAt<'a> = &'a dyn Fn(Address) -> Option<&'a [u8]>;
 
 /// How a component differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
