@@ -124,9 +124,6 @@ fn expand(source: &str, hashes: &[(String, String)]) -> Result<String, String> {
         let (code, comment) = line.split_at(line.find(';').unwrap_or(line.len()));
         if let Some(file) = comment.split("hash of the contract in ").nth(1) {
             hash_of = Some(file.trim());
-            text.push_str(line);
-            text.push('\n');
-            continue;
         }
         if code.contains("${") {
             return Err("a template value (`${…}`) that its Rust test fills in".into());
