@@ -12,12 +12,14 @@
 //!   (opcode, pc) is compared, not the state it leaves.
 
 use std::{
-    collections::{hash_map::Entry, HashMap},
+    collections::{hash_map::Entry, BTreeSet, HashMap},
     fmt,
 };
 
 use serde::{Deserialize, Serialize};
-use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{Opcode, RetOpcode};
+use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
+    decoding::EncodingModeProduction, DecodedOpcode, Opcode, RetOpcode, UMAOpcode,
+};
 use zksync_types::{Address, U256};
 
 use super::{decode, operand_registers, Segment, Step, StepTrace};
@@ -43,11 +45,11 @@ pub enum Tolerance {
     /// by more than a page field. The registers that an arithmetic, logic, shift or pointer
     /// instruction writes may differ if one of the registers it read differed only through
     /// page numbers (by `page_ids`, or by this rule before); they then count as differing only
-    /// through page numbers themselves. Nothing else is excused: flags, stores, calls, returns,
-    /// and a value that goes through memory or storage and is read back are compared as ever.
-    /// The instruction's operands are decoded from the code at its pc in the world the batch
-    /// ran in (code deployed during the batch is not looked up, so the rule does not apply
-    /// there).
+    /// through page numbers themselves. Such a register stored to the heap makes the stored word
+    /// differ, and so does a load that reads any of its bytes back. Nothing else is excused:
+    /// flags, calls, returns, storage and what reaches the outcome are compared as ever. The
+    /// instruction's operands are decoded from the code at its pc in the world the batch ran in
+    /// (code deployed during the batch is not looked up, so the rule does not apply there).
     PageValues,
 }
 
@@ -323,6 +325,7 @@ fn localize(
         pages: [PageMap::default(), PageMap::default()],
         state: [[(Word::default(), false); 15]; 2],
         page_dependent: [false; 15],
+        page_dependent_words: BTreeSet::new(),
         page_ids: 0,
         page_values: 0,
     };
@@ -361,6 +364,7 @@ fn localize(
             comparer.pages.clone(),
             comparer.state,
             comparer.page_dependent,
+            comparer.page_dependent_words.clone(),
         );
         for step in 0..a.steps.len().max(b.steps.len()) {
             let (x, y) = (a.steps.get(step), b.steps.get(step));
@@ -389,7 +393,12 @@ fn localize(
             return comparer.finish(Some(cause), window);
         }
         if a.rolled_back {
-            (comparer.pages, comparer.state, comparer.page_dependent) = before;
+            (
+                comparer.pages,
+                comparer.state,
+                comparer.page_dependent,
+                comparer.page_dependent_words,
+            ) = before;
         }
     }
     comparer.finish(None, vec![])
@@ -405,6 +414,9 @@ struct Comparer {
     /// Registers known to differ only through page numbers (tolerated), until either engine
     /// writes them.
     page_dependent: [bool; 15],
+    /// Heap words known to differ only through page numbers, by the page's order of first
+    /// appearance and the word's byte offset (a store of a page-dependent register).
+    page_dependent_words: BTreeSet<(usize, u32)>,
     /// How many differences each tolerance excused.
     page_ids: u64,
     page_values: u64,
@@ -464,7 +476,7 @@ impl Comparer {
         if a.depth == 1 && matches!(a.opcode, Opcode::Ret(_)) {
             return None;
         }
-        let dependent_before = self.page_dependent;
+        let (dependent_before, registers_before) = (self.page_dependent, self.state[0]);
         for (side, step) in [a, b].into_iter().enumerate() {
             // The frame's own pages first: a pointer into a heap is then numbered as that
             // heap, so a pointer into the caller's heap and one into a fresh page differ.
@@ -493,24 +505,42 @@ impl Comparer {
             }
             _ => false,
         };
+        // What the instruction read, for `page_values`: decoded only when something differs.
+        let page_values = self.tolerances.page_values;
+        let instruction = || {
+            let pc = a.pc.filter(|_| page_values)?;
+            instruction_at(code, a.contract, pc)
+        };
+        let dependent = |register: u8| register != 0 && dependent_before[usize::from(register) - 1];
         if !panic_follows {
-            // Looked up only when a register differs.
-            let page_values = self.tolerances.page_values;
-            let computes_on_pages = || {
-                page_values
-                    && computes(a.opcode)
-                    && a.pc
-                        .and_then(|pc| operand_registers_at(code, a.contract, pc))
-                        .is_some_and(|registers| {
-                            (registers.into_iter())
-                                .any(|r| r != 0 && dependent_before[usize::from(r) - 1])
+            // Decoded only when a register differs beyond what is already tolerated.
+            let differs = (0..15).any(|index| {
+                self.state[0][index] != self.state[1][index] && !self.page_dependent[index]
+            });
+            let from_pages = differs
+                && instruction().is_some_and(|instruction| {
+                    let [src0, src1] = operand_registers(&instruction);
+                    if computes(a.opcode) {
+                        return dependent(src0) || dependent(src1);
+                    }
+                    // A load that read a byte of a page-dependent word.
+                    (load_address(a, &instruction, &registers_before))
+                        .and_then(|(page, offset)| Some((self.pages[0].order(page)?, offset)))
+                        .is_some_and(|(page, offset)| {
+                            let (from, to) = (offset.saturating_sub(31), offset.saturating_add(31));
+                            let mut words =
+                                self.page_dependent_words.range((page, from)..=(page, to));
+                            words.next().is_some()
                         })
-            };
-            if let Some((component, kind)) = self.registers(computes_on_pages) {
+                });
+            if let Some((component, kind)) = self.registers(from_pages) {
                 return Some((name(a), component, kind));
             }
         }
-        if let Some((component, kind)) = self.stored(a, b) {
+        let stores_from_pages = || {
+            instruction().is_some_and(|instruction| dependent(operand_registers(&instruction)[1]))
+        };
+        if let Some((component, kind)) = self.stored(a, b, stores_from_pages) {
             return Some((name(a), component.into(), kind));
         }
         for (index, flag) in ["lt", "eq", "gt"].into_iter().enumerate() {
@@ -534,9 +564,9 @@ impl Comparer {
     }
 
     /// The first register whose value or pointer tag differs between the engines' states.
-    /// `computes_on_pages` says whether the instruction just compared computed its results from
-    /// a register that differed only through page numbers ([`Tolerance::PageValues`]).
-    fn registers(&mut self, computes_on_pages: impl Fn() -> bool) -> Option<(String, CauseKind)> {
+    /// `from_pages` says whether the instruction just compared computed or loaded its results
+    /// from values that differed only through page numbers ([`Tolerance::PageValues`]).
+    fn registers(&mut self, from_pages: bool) -> Option<(String, CauseKind)> {
         for index in 0..15 {
             let ((x, x_pointer), (y, y_pointer)) = (self.state[0][index], self.state[1][index]);
             let register = index + 1;
@@ -551,7 +581,7 @@ impl Comparer {
                 self.page_ids += 1;
                 continue;
             }
-            if computes_on_pages() {
+            if from_pages {
                 self.page_dependent[index] = true;
                 self.page_values += 1;
                 continue;
@@ -565,22 +595,44 @@ impl Comparer {
     }
 
     /// How the heap words two stores wrote differ, if they do (a stored pointer keeps its page
-    /// number, so the page-id tolerance applies to the value).
-    fn stored(&mut self, a: &Step, b: &Step) -> Option<(&'static str, CauseKind)> {
-        match (&a.stored, &b.stored) {
-            (None, None) => None,
-            (Some(_), None) => Some(("stored", CauseKind::Missing)),
-            (None, Some(_)) => Some(("stored", CauseKind::Extra)),
-            (Some(x), Some(y)) if x.offset != y.offset => Some(("stored.offset", CauseKind::Value)),
-            (Some(x), Some(y)) if x.value == y.value => None,
-            (Some(x), Some(y))
-                if self.tolerances.page_ids && self.same_but_page(&x.value, &y.value) =>
-            {
-                self.page_ids += 1;
-                None
-            }
-            _ => Some(("stored.value", CauseKind::Value)),
+    /// number, so the page-id tolerance applies to the value). `stores_from_pages` says whether
+    /// the stored register differed only through page numbers ([`Tolerance::PageValues`]).
+    fn stored(
+        &mut self,
+        a: &Step,
+        b: &Step,
+        stores_from_pages: impl Fn() -> bool,
+    ) -> Option<(&'static str, CauseKind)> {
+        let (x, y) = match (&a.stored, &b.stored) {
+            (None, None) => return None,
+            (Some(_), None) => return Some(("stored", CauseKind::Missing)),
+            (None, Some(_)) => return Some(("stored", CauseKind::Extra)),
+            (Some(x), Some(y)) => (x, y),
+        };
+        if x.offset != y.offset {
+            return Some(("stored.offset", CauseKind::Value));
         }
+        // The word at that offset of the written heap, by the heap's order of appearance.
+        let heap = usize::from(a.opcode == Opcode::UMA(UMAOpcode::AuxHeapWrite));
+        let word = self.pages[0]
+            .order(a.pages[heap])
+            .map(|page| (page, x.offset));
+        if x.value == y.value {
+            if let Some(word) = word {
+                self.page_dependent_words.remove(&word);
+            }
+            return None;
+        }
+        if self.tolerances.page_ids && self.same_but_page(&x.value, &y.value) {
+            self.page_ids += 1;
+            return None;
+        }
+        if let Some(word) = word.filter(|_| stores_from_pages()) {
+            self.page_dependent_words.insert(word);
+            self.page_values += 1;
+            return None;
+        }
+        Some(("stored.value", CauseKind::Value))
     }
 
     /// Whether two words differ by exactly the difference of two pages that are the same in
@@ -638,12 +690,39 @@ fn computes(opcode: Opcode) -> bool {
     )
 }
 
-/// The registers the instruction at `pc` of the code at `contract` reads as operands, if that
-/// code can be found.
-fn operand_registers_at(code: CodeAt<'_>, contract: Address, pc: u16) -> Option<[u8; 2]> {
+/// The instruction at `pc` of the code at `contract`, if that code can be found.
+fn instruction_at(
+    code: CodeAt<'_>,
+    contract: Address,
+    pc: u16,
+) -> Option<DecodedOpcode<8, EncodingModeProduction>> {
     let at = usize::from(pc / 4) * 32;
     let word = code(contract)?.get(at..at + 32)?;
-    Some(operand_registers(&decode(U256::from_big_endian(word), pc)))
+    Some(decode(U256::from_big_endian(word), pc))
+}
+
+/// The page and byte offset that load `step` (`instruction`, decoded) read from, given the
+/// registers before it: the frame's heap or aux heap at its first operand, or where the fat
+/// pointer it read through points (page in bits 32..64, start + offset).
+fn load_address(
+    step: &Step,
+    instruction: &DecodedOpcode<8, EncodingModeProduction>,
+    registers: &[(Word, bool); 15],
+) -> Option<(u32, u32)> {
+    let operand = match operand_registers(instruction)[0] {
+        0 if instruction.src0_reg_idx == 0 => U256::from(instruction.imm_0),
+        0 => return None,
+        register => U256::from_big_endian(&registers[usize::from(register) - 1].0 .0),
+    };
+    match step.opcode {
+        Opcode::UMA(UMAOpcode::HeapRead) => Some((step.pages[0], operand.low_u32())),
+        Opcode::UMA(UMAOpcode::AuxHeapRead) => Some((step.pages[1], operand.low_u32())),
+        Opcode::UMA(UMAOpcode::FatPointerRead) => {
+            let field = |index: usize| (operand >> (32 * index)).low_u32();
+            Some((field(1), field(2).wrapping_add(field(0))))
+        }
+        _ => None,
+    }
 }
 
 fn is_panic(step: &Step) -> bool {
