@@ -640,13 +640,13 @@ impl Comparer {
     /// page number that kernel code shifted, masked, negated or offset (by a constant that may
     /// carry into it).
     fn same_but_page(&self, a: &Word, b: &Word) -> bool {
-        // The common case first: a pointer's own page field.
+        // The common case first: a pointer's own page field. Two pages both engines have seen
+        // decide it: the same page or not. The pages' differences alone would not (zk_evm's
+        // pages run 8 apart, vm2's 1 or 2, so many pairs of pages share one difference).
         if outside_page(a) == outside_page(b) {
             let [reference, candidate] = &self.pages;
             if let (Some(x), Some(y)) = (reference.order(page(a)), candidate.order(page(b))) {
-                if x == y {
-                    return true;
-                }
+                return x == y;
             }
         }
         let (a, b) = (U256::from_big_endian(&a.0), U256::from_big_endian(&b.0));
