@@ -336,3 +336,60 @@ fn the_steps_oracle_reports_what_never_reaches_the_outcome() {
         "only {hidden} perturbations hidden from the outcome oracle"
     );
 }
+
+/// `dying_frame`: a heap store near 2^32 that cannot pay for its memory fails, and zk_evm grows
+/// the heap bound first. In a far call's frame, which the panic removes, that bound is excused
+/// by default and named without the rule; in a near call, whose frame lives on, it is named at
+/// the store either way.
+#[test]
+fn a_grown_bound_is_excused_only_in_a_frame_that_dies() {
+    use eravm_diff::steps::cause::Explanation;
+    let batch = |code: &str| {
+        let text = format!(
+            r#"
+contracts:
+  - address: "0x0000000000000000000000000000000000004000"
+    assembly: |
+      .rodata
+      K:
+        .cell 4294967263
+      .text
+      __entry:
+{code}
+blocks:
+  - transactions:
+      - l2: {{from: 1, to: "0x0000000000000000000000000000000000004000", gas_limit: 2000000}}
+balances:
+  - {{account: 1, amount: "1000000000000000000"}}
+"#
+        );
+        eravm_diff::spec::parse_batch_file("dying_frame.yaml", &text).unwrap()
+    };
+    let far = batch("        add @K[0], r0, r12\n        st.1 r12, r2\n        ret.ok r0");
+    let near = batch(
+        "        add 500, r0, r12\n        near_call r12, @store, @handler\n      handler:\n        ret.ok r0\n      store:\n        add @K[0], r0, r12\n        st.1 r12, r2\n        ret.ok r0",
+    );
+    let mut differential = Differential {
+        oracle: Oracle::Steps,
+        ..Differential::new(default_world(), VmLatest, VmFast)
+    };
+    let explain = |differential: &Differential, file| -> Option<Explanation> {
+        let prepared = eravm_diff::spec::BatchFile::prepare(file, &differential.world).unwrap();
+        differential.explain(&prepared.world, &prepared.batch)
+    };
+    let named = |explanation: Option<Explanation>| {
+        let cause = explanation.expect("the steps differ").cause;
+        (cause.instruction, cause.component)
+    };
+    let store = ("UMA(HeapWrite)".to_owned(), "heap_bound".to_owned());
+    // By default the far frame's bound is excused: nothing else differs.
+    let excused = explain(&differential, &far);
+    assert!(excused.is_none(), "{excused:?}");
+    assert_eq!(named(explain(&differential, &near)), store);
+    differential.tolerances = Tolerances {
+        dying_frame: false,
+        ..Tolerances::DEFAULT
+    };
+    assert_eq!(named(explain(&differential, &far)), store);
+    assert_eq!(named(explain(&differential, &near)), store);
+}

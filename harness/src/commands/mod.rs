@@ -43,7 +43,8 @@ pub struct EngineArgs {
     #[arg(long, default_value = "vm_fast", value_parser = engine_name)]
     candidate: String,
     /// Tolerate nothing when naming causes: implementation-defined differences (page ids in fat
-    /// pointers, values kernel code computed from them) count like any other.
+    /// pointers, values kernel code computed from them, heap bounds of a frame its panic
+    /// removes) count like any other.
     #[arg(long)]
     strict: bool,
     /// What makes the engines disagree: `outcome` (their outcomes differ) or `steps` (their
