@@ -19,7 +19,7 @@ use crate::{
     findings::KnownDivergences,
     outcome::Outcome,
     pubdata::oracle::{self, DaFinding, Verdict},
-    spec::{BatchFile, PreparedBatch},
+    spec::{BatchFile, Expectation, PreparedBatch},
     steps::{
         cause::{explain, Explanation, Tolerances},
         StepTrace,
@@ -96,6 +96,16 @@ impl RunOptions {
         steps: true,
         ..Self::CONCURRENT
     };
+
+    /// How to check a vector that expects `expect`: both engines at once, recording their steps
+    /// when it declares a cause, so that a cause only the steps show (the outcomes agree) is
+    /// seen too.
+    pub fn checking(expect: Option<&Expectation>) -> Self {
+        match expect {
+            Some(Expectation::Divergence { key, .. }) if key.starts_with("cause-") => Self::TRACED,
+            _ => Self::CONCURRENT,
+        }
+    }
 
     /// One engine after the other, counting the reference's instructions in `file`'s contracts
     /// (the generated code): for callers that are already parallel.

@@ -107,6 +107,10 @@ impl Report {
             (None | Some(Expectation::Equal), Some(_), None) => tolerated,
             (Some(Expectation::Divergence { key, .. }), _, Some(da)) => da.fingerprint == *key,
             (Some(Expectation::Divergence { key, .. }), Some(_), None) => comparison.shows(key),
+            // A cause that only the steps show: the outcomes agree.
+            (Some(Expectation::Divergence { key, .. }), None, None) => {
+                steps_differ && comparison.shows(key)
+            }
             _ => false,
         };
         let runs = [&comparison.reference, &comparison.candidate];
@@ -159,7 +163,10 @@ impl Report {
         let status = match (self.verdict, self.as_expected, self.tolerated) {
             _ if self.da_violation.is_some() && self.as_expected => "DA VIOLATION (expected)",
             _ if self.da_violation.is_some() => "DA VIOLATION",
-            (Verdict::Equal, _, _) if self.steps_differ => "EQUAL OUTCOMES, STEPS DIFFER",
+            (Verdict::Equal, true, _) if self.steps_differ => {
+                "EQUAL OUTCOMES, STEPS DIFFER (expected)"
+            }
+            (Verdict::Equal, false, _) if self.steps_differ => "EQUAL OUTCOMES, STEPS DIFFER",
             (Verdict::Equal, true, _) => "EQUAL",
             (Verdict::Equal, false, _) => "EQUAL (a divergence was expected)",
             (Verdict::Divergence, true, true) => "TOLERATED",

@@ -30,7 +30,7 @@ fn vectors_show_their_expected_outcomes() {
     for path in &files {
         let file = load_batch_file(path).unwrap();
         let comparison = differential
-            .run_file(&file, &RunOptions::default())
+            .run_file(&file, &RunOptions::checking(file.expect.as_ref()))
             .unwrap();
         let expect = file.expect.as_ref().unwrap_or(&Expectation::Equal);
         let runs = match expect {
@@ -64,7 +64,9 @@ fn vectors_show_their_expected_outcomes() {
                 path.display()
             );
         }
-        let found = comparison.divergence.as_ref().and(comparison.key());
+        // A divergence, or (for a vector declaring a cause) steps that differ.
+        let differs = comparison.divergence.is_some() || comparison.explanation.is_some();
+        let found = comparison.key().filter(|_| differs);
         match (expect, found) {
             (Expectation::Equal, None) => {}
             (Expectation::Divergence { key, .. }, Some(found)) if key == found => {}

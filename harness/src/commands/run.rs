@@ -51,7 +51,8 @@ impl RunArgs {
         let reports: Vec<Report> = prepared
             .into_iter()
             .map(|(path, expect, prepared)| {
-                let comparison = differential.run_prepared(&prepared, &RunOptions::CONCURRENT);
+                let comparison =
+                    differential.run_prepared(&prepared, &RunOptions::checking(expect.as_ref()));
                 Report::new(
                     path.display().to_string(),
                     origin.clone(),
@@ -171,18 +172,24 @@ fn print_reports(reports: &[Report], json: bool) {
     for report in reports {
         print!("{}", report.to_text());
     }
-    let count = |verdict: Verdict, tolerated: bool| {
-        reports
-            .iter()
-            .filter(|report| report.verdict == verdict && report.tolerated == tolerated)
+    let count = |verdict: Verdict, tolerated: bool, steps_differ: bool| {
+        (reports.iter())
+            .filter(|report| {
+                (report.verdict, report.tolerated, report.steps_differ)
+                    == (verdict, tolerated, steps_differ)
+            })
             .count()
     };
     let unexpected = reports.iter().filter(|report| !report.as_expected).count();
+    let steps_differ = match count(Verdict::Equal, false, true) {
+        0 => String::new(),
+        n => format!(", {n} with equal outcomes and differing steps"),
+    };
     println!(
-        "{} batches: {} equal, {} tolerated, {} diverged ({unexpected} not as expected)",
+        "{} batches: {} equal, {} tolerated, {} diverged{steps_differ} ({unexpected} not as expected)",
         reports.len(),
-        count(Verdict::Equal, false),
-        count(Verdict::Divergence, true),
-        count(Verdict::Divergence, false),
+        count(Verdict::Equal, false, false),
+        count(Verdict::Divergence, true, false),
+        count(Verdict::Divergence, false, false),
     );
 }
