@@ -54,10 +54,11 @@ pub enum Tolerance {
     PageValues,
     /// Heap bounds of a frame that is about to go: an instruction that cannot pay for the
     /// memory it would reach fails and panics, and zk_evm grows the frame's heap or aux heap
-    /// bound before failing, where vm2 leaves it. When the panic removes the frame (a far
-    /// call's frame, not a near call's), nothing can see that bound again, and the bounds of
-    /// that one step are excused. In a frame that lives on (a near call's panic) the grown
-    /// bound makes later memory cheaper, and it is named at the failing instruction.
+    /// bound before failing, where vm2 leaves it (so does a far call that passes memory it
+    /// cannot pay for). When the next step is a panic that removes the frame (a far call's
+    /// frame, not a near call's), nothing can see that bound again, and the bounds of that one
+    /// step are excused. In a frame that lives on (a near call's panic) the grown bound makes
+    /// later memory cheaper, and it is named where it shows.
     DyingFrame,
 }
 
@@ -569,7 +570,9 @@ impl Comparer {
         }
         let bounds_differ = (a.heap_bound, a.aux_heap_bound) != (b.heap_bound, b.aux_heap_bound);
         let frame_removed = match next {
-            (Some(x), Some(y)) => panic_follows && x.pages != a.pages && y.pages != b.pages,
+            (Some(x), Some(y)) => {
+                is_panic(x) && is_panic(y) && x.pages != a.pages && y.pages != b.pages
+            }
             _ => false,
         };
         if bounds_differ && frame_removed && self.tolerances.dying_frame {
