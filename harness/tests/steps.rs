@@ -369,10 +369,7 @@ balances:
     let near = batch(
         "        add 500, r0, r12\n        near_call r12, @store, @handler\n      handler:\n        ret.ok r0\n      store:\n        add @K[0], r0, r12\n        st.1 r12, r2\n        ret.ok r0",
     );
-    let mut differential = Differential {
-        oracle: Oracle::Steps,
-        ..Differential::new(default_world(), VmLatest, VmFast)
-    };
+    let mut differential = Differential::new(default_world(), VmLatest, VmFast);
     let explain = |differential: &Differential, file| -> Option<Explanation> {
         let prepared = eravm_diff::spec::BatchFile::prepare(file, &differential.world).unwrap();
         differential.explain(&prepared.world, &prepared.batch)
