@@ -17,6 +17,7 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
     decoding::EncodingModeProduction, DecodedOpcode, Opcode, RetOpcode, UMAOpcode,
 };
@@ -333,7 +334,7 @@ fn localize(
 ) -> Localized {
     let mut comparer = Comparer {
         tolerances,
-        pages: [PageMap::default(), PageMap::default()],
+        pages: Pages::default(),
         state: [[(Word::default(), false); 15]; 2],
         page_dependent: [false; 15],
         page_dependent_words: BTreeSet::new(),
@@ -420,7 +421,7 @@ fn localize(
 struct Comparer {
     tolerances: Tolerances,
     /// Each engine's pages, by order of first appearance.
-    pages: [PageMap; 2],
+    pages: Pages,
     /// Each engine's registers r1..r15, rebuilt from the steps' writes.
     state: [[(Word, bool); 15]; 2],
     /// Registers known to differ only through page numbers (tolerated), until either engine
@@ -490,16 +491,24 @@ impl Comparer {
         if a.depth == 1 && matches!(a.opcode, Opcode::Ret(_)) {
             return None;
         }
-        let (dependent_before, registers_before) = (self.page_dependent, self.state[0]);
+        let dependent_before = self.page_dependent;
+        // The reference's registers the instruction overwrote, to see what it read (rarely
+        // needed: copied on demand, not per step).
+        let overwritten: SmallVec<[_; 4]> = (a.writes.iter())
+            .map(|write| {
+                let index = usize::from(write.register) - 1;
+                (index, self.state[0][index])
+            })
+            .collect();
         for (side, step) in [a, b].into_iter().enumerate() {
             // The frame's own pages first: a pointer into a heap is then numbered as that
             // heap, so a pointer into the caller's heap and one into a fresh page differ.
             for page in step.pages {
-                self.pages[side].see(page);
+                self.pages.see(side, page);
             }
             for write in &step.writes {
                 if write.pointer {
-                    self.pages[side].see(page(&write.value));
+                    self.pages.see(side, page(&write.value));
                 }
                 let index = usize::from(write.register) - 1;
                 self.state[side][index] = (write.value, write.pointer);
@@ -538,8 +547,12 @@ impl Comparer {
                         return dependent(src0) || dependent(src1);
                     }
                     // A load that read a byte of a page-dependent word.
+                    let mut registers_before = self.state[0];
+                    for &(index, register) in overwritten.iter().rev() {
+                        registers_before[index] = register;
+                    }
                     (load_address(a, &instruction, &registers_before))
-                        .and_then(|(page, offset)| Some((self.pages[0].order(page)?, offset)))
+                        .and_then(|(page, offset)| Some((self.pages.order(0, page)?, offset)))
                         .is_some_and(|(page, offset)| {
                             let (from, to) = (offset.saturating_sub(31), offset.saturating_add(31));
                             let mut words =
@@ -639,9 +652,7 @@ impl Comparer {
         }
         // The word at that offset of the written heap, by the heap's order of appearance.
         let heap = usize::from(a.opcode == Opcode::UMA(UMAOpcode::AuxHeapWrite));
-        let word = self.pages[0]
-            .order(a.pages[heap])
-            .map(|page| (page, x.offset));
+        let word = (self.pages.order(0, a.pages[heap])).map(|page| (page, x.offset));
         if x.value == y.value {
             if let Some(word) = word {
                 self.page_dependent_words.remove(&word);
@@ -669,34 +680,16 @@ impl Comparer {
         // decide it: the same page or not. The pages' differences alone would not (zk_evm's
         // pages run 8 apart, vm2's 1 or 2, so many pairs of pages share one difference).
         if outside_page(a) == outside_page(b) {
-            let [reference, candidate] = &self.pages;
-            if let (Some(x), Some(y)) = (reference.order(page(a)), candidate.order(page(b))) {
+            if let (Some(x), Some(y)) = (self.pages.order(0, page(a)), self.pages.order(1, page(b)))
+            {
                 return x == y;
             }
         }
+        // Directly, or negated (kernel code subtracted the pointer from something): the
+        // pages themselves need not show at that position, since kernel code may have added a
+        // constant that carries into them (`K - ptr`).
         let (a, b) = (U256::from_big_endian(&a.0), U256::from_big_endian(&b.0));
-        let negated = |value: U256| U256::zero().overflowing_sub(value).0;
-        let [reference, candidate] = &self.pages;
-        reference
-            .pages
-            .iter()
-            .zip(&candidate.pages)
-            .any(|(&p, &q)| {
-                let delta = U256::from(p).overflowing_sub(U256::from(q)).0;
-                // Directly, or negated (kernel code subtracted the pointer from something).
-                [(a, b), (negated(a), negated(b))]
-                    .into_iter()
-                    .any(|(x, y)| {
-                        let difference = x.overflowing_sub(y).0;
-                        if delta.is_zero() || difference.trailing_zeros() < delta.trailing_zeros() {
-                            return false;
-                        }
-                        // The pages themselves need not show at that position: kernel code
-                        // may have added a constant that carries into them (`K - ptr`).
-                        let at = difference.trailing_zeros() - delta.trailing_zeros();
-                        delta << at == difference
-                    })
-            })
+        self.pages.shifted_difference(a.overflowing_sub(b).0)
     }
 }
 
@@ -766,7 +759,79 @@ fn outside_page(word: &Word) -> [u8; 32] {
     rest
 }
 
-/// Page numbers in order of first appearance.
+/// Each engine's pages in order of first appearance, and the differences of the pairs of n-th
+/// pages, kept so that [`Comparer::same_but_page`] looks a difference up rather than trying
+/// every pair: a pair's difference `s * m * 2^t` (`m` odd) shifted left to a word difference
+/// `D` means `m * 2^z = ±D (mod 2^256)`, `z` the trailing zeros of `D`, with `t <= z`.
+#[derive(Debug, Clone, Default)]
+struct Pages {
+    engines: [PageMap; 2],
+    /// The odd part of each pair's difference, with the fewest trailing zeros it came with.
+    odd_differences: HashMap<u32, u32>,
+    /// Pairs added to `odd_differences` so far.
+    paired: usize,
+}
+
+impl Pages {
+    fn see(&mut self, engine: usize, page: u32) {
+        if !self.engines[engine].see(page) {
+            return;
+        }
+        let [reference, candidate] = &self.engines;
+        for (&p, &q) in (reference.pages[self.paired..].iter()).zip(&candidate.pages[self.paired..])
+        {
+            let difference = p.abs_diff(q);
+            if difference != 0 {
+                let zeros = difference.trailing_zeros();
+                let fewest = self
+                    .odd_differences
+                    .entry(difference >> zeros)
+                    .or_insert(zeros);
+                *fewest = (*fewest).min(zeros);
+            }
+            self.paired += 1;
+        }
+    }
+
+    fn order(&self, engine: usize, page: u32) -> Option<usize> {
+        self.engines[engine].order(page)
+    }
+
+    /// Whether a word difference (two's complement) is, up to sign, the difference of a pair
+    /// of n-th pages shifted left.
+    fn shifted_difference(&self, difference: U256) -> bool {
+        if difference.is_zero() {
+            return !self.odd_differences.is_empty();
+        }
+        let zeros = difference.trailing_zeros();
+        let width = 256 - zeros as usize;
+        let mask = match width {
+            256 => U256::MAX,
+            width => (U256::one() << width) - 1,
+        };
+        let odd = difference >> zeros as usize;
+        let negated = U256::zero().overflowing_sub(odd).0 & mask;
+        let shifts_to = |&fewest: &u32| fewest <= zeros;
+        if width >= 32 {
+            // A page difference is below 2^32: congruence is equality.
+            return [odd, negated].into_iter().any(|odd| {
+                odd.bits() <= 32
+                    && self
+                        .odd_differences
+                        .get(&odd.low_u32())
+                        .is_some_and(shifts_to)
+            });
+        }
+        (self.odd_differences.iter())
+            .filter(|(_, fewest)| shifts_to(fewest))
+            .any(|(&key, _)| {
+                let key = U256::from(key);
+                (key ^ odd) & mask == U256::zero() || (key ^ negated) & mask == U256::zero()
+            })
+    }
+}
+
+/// One engine's page numbers in order of first appearance.
 #[derive(Debug, Clone, Default)]
 struct PageMap {
     pages: Vec<u32>,
@@ -774,14 +839,80 @@ struct PageMap {
 }
 
 impl PageMap {
-    fn see(&mut self, page: u32) {
-        if let Entry::Vacant(entry) = self.order.entry(page) {
-            entry.insert(self.pages.len());
-            self.pages.push(page);
-        }
+    /// Adds `page` if it is new, and says whether it was.
+    fn see(&mut self, page: u32) -> bool {
+        let Entry::Vacant(entry) = self.order.entry(page) else {
+            return false;
+        };
+        entry.insert(self.pages.len());
+        self.pages.push(page);
+        true
     }
 
     fn order(&self, page: u32) -> Option<usize> {
         self.order.get(&page).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use zksync_types::U256;
+
+    use super::Pages;
+
+    /// The definition: some pair of n-th pages whose difference, shifted left to the word
+    /// difference's lowest set bit, is that difference or its negation (mod 2^256).
+    fn by_every_pair(pages: &Pages, difference: U256) -> bool {
+        let [reference, candidate] = &pages.engines;
+        (reference.pages.iter().zip(&candidate.pages)).any(|(&p, &q)| {
+            let delta = U256::from(p).overflowing_sub(U256::from(q)).0;
+            let negated = U256::zero().overflowing_sub(difference).0;
+            [difference, negated].into_iter().any(|difference| {
+                if delta.is_zero() || difference.trailing_zeros() < delta.trailing_zeros() {
+                    return false;
+                }
+                let at = difference.trailing_zeros() - delta.trailing_zeros();
+                delta << at as usize == difference
+            })
+        })
+    }
+
+    #[test]
+    fn a_difference_is_looked_up_as_every_pair_would_find_it() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for round in 0..200 {
+            let mut pages = Pages::default();
+            for _ in 0..rng.gen_range(1..40) {
+                // zk_evm's pages 8 apart, vm2's 1 or 2, and sometimes anything.
+                let engine = rng.gen_range(0..2);
+                let page = match rng.gen_range(0..4) {
+                    0 => rng.gen(),
+                    _ => rng.gen_range(0..4096) * if engine == 0 { 8 } else { 1 },
+                };
+                pages.see(engine, page);
+            }
+            let [reference, candidate] = &pages.engines;
+            let pairs: Vec<_> = reference.pages.iter().zip(&candidate.pages).collect();
+            for _ in 0..200 {
+                let difference = match (rng.gen_range(0..3), pairs.is_empty()) {
+                    (0, false) => {
+                        // A pair's difference, shifted anywhere (the top bits may fall off).
+                        let (&p, &q) = pairs[rng.gen_range(0..pairs.len())];
+                        let delta = U256::from(p).overflowing_sub(U256::from(q)).0;
+                        delta << rng.gen_range(0..256usize)
+                    }
+                    (1, _) => U256::from(rng.gen::<u64>()) << rng.gen_range(0..256usize),
+                    _ => U256::from_big_endian(&rng.gen::<[u8; 32]>()),
+                };
+                for difference in [difference, U256::zero().overflowing_sub(difference).0] {
+                    assert_eq!(
+                        pages.shifted_difference(difference),
+                        by_every_pair(&pages, difference),
+                        "round {round}, difference {difference:#x}"
+                    );
+                }
+            }
+        }
     }
 }
