@@ -81,6 +81,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let result = match Cli::parse().command {
         Command::Run(args) => args.execute(),
         Command::Replay(args) => args.execute(),
@@ -100,4 +101,20 @@ fn main() -> ExitCode {
         eprintln!("error: {err}");
         ExitCode::from(2)
     })
+}
+
+/// Keeps freed memory in the process for reuse. Every sample allocates and frees step traces
+/// and VM state in blocks large enough that glibc would map each one afresh and hand it back to
+/// the system, and the page faults cost 10 % of an outcome-oracle run and 13 % of a
+/// steps-oracle run (`fuzz --profile programs --seed 1 --samples 1200`, measured with
+/// `GLIBC_TUNABLES`). Blocks up to glibc's largest threshold (32 MiB) now come from the heap,
+/// which is never trimmed.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator, and runs before any other thread exists. A
+    // value it refuses leaves the default in place, which is correct, only slower.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
 }
