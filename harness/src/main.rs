@@ -105,10 +105,9 @@ fn main() -> ExitCode {
 
 /// Keeps freed memory in the process for reuse. Every sample allocates and frees step traces
 /// and VM state in blocks large enough that glibc would map each one afresh and hand it back to
-/// the system, and the page faults cost 10 % of an outcome-oracle run and 13 % of a
-/// steps-oracle run (`fuzz --profile programs --seed 1 --samples 1200`, measured with
-/// `GLIBC_TUNABLES`). Blocks up to glibc's largest threshold (32 MiB) now come from the heap,
-/// which is never trimmed.
+/// the system; the page faults cost about a tenth of a run (`ci/throughput.sh`: steps oracle
+/// 0.47 to 0.54 of the outcome oracle's rate). Blocks up to glibc's largest threshold (32 MiB)
+/// now come from the heap, which is never trimmed: resident memory stays near its peak.
 fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only tunes the allocator, and runs before any other thread exists. A
