@@ -17,7 +17,6 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-use smallvec::SmallVec;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
     decoding::EncodingModeProduction, DecodedOpcode, Opcode, RetOpcode, UMAOpcode,
 };
@@ -491,15 +490,7 @@ impl Comparer {
         if a.depth == 1 && matches!(a.opcode, Opcode::Ret(_)) {
             return None;
         }
-        let dependent_before = self.page_dependent;
-        // The reference's registers the instruction overwrote, to see what it read (rarely
-        // needed: copied on demand, not per step).
-        let overwritten: SmallVec<[_; 4]> = (a.writes.iter())
-            .map(|write| {
-                let index = usize::from(write.register) - 1;
-                (index, self.state[0][index])
-            })
-            .collect();
+        let (dependent_before, registers_before) = (self.page_dependent, self.state[0]);
         for (side, step) in [a, b].into_iter().enumerate() {
             // The frame's own pages first: a pointer into a heap is then numbered as that
             // heap, so a pointer into the caller's heap and one into a fresh page differ.
@@ -547,10 +538,6 @@ impl Comparer {
                         return dependent(src0) || dependent(src1);
                     }
                     // A load that read a byte of a page-dependent word.
-                    let mut registers_before = self.state[0];
-                    for &(index, register) in overwritten.iter().rev() {
-                        registers_before[index] = register;
-                    }
                     (load_address(a, &instruction, &registers_before))
                         .and_then(|(page, offset)| Some((self.pages.order(0, page)?, offset)))
                         .is_some_and(|(page, offset)| {
@@ -768,8 +755,6 @@ struct Pages {
     engines: [PageMap; 2],
     /// The odd part of each pair's difference, with the fewest trailing zeros it came with.
     odd_differences: HashMap<u32, u32>,
-    /// Pairs added to `odd_differences` so far.
-    paired: usize,
 }
 
 impl Pages {
@@ -777,19 +762,19 @@ impl Pages {
         if !self.engines[engine].see(page) {
             return;
         }
+        // A new n-th page pairs up if the other engine already has an n-th page.
         let [reference, candidate] = &self.engines;
-        for (&p, &q) in (reference.pages[self.paired..].iter()).zip(&candidate.pages[self.paired..])
-        {
-            let difference = p.abs_diff(q);
-            if difference != 0 {
-                let zeros = difference.trailing_zeros();
-                let fewest = self
-                    .odd_differences
-                    .entry(difference >> zeros)
-                    .or_insert(zeros);
-                *fewest = (*fewest).min(zeros);
-            }
-            self.paired += 1;
+        let n = self.engines[engine].pages.len() - 1;
+        let (Some(&p), Some(&q)) = (reference.pages.get(n), candidate.pages.get(n)) else {
+            return;
+        };
+        let difference = p.abs_diff(q);
+        if difference != 0 {
+            let zeros = difference.trailing_zeros();
+            let fewest = (self.odd_differences)
+                .entry(difference >> zeros)
+                .or_insert(zeros);
+            *fewest = (*fewest).min(zeros);
         }
     }
 
