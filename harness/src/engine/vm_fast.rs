@@ -72,7 +72,7 @@ where
         let recorder = StepRecorder {
             sink: sink.clone(),
             before: None,
-            last: None,
+            registers: None,
         };
         if let Some(sink) = &sink {
             sink.start(transaction);
@@ -92,18 +92,17 @@ where
 pub struct StepRecorder {
     sink: Option<StepSink>,
     before: Option<Before>,
-    /// The registers the last instruction left: the next one starts from them (nothing else
-    /// writes registers between instructions), which saves reading them again.
-    last: Option<Registers>,
+    /// The registers before the next instruction: read from the VM before the first, then
+    /// kept up to date with each instruction's writes (nothing else writes registers).
+    registers: Option<Registers>,
 }
 
-/// Where an instruction runs, and the registers before it.
+/// Where an instruction runs.
 #[derive(Debug)]
 struct Before {
     depth: u16,
     contract: Address,
     pc: Option<u16>,
-    registers: Registers,
     /// The offset a heap store writes to.
     store: Option<u32>,
 }
@@ -125,11 +124,13 @@ impl vm2::Tracer for StepRecorder {
         let frame = state.current_frame();
         let (contract, pc) = (frame.code_address(), frame.program_counter());
         drop(frame);
+        if self.registers.is_none() {
+            self.registers = Some(registers(state));
+        }
         self.before = Some(Before {
             depth,
             contract,
             pc,
-            registers: self.last.take().unwrap_or_else(|| registers(state)),
             store: store_offset::<OP, _>(state),
         });
     }
@@ -139,10 +140,12 @@ impl vm2::Tracer for StepRecorder {
         state: &mut S,
     ) -> vm2::ShouldStop {
         use vm2::CallframeInterface;
-        let (Some(sink), Some(before)) = (&self.sink, self.before.take()) else {
+        let (Some(sink), Some(before), Some(registers)) =
+            (&self.sink, self.before.take(), &mut self.registers)
+        else {
             return vm2::ShouldStop::Continue;
         };
-        let after = registers(state);
+        let writes = Step::writes(registers, |register| state.read_register(register));
         let stored = before
             .store
             .and_then(|offset| stored::<OP, _>(state, offset));
@@ -154,7 +157,7 @@ impl vm2::Tracer for StepRecorder {
             contract: before.contract,
             pc: before.pc,
             opcode: opcode(OP::VALUE),
-            writes: Step::writes(&before.registers, &after),
+            writes,
             stored,
             flags: [flags.less_than, flags.equal, flags.greater],
             ergs: frame.gas(),
@@ -163,7 +166,6 @@ impl vm2::Tracer for StepRecorder {
             pages: [frame.heap().as_u32(), frame.aux_heap().as_u32()],
             pubdata,
         });
-        self.last = Some(after);
         vm2::ShouldStop::Continue
     }
 }

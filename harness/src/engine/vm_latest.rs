@@ -61,7 +61,7 @@ impl Engine for VmLatest {
                         StepRecorder {
                             sink: sink.clone(),
                             before: None,
-                            last: None,
+                            registers: None,
                         }
                         .into_tracer_pointer(),
                     );
@@ -114,17 +114,16 @@ impl<S: WriteStorage, H: HistoryMode> VmTracer<S, H> for OpcodeCounter {}
 struct StepRecorder {
     sink: StepSink,
     before: Option<Before>,
-    /// The registers the last instruction left (see vm_fast's recorder).
-    last: Option<Registers>,
+    /// The registers before the next instruction (see vm_fast's recorder).
+    registers: Option<Registers>,
 }
 
-/// Where an instruction runs, what it is, and the registers before it.
+/// Where an instruction runs, and what it is.
 struct Before {
     depth: u16,
     contract: Address,
     pc: u16,
     opcode: Opcode,
-    registers: Registers,
     /// The offset a heap store writes to (its first operand).
     store: Option<u32>,
 }
@@ -147,12 +146,14 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
         let local = state.vm_local_state;
         let frame = &local.callstack.current;
         let opcode = data.opcode.variant.opcode;
+        if self.registers.is_none() {
+            self.registers = Some(registers(local));
+        }
         self.before = Some(Before {
             depth: local.callstack.depth() as u16,
             contract: frame.code_address,
             pc: frame.pc,
             opcode,
-            registers: self.last.take().unwrap_or_else(|| registers(local)),
             store: matches!(
                 opcode,
                 Opcode::UMA(UMAOpcode::HeapWrite | UMAOpcode::AuxHeapWrite)
@@ -168,12 +169,15 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
         memory: &SimpleMemory<H>,
         _storage: StoragePtr<S>,
     ) {
-        let Some(before) = self.before.take() else {
+        let (Some(before), Some(registers)) = (self.before.take(), &mut self.registers) else {
             return;
         };
         let local = state.vm_local_state;
         let frame = &local.callstack.current;
-        let after = registers(local);
+        let writes = Step::writes(registers, |register| {
+            let register = local.registers[usize::from(register) - 1];
+            (register.value, register.is_pointer)
+        });
         // A failing store raises a pending exception and writes nothing.
         let stored = before
             .store
@@ -195,7 +199,7 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
             contract: before.contract,
             pc: Some(before.pc),
             opcode: before.opcode,
-            writes: Step::writes(&before.registers, &after),
+            writes,
             stored,
             flags: [
                 local.flags.overflow_or_less_than_flag,
@@ -211,7 +215,6 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
             ],
             pubdata: local.pubdata_revert_counter.0,
         });
-        self.last = Some(after);
     }
 }
 

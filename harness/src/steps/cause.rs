@@ -335,7 +335,8 @@ fn localize(
         tolerances,
         pages: Pages::default(),
         state: [[(Word::default(), false); 15]; 2],
-        page_dependent: [false; 15],
+        differing: 0,
+        page_dependent: 0,
         page_dependent_words: BTreeSet::new(),
         page_ids: 0,
         page_values: 0,
@@ -375,6 +376,7 @@ fn localize(
         let before = (
             comparer.pages.clone(),
             comparer.state,
+            comparer.differing,
             comparer.page_dependent,
             comparer.page_dependent_words.clone(),
         );
@@ -408,6 +410,7 @@ fn localize(
             (
                 comparer.pages,
                 comparer.state,
+                comparer.differing,
                 comparer.page_dependent,
                 comparer.page_dependent_words,
             ) = before;
@@ -423,9 +426,12 @@ struct Comparer {
     pages: Pages,
     /// Each engine's registers r1..r15, rebuilt from the steps' writes.
     state: [[(Word, bool); 15]; 2],
+    /// The registers whose value or pointer tag differs between the two states (bit `i` for
+    /// r`i+1`, as in the other register sets): the comparison looks at these alone.
+    differing: u16,
     /// Registers known to differ only through page numbers (tolerated), until either engine
     /// writes them.
-    page_dependent: [bool; 15],
+    page_dependent: u16,
     /// Heap words known to differ only through page numbers, by the page's order of first
     /// appearance and the word's byte offset (a store of a page-dependent register).
     page_dependent_words: BTreeSet<(usize, u32)>,
@@ -491,20 +497,24 @@ impl Comparer {
             return None;
         }
         let (dependent_before, registers_before) = (self.page_dependent, self.state[0]);
+        let mut written = 0u16;
         for (side, step) in [a, b].into_iter().enumerate() {
             // The frame's own pages first: a pointer into a heap is then numbered as that
             // heap, so a pointer into the caller's heap and one into a fresh page differ.
-            for page in step.pages {
-                self.pages.see(side, page);
-            }
+            self.pages.see_frame(side, step.pages);
             for write in &step.writes {
                 if write.pointer {
                     self.pages.see(side, page(&write.value));
                 }
                 let index = usize::from(write.register) - 1;
                 self.state[side][index] = (write.value, write.pointer);
-                self.page_dependent[index] = false;
+                written |= 1 << index;
             }
+        }
+        self.page_dependent &= !written;
+        for index in registers_in(written) {
+            let differs = self.state[0][index] != self.state[1][index];
+            self.differing = self.differing & !(1 << index) | u16::from(differs) << index;
         }
         // An instruction that fails, or a far call whose callee fails at once, is followed by a
         // panic in both engines; zk_evm writes the destination before failing, vm2 does not,
@@ -525,12 +535,10 @@ impl Comparer {
             let pc = a.pc.filter(|_| page_values)?;
             instruction_at(code, a.contract, pc)
         };
-        let dependent = |register: u8| register != 0 && dependent_before[usize::from(register) - 1];
+        let dependent = |register: u8| register != 0 && dependent_before >> (register - 1) & 1 == 1;
         if !panic_follows {
             // Decoded only when a register differs beyond what is already tolerated.
-            let differs = (0..15).any(|index| {
-                self.state[0][index] != self.state[1][index] && !self.page_dependent[index]
-            });
+            let differs = self.differing & !self.page_dependent != 0;
             let from_pages = differs
                 && instruction().is_some_and(|instruction| {
                     let [src0, src1] = operand_registers(&instruction);
@@ -592,22 +600,22 @@ impl Comparer {
     /// `from_pages` says whether the instruction just compared computed or loaded its results
     /// from values that differed only through page numbers ([`Tolerance::PageValues`]).
     fn registers(&mut self, from_pages: bool) -> Option<(String, CauseKind)> {
-        for index in 0..15 {
+        for index in registers_in(self.differing) {
             let ((x, x_pointer), (y, y_pointer)) = (self.state[0][index], self.state[1][index]);
             let register = index + 1;
             if x_pointer != y_pointer {
                 return Some((format!("r{register}.pointer_tag"), CauseKind::Value));
             }
-            if x == y || self.page_dependent[index] {
+            if self.page_dependent >> index & 1 == 1 {
                 continue;
             }
             if self.tolerances.page_ids && self.same_but_page(&x, &y) {
-                self.page_dependent[index] = true;
+                self.page_dependent |= 1 << index;
                 self.page_ids += 1;
                 continue;
             }
             if from_pages {
-                self.page_dependent[index] = true;
+                self.page_dependent |= 1 << index;
                 self.page_values += 1;
                 continue;
             }
@@ -678,6 +686,11 @@ impl Comparer {
         let (a, b) = (U256::from_big_endian(&a.0), U256::from_big_endian(&b.0));
         self.pages.shifted_difference(a.overflowing_sub(b).0)
     }
+}
+
+/// The register indices (0 for r1) in a register set, lowest first.
+fn registers_in(set: u16) -> impl Iterator<Item = usize> {
+    (0..15).filter(move |index| set >> index & 1 == 1)
 }
 
 /// Whether `opcode` computes its results from its operands alone: arithmetic, logic, shifts
@@ -755,9 +768,22 @@ struct Pages {
     engines: [PageMap; 2],
     /// The odd part of each pair's difference, with the fewest trailing zeros it came with.
     odd_differences: HashMap<u32, u32>,
+    /// Each engine's last frame pages seen (heap, aux heap): a run of steps in one frame
+    /// sees them once.
+    frames: [Option<[u32; 2]>; 2],
 }
 
 impl Pages {
+    /// Sees the heap and aux heap pages of the frame a step left the VM in.
+    fn see_frame(&mut self, engine: usize, pages: [u32; 2]) {
+        if self.frames[engine] != Some(pages) {
+            self.frames[engine] = Some(pages);
+            for page in pages {
+                self.see(engine, page);
+            }
+        }
+    }
+
     fn see(&mut self, engine: usize, page: u32) {
         if !self.engines[engine].see(page) {
             return;

@@ -131,16 +131,22 @@ impl fmt::Display for Step {
 }
 
 impl Step {
-    /// The registers that differ between `before` and `after`.
-    pub fn writes(before: &Registers, after: &Registers) -> Writes {
-        (0..15)
-            .filter(|&index| before[index] != after[index])
-            .map(|index| RegisterWrite {
-                register: index as u8 + 1,
-                value: Word::from(after[index].0),
-                pointer: after[index].1,
-            })
-            .collect()
+    /// The registers an instruction wrote: brings `registers` (those before it) up to `now`
+    /// (register 1..=15 after it), in place, and returns the ones that changed.
+    pub fn writes(registers: &mut Registers, now: impl Fn(u8) -> (U256, bool)) -> Writes {
+        let mut writes = Writes::new();
+        for (register, before) in (1..).zip(registers.iter_mut()) {
+            let after = now(register);
+            if *before != after {
+                *before = after;
+                writes.push(RegisterWrite {
+                    register,
+                    value: Word::from(after.0),
+                    pointer: after.1,
+                });
+            }
+        }
+        writes
     }
 }
 
