@@ -16,7 +16,7 @@ use zksync_multivm::{
 use zksync_types::Address;
 use zksync_vm_interface::storage::{StoragePtr, WriteStorage};
 
-use super::{run_vm_traced, Engine, Observe, Observed, VmStorage};
+use super::{run_vm_traced, Engine, Observe, Observed, OpcodeCounts, VmStorage};
 use crate::{
     batch::Batch,
     outcome::Word,
@@ -46,6 +46,7 @@ impl Engine for VmLatest {
             .clone()
             .map(|code_addresses| OpcodeCounter {
                 code_addresses: Rc::new(code_addresses),
+                in_code: None,
                 counts: Rc::default(),
             });
         let sink = observe.steps.then(StepSink::default);
@@ -71,7 +72,7 @@ impl Engine for VmLatest {
         let steps = sink.map(|sink| sink.finish(&outcome));
         Observed {
             outcome,
-            opcodes: counter.map(|counter| counter.counts.borrow().clone()),
+            opcodes: counter.map(|counter| counter.counts()),
             steps,
         }
     }
@@ -80,7 +81,27 @@ impl Engine for VmLatest {
 #[derive(Clone)]
 struct OpcodeCounter {
     code_addresses: Rc<HashSet<Address>>,
-    counts: Rc<RefCell<Vec<(Opcode, u64)>>>,
+    /// The last code address seen, and whether it is one of `code_addresses`: the set is looked
+    /// up when the frame changes, not at every instruction.
+    in_code: Option<(Address, bool)>,
+    /// Counts by opcode ([`Opcode::variant_idx`]) and variant within it.
+    counts: Rc<RefCell<[[u64; VARIANTS]; VARIANTS]>>,
+}
+
+/// More than the opcodes, and than the variants of any opcode.
+const VARIANTS: usize = 16;
+
+impl OpcodeCounter {
+    fn counts(&self) -> OpcodeCounts {
+        let counts = self.counts.borrow();
+        (crate::coverage::opcode_variants().into_iter())
+            .map(|opcode| {
+                let count = counts[opcode.variant_idx()][opcode.materialize_subvariant_idx()];
+                (opcode, count)
+            })
+            .filter(|&(_, count)| count > 0)
+            .collect()
+    }
 }
 
 impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for OpcodeCounter {
@@ -90,20 +111,22 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for OpcodeCounter {
         data: AfterDecodingData,
         _memory: &SimpleMemory<H>,
     ) {
-        let frame = &state.vm_local_state.callstack.current;
-        if !data.resolved_condition || !self.code_addresses.contains(&frame.code_address) {
+        let address = state.vm_local_state.callstack.current.code_address;
+        let in_code = match self.in_code {
+            Some((last, in_code)) if last == address => in_code,
+            _ => {
+                let in_code = self.code_addresses.contains(&address);
+                self.in_code = Some((address, in_code));
+                in_code
+            }
+        };
+        if !data.resolved_condition || !in_code {
             return;
         }
         let (variant, _, _) =
             EncodingModeProduction::variant_and_condition_from_u64_word(data.raw_opcode_unmasked);
-        let mut counts = self.counts.borrow_mut();
-        match counts
-            .iter_mut()
-            .find(|(opcode, _)| *opcode == variant.opcode)
-        {
-            Some((_, count)) => *count += 1,
-            None => counts.push((variant.opcode, 1)),
-        }
+        let opcode = variant.opcode;
+        self.counts.borrow_mut()[opcode.variant_idx()][opcode.materialize_subvariant_idx()] += 1;
     }
 }
 
@@ -219,3 +242,16 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
 }
 
 impl<S: WriteStorage, H: HistoryMode> VmTracer<S, H> for StepRecorder {}
+
+#[cfg(test)]
+mod tests {
+    use super::VARIANTS;
+
+    #[test]
+    fn every_opcode_variant_has_a_count() {
+        for opcode in crate::coverage::opcode_variants() {
+            assert!(opcode.variant_idx() < VARIANTS, "{opcode:?}");
+            assert!(opcode.materialize_subvariant_idx() < VARIANTS, "{opcode:?}");
+        }
+    }
+}
