@@ -124,9 +124,7 @@ impl vm2::Tracer for StepRecorder {
         let frame = state.current_frame();
         let (contract, pc) = (frame.code_address(), frame.program_counter());
         drop(frame);
-        if self.registers.is_none() {
-            self.registers = Some(registers(state));
-        }
+        self.registers.get_or_insert_with(|| registers(state));
         self.before = Some(Before {
             depth,
             contract,

@@ -169,9 +169,7 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
         let local = state.vm_local_state;
         let frame = &local.callstack.current;
         let opcode = data.opcode.variant.opcode;
-        if self.registers.is_none() {
-            self.registers = Some(registers(local));
-        }
+        self.registers.get_or_insert_with(|| registers(local));
         self.before = Some(Before {
             depth: local.callstack.depth() as u16,
             contract: frame.code_address,

@@ -333,11 +333,7 @@ fn localize(
 ) -> Localized {
     let mut comparer = Comparer {
         tolerances,
-        pages: Pages::default(),
-        state: [[(Word::default(), false); 15]; 2],
-        differing: 0,
-        page_dependent: 0,
-        page_dependent_words: BTreeSet::new(),
+        known: Known::default(),
         page_ids: 0,
         page_values: 0,
         dying_frame: 0,
@@ -373,13 +369,7 @@ fn localize(
             cause.transaction = Some(transaction);
             return comparer.finish(Some(cause), vec![]);
         }
-        let before = (
-            comparer.pages.clone(),
-            comparer.state,
-            comparer.differing,
-            comparer.page_dependent,
-            comparer.page_dependent_words.clone(),
-        );
+        let before = comparer.known.clone();
         for step in 0..a.steps.len().max(b.steps.len()) {
             let (x, y) = (a.steps.get(step), b.steps.get(step));
             let next = (a.steps.get(step + 1), b.steps.get(step + 1));
@@ -407,13 +397,7 @@ fn localize(
             return comparer.finish(Some(cause), window);
         }
         if a.rolled_back {
-            (
-                comparer.pages,
-                comparer.state,
-                comparer.differing,
-                comparer.page_dependent,
-                comparer.page_dependent_words,
-            ) = before;
+            comparer.known = before;
         }
     }
     comparer.finish(None, vec![])
@@ -422,6 +406,17 @@ fn localize(
 #[derive(Debug, Clone)]
 struct Comparer {
     tolerances: Tolerances,
+    known: Known,
+    /// How many differences each tolerance excused.
+    page_ids: u64,
+    page_values: u64,
+    dying_frame: u64,
+}
+
+/// What the comparison has learnt from the steps so far: forgotten with an execution that is
+/// rolled back.
+#[derive(Debug, Clone, Default)]
+struct Known {
     /// Each engine's pages, by order of first appearance.
     pages: Pages,
     /// Each engine's registers r1..r15, rebuilt from the steps' writes.
@@ -435,10 +430,6 @@ struct Comparer {
     /// Heap words known to differ only through page numbers, by the page's order of first
     /// appearance and the word's byte offset (a store of a page-dependent register).
     page_dependent_words: BTreeSet<(usize, u32)>,
-    /// How many differences each tolerance excused.
-    page_ids: u64,
-    page_values: u64,
-    dying_frame: u64,
 }
 
 impl Comparer {
@@ -496,25 +487,26 @@ impl Comparer {
         if a.depth == 1 && matches!(a.opcode, Opcode::Ret(_)) {
             return None;
         }
-        let (dependent_before, registers_before) = (self.page_dependent, self.state[0]);
+        let (dependent_before, registers_before) = (self.known.page_dependent, self.known.state[0]);
         let mut written = 0u16;
         for (side, step) in [a, b].into_iter().enumerate() {
             // The frame's own pages first: a pointer into a heap is then numbered as that
             // heap, so a pointer into the caller's heap and one into a fresh page differ.
-            self.pages.see_frame(side, step.pages);
+            self.known.pages.see_frame(side, step.pages);
             for write in &step.writes {
                 if write.pointer {
-                    self.pages.see(side, page(&write.value));
+                    self.known.pages.see(side, page(&write.value));
                 }
                 let index = usize::from(write.register) - 1;
-                self.state[side][index] = (write.value, write.pointer);
+                self.known.state[side][index] = (write.value, write.pointer);
                 written |= 1 << index;
             }
         }
-        self.page_dependent &= !written;
+        self.known.page_dependent &= !written;
         for index in registers_in(written) {
-            let differs = self.state[0][index] != self.state[1][index];
-            self.differing = self.differing & !(1 << index) | u16::from(differs) << index;
+            let differs = self.known.state[0][index] != self.known.state[1][index];
+            self.known.differing =
+                self.known.differing & !(1 << index) | u16::from(differs) << index;
         }
         // An instruction that fails, or a far call whose callee fails at once, is followed by a
         // panic in both engines; zk_evm writes the destination before failing, vm2 does not,
@@ -535,10 +527,11 @@ impl Comparer {
             let pc = a.pc.filter(|_| page_values)?;
             instruction_at(code, a.contract, pc)
         };
-        let dependent = |register: u8| register != 0 && dependent_before >> (register - 1) & 1 == 1;
+        let dependent =
+            |register: u8| register != 0 && holds(dependent_before, usize::from(register) - 1);
         if !panic_follows {
             // Decoded only when a register differs beyond what is already tolerated.
-            let differs = self.differing & !self.page_dependent != 0;
+            let differs = self.known.differing & !self.known.page_dependent != 0;
             let from_pages = differs
                 && instruction().is_some_and(|instruction| {
                     let [src0, src1] = operand_registers(&instruction);
@@ -547,11 +540,13 @@ impl Comparer {
                     }
                     // A load that read a byte of a page-dependent word.
                     (load_address(a, &instruction, &registers_before))
-                        .and_then(|(page, offset)| Some((self.pages.order(0, page)?, offset)))
+                        .and_then(|(page, offset)| Some((self.known.pages.order(0, page)?, offset)))
                         .is_some_and(|(page, offset)| {
                             let (from, to) = (offset.saturating_sub(31), offset.saturating_add(31));
-                            let mut words =
-                                self.page_dependent_words.range((page, from)..=(page, to));
+                            let mut words = self
+                                .known
+                                .page_dependent_words
+                                .range((page, from)..=(page, to));
                             words.next().is_some()
                         })
                 });
@@ -600,22 +595,23 @@ impl Comparer {
     /// `from_pages` says whether the instruction just compared computed or loaded its results
     /// from values that differed only through page numbers ([`Tolerance::PageValues`]).
     fn registers(&mut self, from_pages: bool) -> Option<(String, CauseKind)> {
-        for index in registers_in(self.differing) {
-            let ((x, x_pointer), (y, y_pointer)) = (self.state[0][index], self.state[1][index]);
+        for index in registers_in(self.known.differing) {
+            let ((x, x_pointer), (y, y_pointer)) =
+                (self.known.state[0][index], self.known.state[1][index]);
             let register = index + 1;
             if x_pointer != y_pointer {
                 return Some((format!("r{register}.pointer_tag"), CauseKind::Value));
             }
-            if self.page_dependent >> index & 1 == 1 {
+            if holds(self.known.page_dependent, index) {
                 continue;
             }
             if self.tolerances.page_ids && self.same_but_page(&x, &y) {
-                self.page_dependent |= 1 << index;
+                self.known.page_dependent |= 1 << index;
                 self.page_ids += 1;
                 continue;
             }
             if from_pages {
-                self.page_dependent |= 1 << index;
+                self.known.page_dependent |= 1 << index;
                 self.page_values += 1;
                 continue;
             }
@@ -647,10 +643,10 @@ impl Comparer {
         }
         // The word at that offset of the written heap, by the heap's order of appearance.
         let heap = usize::from(a.opcode == Opcode::UMA(UMAOpcode::AuxHeapWrite));
-        let word = (self.pages.order(0, a.pages[heap])).map(|page| (page, x.offset));
+        let word = (self.known.pages.order(0, a.pages[heap])).map(|page| (page, x.offset));
         if x.value == y.value {
             if let Some(word) = word {
-                self.page_dependent_words.remove(&word);
+                self.known.page_dependent_words.remove(&word);
             }
             return None;
         }
@@ -659,7 +655,7 @@ impl Comparer {
             return None;
         }
         if let Some(word) = word.filter(|_| stores_from_pages()) {
-            self.page_dependent_words.insert(word);
+            self.known.page_dependent_words.insert(word);
             self.page_values += 1;
             return None;
         }
@@ -675,8 +671,10 @@ impl Comparer {
         // decide it: the same page or not. The pages' differences alone would not (zk_evm's
         // pages run 8 apart, vm2's 1 or 2, so many pairs of pages share one difference).
         if outside_page(a) == outside_page(b) {
-            if let (Some(x), Some(y)) = (self.pages.order(0, page(a)), self.pages.order(1, page(b)))
-            {
+            if let (Some(x), Some(y)) = (
+                self.known.pages.order(0, page(a)),
+                self.known.pages.order(1, page(b)),
+            ) {
                 return x == y;
             }
         }
@@ -684,13 +682,18 @@ impl Comparer {
         // pages themselves need not show at that position, since kernel code may have added a
         // constant that carries into them (`K - ptr`).
         let (a, b) = (U256::from_big_endian(&a.0), U256::from_big_endian(&b.0));
-        self.pages.shifted_difference(a.overflowing_sub(b).0)
+        self.known.pages.shifted_difference(a.overflowing_sub(b).0)
     }
 }
 
 /// The register indices (0 for r1) in a register set, lowest first.
 fn registers_in(set: u16) -> impl Iterator<Item = usize> {
-    (0..15).filter(move |index| set >> index & 1 == 1)
+    (0..15).filter(move |&index| holds(set, index))
+}
+
+/// Whether a register set holds register index `index` (0 for r1).
+fn holds(set: u16, index: usize) -> bool {
+    set >> index & 1 == 1
 }
 
 /// Whether `opcode` computes its results from its operands alone: arithmetic, logic, shifts
