@@ -124,59 +124,87 @@ fn page_ids_are_tolerated_by_default_and_diverge_when_strict() {
     assert_ne!(strict.cause.fingerprint, tolerated.cause.fingerprint);
 }
 
+/// The cause a kernel contract running `code` (then storing r3 to storage) gets with every
+/// tolerance, and with all but `page_values`; and how many differences `page_values` excused in
+/// each.
+fn page_values_causes(code: &str) -> [(eravm_diff::steps::cause::Cause, u64); 2] {
+    use eravm_diff::steps::cause::Tolerance;
+    let text = format!(
+        r#"
+contracts:
+  - address: "0x0000000000000000000000000000000000004000"
+    assembly: |
+      .text
+      __entry:
+{code}
+        add 5, r0, r4
+        sstore r4, r3
+        ret.ok r0
+blocks:
+  - transactions:
+      - l2: {{from: 1, to: "0x0000000000000000000000000000000000004000", gas_limit: 2000000}}
+balances:
+  - {{account: 1, amount: "1000000000000000000"}}
+"#
+    );
+    let file = eravm_diff::spec::parse_batch_file("page_values.yaml", &text).unwrap();
+    let mut differential = Differential::new(default_world(), VmLatest, VmFast);
+    let prepared = file.prepare(&differential.world).unwrap();
+    let mut explain = |tolerances| {
+        differential.tolerances = tolerances;
+        let cause = (differential.explain(&prepared.world, &prepared.batch))
+            .expect("the stored values differ")
+            .cause;
+        let count = (cause.tolerated.iter())
+            .find(|(tolerance, _)| *tolerance == Tolerance::PageValues)
+            .map_or(0, |(_, count)| *count);
+        (cause, count)
+    };
+    [
+        explain(Tolerances::DEFAULT),
+        explain(Tolerances {
+            page_values: false,
+            ..Tolerances::DEFAULT
+        }),
+    ]
+}
+
 /// `page_values`: kernel code that multiplies its calldata pointer gets products that differ by
 /// more than a page field. By default the multiplication, the store of the product to the heap
 /// and its load back are tolerated by name, and the cause is where the product reaches the
 /// outcome (the storage write); without the rule it is the `mul`.
 #[test]
 fn values_computed_from_page_numbers_are_tolerated_by_name() {
-    use eravm_diff::steps::cause::Tolerance;
-    let text = r#"
-contracts:
-  - address: "0x0000000000000000000000000000000000004000"
-    assembly: |
-      .text
-      __entry:
-        mul 31, r1, r2, r7
-        st.1 64, r2
-        ld.1 64, r3
-        add 5, r0, r4
-        sstore r4, r3
-        ret.ok r0
-blocks:
-  - transactions:
-      - l2: {from: 1, to: "0x0000000000000000000000000000000000004000", gas_limit: 2000000}
-balances:
-  - {account: 1, amount: "1000000000000000000"}
-"#;
-    let file = eravm_diff::spec::parse_batch_file("page_values.yaml", text).unwrap();
-    let mut differential = Differential::new(default_world(), VmLatest, VmFast);
-    let prepared = file.prepare(&differential.world).unwrap();
-    let explain = |differential: &Differential| {
-        (differential.explain(&prepared.world, &prepared.batch))
-            .expect("the stored products differ")
-            .cause
-    };
-    let tolerated = explain(&differential);
-    let count = |cause: &eravm_diff::steps::cause::Cause| {
-        (cause.tolerated.iter())
-            .find(|(tolerance, _)| *tolerance == Tolerance::PageValues)
-            .map_or(0, |(_, count)| *count)
-    };
+    let [(tolerated, count), (strict, strict_count)] =
+        page_values_causes("        mul 31, r1, r2, r7\n        st.1 64, r2\n        ld.1 64, r3");
     // The product (r2; r7 holds the high half), the stored word and the loaded one.
-    assert!(count(&tolerated) >= 3, "{tolerated:?}");
+    assert!(count >= 3, "{tolerated:?}");
     assert_eq!(tolerated.instruction, "outcome", "{tolerated:?}");
-    differential.tolerances = Tolerances {
-        page_values: false,
-        ..Tolerances::DEFAULT
-    };
-    let strict = explain(&differential);
     assert_eq!(
         (strict.instruction.as_str(), strict.component.as_str()),
         ("Mul(MulOpcode)", "r2"),
         "{strict:?}"
     );
-    assert_eq!(count(&strict), 0);
+    assert_eq!(strict_count, 0);
+}
+
+/// The rule follows a stack slot as it follows a register: a product written to the stack, and
+/// an addition that reads it back, are tolerated; without the rule the cause is the `mul`'s
+/// stack write.
+#[test]
+fn values_computed_from_page_numbers_are_followed_through_the_stack() {
+    let [(tolerated, count), (strict, strict_count)] = page_values_causes(
+        "        nop stack+=[4]\n        mul 31, r1, stack[2], r7\n        add stack[2], r0, r3",
+    );
+    // The stack word and the sum.
+    assert!(count >= 2, "{tolerated:?}");
+    assert_eq!(tolerated.instruction, "outcome", "{tolerated:?}");
+    assert_eq!(
+        (strict.instruction.as_str(), strict.component.as_str()),
+        ("Mul(MulOpcode)", "stack.value"),
+        "{strict:?}"
+    );
+    assert_eq!(strict_count, 0);
 }
 
 /// A fault injected into what vm_fast reports (not into execution) leaves every instruction

@@ -15,7 +15,7 @@ use super::{run_vm_traced, Engine, Observe, Observed, VmStorage};
 use crate::{
     batch::Batch,
     outcome::Word,
-    steps::{decode, Registers, Step, StepSink, Stored},
+    steps::{computes, decode, stack_slots, Memory, Registers, Step, StepSink, Stored},
     world::{World, WorldStorage},
 };
 
@@ -103,8 +103,9 @@ struct Before {
     depth: u16,
     contract: Address,
     pc: Option<u16>,
-    /// The offset a heap store writes to.
-    store: Option<u32>,
+    /// The heap and offset a heap store writes to, or the stack slot of an instruction with
+    /// a stack destination.
+    store: Option<(Memory, u32)>,
 }
 
 fn registers<S: vm2::StateInterface>(state: &S) -> Registers {
@@ -125,11 +126,18 @@ impl vm2::Tracer for StepRecorder {
         let (contract, pc) = (frame.code_address(), frame.program_counter());
         drop(frame);
         self.registers.get_or_insert_with(|| registers(state));
+        let store = match OP::VALUE {
+            vm2::Opcode::HeapWrite => store_offset::<OP, _>(state).map(|at| (Memory::Heap, at)),
+            vm2::Opcode::AuxHeapWrite => {
+                store_offset::<OP, _>(state).map(|at| (Memory::AuxHeap, at))
+            }
+            _ => stack_destination::<OP, _>(state).map(|slot| (Memory::Stack, u32::from(slot))),
+        };
         self.before = Some(Before {
             depth,
             contract,
             pc,
-            store: store_offset::<OP, _>(state),
+            store,
         });
     }
 
@@ -146,7 +154,7 @@ impl vm2::Tracer for StepRecorder {
         let writes = Step::writes(registers, |register| state.read_register(register));
         let stored = before
             .store
-            .and_then(|offset| stored::<OP, _>(state, offset));
+            .and_then(|(memory, offset)| stored(state, memory, offset));
         let flags = state.flags();
         let pubdata = state.pubdata();
         let frame = state.current_frame();
@@ -159,6 +167,7 @@ impl vm2::Tracer for StepRecorder {
             stored,
             flags: [flags.less_than, flags.equal, flags.greater],
             ergs: frame.gas(),
+            sp: frame.stack_pointer(),
             heap_bound: frame.heap_bound(),
             aux_heap_bound: frame.aux_heap_bound(),
             pages: [frame.heap().as_u32(), frame.aux_heap().as_u32()],
@@ -193,15 +202,21 @@ pub(super) fn store_offset<OP: vm2::OpcodeType, S: vm2::StateInterface>(
     })
 }
 
-/// The heap of the frame that heap store `OP` wrote to.
-fn store_heap<OP: vm2::OpcodeType, S: vm2::StateInterface>(state: &mut S) -> vm2::HeapId {
+/// The stack slot that instruction `OP` about to execute writes its result to, if its
+/// destination is on the stack (decoded from the instruction at the pc, as for a store).
+fn stack_destination<OP: vm2::OpcodeType, S: vm2::StateInterface>(state: &mut S) -> Option<u16> {
     use vm2::CallframeInterface;
-    let frame = state.current_frame();
-    if OP::VALUE == vm2::Opcode::AuxHeapWrite {
-        frame.aux_heap()
-    } else {
-        frame.heap()
+    if !computes(opcode(OP::VALUE)) {
+        return None;
     }
+    let frame = state.current_frame();
+    let (pc, sp) = (frame.program_counter()?, frame.stack_pointer());
+    let word = frame.read_contract_code(pc / 4);
+    drop(frame);
+    let [_, write] = stack_slots(&decode(word, pc), sp, |register| {
+        state.read_register(register).0
+    });
+    write
 }
 
 /// Whether the instruction just executed completed: a failing one leaves the pc on vm2's panic
@@ -211,18 +226,33 @@ pub(super) fn completed<S: vm2::StateInterface>(state: &mut S) -> bool {
     state.current_frame().program_counter().is_some()
 }
 
-/// The word heap store `OP` wrote at `offset`, read back; `None` if the store failed.
-fn stored<OP: vm2::OpcodeType, S: vm2::StateInterface>(
-    state: &mut S,
-    offset: u32,
-) -> Option<Stored> {
+/// The word an instruction wrote at `offset` of the frame's `memory`, read back; `None` if the
+/// instruction failed.
+fn stored<S: vm2::StateInterface>(state: &mut S, memory: Memory, offset: u32) -> Option<Stored> {
+    use vm2::CallframeInterface;
     if !completed(state) {
         return None;
     }
-    let heap = store_heap::<OP, _>(state);
+    let frame = state.current_frame();
+    let heap = match memory {
+        Memory::Heap => frame.heap(),
+        Memory::AuxHeap => frame.aux_heap(),
+        Memory::Stack => {
+            let (value, pointer) = frame.read_stack(offset as u16);
+            return Some(Stored {
+                memory,
+                offset,
+                value: Word::from(value),
+                pointer,
+            });
+        }
+    };
+    drop(frame);
     Some(Stored {
+        memory,
         offset,
         value: Word::from(state.read_heap_u256(heap, offset)),
+        pointer: false,
     })
 }
 

@@ -8,6 +8,7 @@ use zksync_multivm::{
         self, HistoryEnabled, HistoryMode, SimpleMemory, ToTracerPointer, TracerPointer, VmTracer,
     },
     zk_evm_latest::{
+        abstractions::MemoryType,
         tracing::{AfterDecodingData, AfterExecutionData, BeforeExecutionData, VmLocalStateData},
         vm_state::{aux_heap_page_from_base, heap_page_from_base, VmLocalState},
         zkevm_opcode_defs::{decoding::EncodingModeProduction, Opcode, UMAOpcode},
@@ -20,7 +21,7 @@ use super::{run_vm_traced, Engine, Observe, Observed, OpcodeCounts, VmStorage};
 use crate::{
     batch::Batch,
     outcome::Word,
-    steps::{Registers, Step, StepSink, Stored},
+    steps::{computes, Memory, Registers, Step, StepSink, Stored},
     world::World,
 };
 
@@ -147,8 +148,8 @@ struct Before {
     contract: Address,
     pc: u16,
     opcode: Opcode,
-    /// The offset a heap store writes to (its first operand).
-    store: Option<u32>,
+    /// The heap and offset a heap store writes to (its first operand).
+    store: Option<(Memory, u32)>,
 }
 
 fn registers(state: &VmLocalState) -> Registers {
@@ -175,18 +176,19 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
             contract: frame.code_address,
             pc: frame.pc,
             opcode,
-            store: matches!(
-                opcode,
-                Opcode::UMA(UMAOpcode::HeapWrite | UMAOpcode::AuxHeapWrite)
-            )
-            .then(|| data.src0_value.value.low_u32()),
+            store: match opcode {
+                Opcode::UMA(UMAOpcode::HeapWrite) => Some(Memory::Heap),
+                Opcode::UMA(UMAOpcode::AuxHeapWrite) => Some(Memory::AuxHeap),
+                _ => None,
+            }
+            .map(|heap| (heap, data.src0_value.value.low_u32())),
         });
     }
 
     fn after_execution(
         &mut self,
         state: VmLocalStateData<'_>,
-        _data: AfterExecutionData,
+        data: AfterExecutionData,
         memory: &SimpleMemory<H>,
         _storage: StoragePtr<S>,
     ) {
@@ -199,22 +201,39 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
             let register = local.registers[usize::from(register) - 1];
             (register.value, register.is_pointer)
         });
-        // A failing store raises a pending exception and writes nothing.
-        let stored = before
-            .store
-            .filter(|_| !local.pending_exception)
-            .map(|offset| {
-                let page = if before.opcode == Opcode::UMA(UMAOpcode::AuxHeapWrite) {
-                    aux_heap_page_from_base(frame.base_memory_page)
-                } else {
-                    heap_page_from_base(frame.base_memory_page)
-                };
-                let bytes = memory.read_unaligned_bytes(page.0 as usize, offset as usize, 32);
-                Stored {
-                    offset,
-                    value: Word(bytes.try_into().expect("32 bytes")),
-                }
-            });
+        // A failing instruction raises a pending exception and writes nothing.
+        let stored = if local.pending_exception {
+            None
+        } else if let Some((heap, offset)) = before.store {
+            let page = match heap {
+                Memory::AuxHeap => aux_heap_page_from_base(frame.base_memory_page),
+                _ => heap_page_from_base(frame.base_memory_page),
+            };
+            let bytes = memory.read_unaligned_bytes(page.0 as usize, offset as usize, 32);
+            Some(Stored {
+                memory: heap,
+                offset,
+                value: Word(bytes.try_into().expect("32 bytes")),
+                pointer: false,
+            })
+        } else {
+            // The stack slot an instruction with a stack destination wrote (a `nop` only moves
+            // the stack pointer).
+            (data.dst0_mem_location)
+                .filter(|location| {
+                    location.memory_type == MemoryType::Stack && computes(before.opcode)
+                })
+                .map(|location| {
+                    let word =
+                        memory.read_slot(location.page.0 as usize, location.index.0 as usize);
+                    Stored {
+                        memory: Memory::Stack,
+                        offset: location.index.0,
+                        value: Word::from(word.value),
+                        pointer: word.is_pointer,
+                    }
+                })
+        };
         self.sink.push(Step {
             depth: before.depth,
             contract: before.contract,
@@ -228,6 +247,7 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
                 local.flags.greater_than_flag,
             ],
             ergs: frame.ergs_remaining,
+            sp: frame.sp,
             heap_bound: frame.heap_bound,
             aux_heap_bound: frame.aux_heap_bound,
             pages: [

@@ -12,7 +12,7 @@
 //!   (opcode, pc) is compared, not the state it leaves.
 
 use std::{
-    collections::{hash_map::Entry, BTreeSet, HashMap},
+    collections::{hash_map::Entry, BTreeSet, HashMap, HashSet},
     fmt,
 };
 
@@ -22,7 +22,9 @@ use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
 };
 use zksync_types::{Address, U256};
 
-use super::{decode, operand_registers, Segment, Step, StepTrace};
+use super::{
+    computes, decode, operand_registers, stack_slots, Memory, Segment, Step, StepTrace, Stored,
+};
 use crate::{
     divergence::{fingerprint, DiffKind, Divergence},
     outcome::Word,
@@ -47,7 +49,8 @@ pub enum Tolerance {
     /// instruction writes may differ if one of the registers it read differed only through
     /// page numbers (by `page_ids`, or by this rule before); they then count as differing only
     /// through page numbers themselves. Such a register stored to the heap makes the stored word
-    /// differ, and so does a load that reads any of its bytes back. Nothing else is excused:
+    /// differ, and so does a load that reads any of its bytes back; a stack slot is followed like
+    /// a register (a result written to it, and an instruction that reads it). Nothing else is excused:
     /// flags, calls, returns, storage and what reaches the outcome are compared as ever. The
     /// instruction's operands are decoded from the code at its pc in the world the batch ran in
     /// (code deployed during the batch is not looked up, so the rule does not apply there).
@@ -373,7 +376,13 @@ fn localize(
         for step in 0..a.steps.len().max(b.steps.len()) {
             let (x, y) = (a.steps.get(step), b.steps.get(step));
             let next = (a.steps.get(step + 1), b.steps.get(step + 1));
-            let Some((instruction, mut component, kind)) = comparer.step((x, y), next, code) else {
+            // The stack pointer before the step: where the previous one left it.
+            let sp = step
+                .checked_sub(1)
+                .and_then(|i| a.steps.get(i))
+                .map(|s| s.sp);
+            let Some((instruction, mut component, kind)) = comparer.step((x, y), next, sp, code)
+            else {
                 continue;
             };
             // A trace cut short by a panic in the engine's code is named by where it panicked.
@@ -430,6 +439,46 @@ struct Known {
     /// Heap words known to differ only through page numbers, by the page's order of first
     /// appearance and the word's byte offset (a store of a page-dependent register).
     page_dependent_words: BTreeSet<(usize, u32)>,
+    /// Stack slots known to differ only through page numbers, by the order of first appearance
+    /// of their frame's heap page (the frame's identity) and the slot.
+    page_dependent_slots: HashSet<(usize, u16)>,
+}
+
+impl Known {
+    /// Whether the results of instruction `step` (`instruction`, decoded) come from values that
+    /// differed only through page numbers: for an instruction that computes, a register in
+    /// `dependent` or a page-dependent stack slot among its operands; for a load, a byte of a
+    /// page-dependent heap word. `registers`, `dependent` and `sp` are as before the step.
+    fn reads_from_pages(
+        &self,
+        step: &Step,
+        instruction: &DecodedOpcode<8, EncodingModeProduction>,
+        registers: &[(Word, bool); 15],
+        dependent: u16,
+        sp: Option<u16>,
+    ) -> bool {
+        let dependent = |register: u8| register != 0 && holds(dependent, usize::from(register) - 1);
+        let value =
+            |register: u8| U256::from_big_endian(&registers[usize::from(register) - 1].0 .0);
+        if computes(step.opcode) {
+            let [src0, src1] = operand_registers(instruction);
+            let slot = sp.and_then(|sp| stack_slots(instruction, sp, value)[0]);
+            let frame = self.pages.order(0, step.pages[0]);
+            return dependent(src0)
+                || dependent(src1)
+                || frame
+                    .zip(slot)
+                    .is_some_and(|slot| self.page_dependent_slots.contains(&slot));
+        }
+        // A load that read a byte of a page-dependent word.
+        (load_address(step, instruction, registers))
+            .and_then(|(page, offset)| Some((self.pages.order(0, page)?, offset)))
+            .is_some_and(|(page, offset)| {
+                let (from, to) = (offset.saturating_sub(31), offset.saturating_add(31));
+                let mut words = self.page_dependent_words.range((page, from)..=(page, to));
+                words.next().is_some()
+            })
+    }
 }
 
 impl Comparer {
@@ -462,6 +511,7 @@ impl Comparer {
         &mut self,
         (a, b): (Option<&Step>, Option<&Step>),
         next: (Option<&Step>, Option<&Step>),
+        sp: Option<u16>,
         code: CodeAt<'_>,
     ) -> Option<(String, String, CauseKind)> {
         let name = |step: &Step| format!("{:?}", step.opcode);
@@ -493,6 +543,9 @@ impl Comparer {
             // The frame's own pages first: a pointer into a heap is then numbered as that
             // heap, so a pointer into the caller's heap and one into a fresh page differ.
             self.known.pages.see_frame(side, step.pages);
+            if let Some(stored) = step.stored.filter(|stored| stored.pointer) {
+                self.known.pages.see(side, page(&stored.value));
+            }
             for write in &step.writes {
                 if write.pointer {
                     self.known.pages.see(side, page(&write.value));
@@ -527,35 +580,30 @@ impl Comparer {
             let pc = a.pc.filter(|_| page_values)?;
             instruction_at(code, a.contract, pc)
         };
-        let dependent =
-            |register: u8| register != 0 && holds(dependent_before, usize::from(register) - 1);
+        let from_pages = |known: &Known| {
+            instruction().is_some_and(|instruction| {
+                known.reads_from_pages(a, &instruction, &registers_before, dependent_before, sp)
+            })
+        };
         if !panic_follows {
             // Decoded only when a register differs beyond what is already tolerated.
             let differs = self.known.differing & !self.known.page_dependent != 0;
-            let from_pages = differs
-                && instruction().is_some_and(|instruction| {
-                    let [src0, src1] = operand_registers(&instruction);
-                    if computes(a.opcode) {
-                        return dependent(src0) || dependent(src1);
-                    }
-                    // A load that read a byte of a page-dependent word.
-                    (load_address(a, &instruction, &registers_before))
-                        .and_then(|(page, offset)| Some((self.known.pages.order(0, page)?, offset)))
-                        .is_some_and(|(page, offset)| {
-                            let (from, to) = (offset.saturating_sub(31), offset.saturating_add(31));
-                            let mut words = self
-                                .known
-                                .page_dependent_words
-                                .range((page, from)..=(page, to));
-                            words.next().is_some()
-                        })
-                });
+            let from_pages = differs && from_pages(&self.known);
             if let Some((component, kind)) = self.registers(from_pages) {
                 return Some((name(a), component, kind));
             }
         }
-        let stores_from_pages = || {
-            instruction().is_some_and(|instruction| dependent(operand_registers(&instruction)[1]))
+        // A heap store's word comes from the register it stores, a stack slot's from what the
+        // instruction read.
+        let stores_from_pages = |known: &Known| match a.stored {
+            Some(Stored {
+                memory: Memory::Stack,
+                ..
+            }) => from_pages(known),
+            _ => instruction().is_some_and(|instruction| {
+                let register = operand_registers(&instruction)[1];
+                register != 0 && holds(dependent_before, usize::from(register) - 1)
+            }),
         };
         if let Some((component, kind)) = self.stored(a, b, stores_from_pages) {
             return Some((name(a), component.into(), kind));
@@ -570,6 +618,9 @@ impl Comparer {
         }
         if a.ergs != b.ergs {
             return value("ergs");
+        }
+        if a.sp != b.sp {
+            return value("sp");
         }
         let bounds_differ = (a.heap_bound, a.aux_heap_bound) != (b.heap_bound, b.aux_heap_bound);
         let frame_removed = match next {
@@ -623,43 +674,74 @@ impl Comparer {
         None
     }
 
-    /// How the heap words two stores wrote differ, if they do (a stored pointer keeps its page
-    /// number, so the page-id tolerance applies to the value). `stores_from_pages` says whether
-    /// the stored register differed only through page numbers ([`Tolerance::PageValues`]).
+    /// How the words two instructions wrote to memory differ, if they do (a stored pointer
+    /// keeps its page number, so the page-id tolerance applies to the value): heap words are
+    /// named `stored`, stack slots `stack`. `stores_from_pages` says whether the word came from
+    /// values that differed only through page numbers ([`Tolerance::PageValues`]).
     fn stored(
         &mut self,
         a: &Step,
         b: &Step,
-        stores_from_pages: impl Fn() -> bool,
+        stores_from_pages: impl Fn(&Known) -> bool,
     ) -> Option<(&'static str, CauseKind)> {
+        let names = |stored: &Stored| match stored.memory {
+            Memory::Stack => ["stack", "stack.slot", "stack.value", "stack.pointer_tag"],
+            _ => [
+                "stored",
+                "stored.offset",
+                "stored.value",
+                "stored.pointer_tag",
+            ],
+        };
         let (x, y) = match (&a.stored, &b.stored) {
             (None, None) => return None,
-            (Some(_), None) => return Some(("stored", CauseKind::Missing)),
-            (None, Some(_)) => return Some(("stored", CauseKind::Extra)),
+            (Some(x), None) => return Some((names(x)[0], CauseKind::Missing)),
+            (None, Some(y)) => return Some((names(y)[0], CauseKind::Extra)),
             (Some(x), Some(y)) => (x, y),
         };
-        if x.offset != y.offset {
-            return Some(("stored.offset", CauseKind::Value));
+        let [whole, offset, value, pointer_tag] = names(x);
+        if x.memory != y.memory {
+            return Some((whole, CauseKind::Value));
         }
-        // The word at that offset of the written heap, by the heap's order of appearance.
-        let heap = usize::from(a.opcode == Opcode::UMA(UMAOpcode::AuxHeapWrite));
-        let word = (self.known.pages.order(0, a.pages[heap])).map(|page| (page, x.offset));
+        if x.offset != y.offset {
+            return Some((offset, CauseKind::Value));
+        }
+        if x.pointer != y.pointer {
+            return Some((pointer_tag, CauseKind::Value));
+        }
+        // The word by its page's order of appearance (a stack slot by its frame's heap page).
+        let page = a.pages[usize::from(x.memory == Memory::AuxHeap)];
+        let word = (self.known.pages.order(0, page)).map(|page| (page, x.offset));
+        let stack = x.memory == Memory::Stack;
+        let depends = |known: &mut Known, on: bool| {
+            let Some((page, offset)) = word else { return };
+            match (stack, on) {
+                (true, true) => known.page_dependent_slots.insert((page, offset as u16)),
+                (true, false) => known.page_dependent_slots.remove(&(page, offset as u16)),
+                (false, true) => known.page_dependent_words.insert((page, offset)),
+                (false, false) => known.page_dependent_words.remove(&(page, offset)),
+            };
+        };
         if x.value == y.value {
-            if let Some(word) = word {
-                self.known.page_dependent_words.remove(&word);
-            }
+            depends(&mut self.known, false);
             return None;
         }
         if self.tolerances.page_ids && self.same_but_page(&x.value, &y.value) {
+            // Instructions that compute read a stack slot as they read a register: like a
+            // register, the slot is then page-dependent. A heap word reaches a register through
+            // a load first, where this rule applies again.
+            if stack {
+                depends(&mut self.known, true);
+            }
             self.page_ids += 1;
             return None;
         }
-        if let Some(word) = word.filter(|_| stores_from_pages()) {
-            self.known.page_dependent_words.insert(word);
+        if word.is_some() && stores_from_pages(&self.known) {
+            depends(&mut self.known, true);
             self.page_values += 1;
             return None;
         }
-        Some(("stored.value", CauseKind::Value))
+        Some((value, CauseKind::Value))
     }
 
     /// Whether two words differ by exactly the difference of two pages that are the same in
@@ -694,21 +776,6 @@ fn registers_in(set: u16) -> impl Iterator<Item = usize> {
 /// Whether a register set holds register index `index` (0 for r1).
 fn holds(set: u16, index: usize) -> bool {
     set >> index & 1 == 1
-}
-
-/// Whether `opcode` computes its results from its operands alone: arithmetic, logic, shifts
-/// and pointer arithmetic (the instructions [`Tolerance::PageValues`] follows).
-fn computes(opcode: Opcode) -> bool {
-    matches!(
-        opcode,
-        Opcode::Add(_)
-            | Opcode::Sub(_)
-            | Opcode::Mul(_)
-            | Opcode::Div(_)
-            | Opcode::Shift(_)
-            | Opcode::Binop(_)
-            | Opcode::Ptr(_)
-    )
 }
 
 /// The instruction at `pc` of the code at `contract`, if that code can be found.

@@ -5,8 +5,8 @@
 //! A record holds where the instruction ran (call depth, code address, pc), which opcode variant
 //! executed (as zkevm_opcode_defs names it; an instruction whose condition failed executes as
 //! `Nop`, a panic as `Ret(Panic)`, in both VMs) and what it changed: the registers it wrote (value
-//! and pointer tag), the heap word it stored, the flags, the pubdata counter, and the ergs left,
-//! heap bounds and heap pages of the frame it leaves the VM in. Storage, events and the memory
+//! and pointer tag), the heap or stack word it stored, the flags, the pubdata counter, and the
+//! ergs left, stack pointer, heap bounds and heap pages of the frame it leaves the VM in. Storage, events and the memory
 //! that far calls and precompiles write are not recorded themselves: they reach registers when
 //! read back, and their operands are registers written by earlier steps.
 
@@ -41,13 +41,16 @@ pub struct Step {
     /// Registers whose value or pointer tag the instruction changed (most instructions write
     /// at most two: kept inline, so recording a step allocates nothing).
     pub writes: Writes,
-    /// The word a heap store (`UMA(HeapWrite)`, `UMA(AuxHeapWrite)`) wrote, read back from the
-    /// heap after it; `None` for any other instruction, and for a store that failed.
+    /// The word a heap store (`UMA(HeapWrite)`, `UMA(AuxHeapWrite)`) wrote, or an instruction
+    /// with a stack destination (see [`stack_slots`]), read back from memory after it; `None`
+    /// for any other instruction, and for one that failed.
     pub stored: Option<Stored>,
     /// Flags after the instruction: less than (or overflow), equal, greater than.
     pub flags: [bool; 3],
     /// Ergs left in the frame the instruction leaves the VM in.
     pub ergs: u32,
+    /// The stack pointer of the frame the instruction leaves the VM in.
+    pub sp: u16,
     pub heap_bound: u32,
     pub aux_heap_bound: u32,
     /// The pubdata the transaction has spent so far (storage writes are priced when they
@@ -71,13 +74,25 @@ pub struct RegisterWrite {
     pub pointer: bool,
 }
 
-/// A heap word a store wrote.
+/// A word an instruction wrote to memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stored {
-    /// Byte offset in the heap (or aux heap) of the frame.
+    pub memory: Memory,
+    /// Byte offset in the frame's heap or aux heap; slot in its stack.
     pub offset: u32,
     /// The 32 bytes at `offset` after the store.
     pub value: Word,
+    /// The stack slot's pointer tag (heap words have none: always false).
+    pub pointer: bool,
+}
+
+/// The memory of a frame that an instruction writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Memory {
+    Heap,
+    AuxHeap,
+    Stack,
 }
 
 fn opcode_name<S: Serializer>(opcode: &Opcode, serializer: S) -> Result<S::Ok, S::Error> {
@@ -112,17 +127,25 @@ impl fmt::Display for Step {
             write!(f, " r{}={tag}{}", write.register, write.value)?;
         }
         if let Some(stored) = &self.stored {
-            write!(f, " [{:#x}]={}", stored.offset, stored.value)?;
+            let tag = if stored.pointer { "ptr " } else { "" };
+            let (memory, offset) = (stored.memory, stored.offset);
+            match memory {
+                Memory::Heap => write!(f, " [{offset:#x}]=")?,
+                Memory::AuxHeap => write!(f, " aux[{offset:#x}]=")?,
+                Memory::Stack => write!(f, " stack[{offset}]=")?,
+            }
+            write!(f, "{tag}{}", stored.value)?;
         }
         let [lt, eq, gt] = self.flags;
         let flag = |on: bool, name: char| if on { name } else { '-' };
         write!(
             f,
-            ", flags {}{}{}, ergs {}, heap {}/{}, pubdata {}",
+            ", flags {}{}{}, ergs {}, sp {}, heap {}/{}, pubdata {}",
             flag(lt, 'l'),
             flag(eq, 'e'),
             flag(gt, 'g'),
             self.ergs,
+            self.sp,
             self.heap_bound,
             self.aux_heap_bound,
             self.pubdata
@@ -172,6 +195,66 @@ pub fn operand_registers(instruction: &DecodedOpcode<8, EncodingModeProduction>)
         0
     };
     [src0, instruction.src1_reg_idx]
+}
+
+/// The stack slots an instruction reads (its first operand) and writes (its destination), if
+/// those operands are on the stack, as EraVM addresses them: register + immediate, absolute or
+/// below the stack pointer; a pop moves the stack pointer down before the read, a push writes at
+/// the stack pointer and moves it up, and the destination is addressed after the pop. `sp` is
+/// the stack pointer and `register` the registers' values before the instruction.
+pub fn stack_slots(
+    instruction: &DecodedOpcode<8, EncodingModeProduction>,
+    mut sp: u16,
+    register: impl Fn(u8) -> U256,
+) -> [Option<u16>; 2] {
+    let address = |index: u8, immediate: u16| {
+        let base = if index == 0 {
+            0
+        } else {
+            register(index).low_u32() as u16
+        };
+        base.wrapping_add(immediate)
+    };
+    let read = match instruction.variant.src0_operand_type {
+        Operand::Full(ImmMemHandlerFlags::UseStackWithPushPop) => {
+            sp = sp.wrapping_sub(address(instruction.src0_reg_idx, instruction.imm_0));
+            Some(sp)
+        }
+        Operand::Full(ImmMemHandlerFlags::UseStackWithOffset) => {
+            Some(sp.wrapping_sub(address(instruction.src0_reg_idx, instruction.imm_0)))
+        }
+        Operand::Full(ImmMemHandlerFlags::UseAbsoluteOnStack) => {
+            Some(address(instruction.src0_reg_idx, instruction.imm_0))
+        }
+        _ => None,
+    };
+    let write = match instruction.variant.dst0_operand_type {
+        Operand::Full(ImmMemHandlerFlags::UseStackWithPushPop) => Some(sp),
+        Operand::Full(ImmMemHandlerFlags::UseStackWithOffset) => {
+            Some(sp.wrapping_sub(address(instruction.dst0_reg_idx, instruction.imm_1)))
+        }
+        Operand::Full(ImmMemHandlerFlags::UseAbsoluteOnStack) => {
+            Some(address(instruction.dst0_reg_idx, instruction.imm_1))
+        }
+        _ => None,
+    };
+    [read, write]
+}
+
+/// Whether `opcode` writes its result to its destination operand (a register or, with full
+/// addressing, a stack slot) and computes it from its operands alone: arithmetic, logic, shifts
+/// and pointer arithmetic.
+pub fn computes(opcode: Opcode) -> bool {
+    matches!(
+        opcode,
+        Opcode::Add(_)
+            | Opcode::Sub(_)
+            | Opcode::Mul(_)
+            | Opcode::Div(_)
+            | Opcode::Shift(_)
+            | Opcode::Binop(_)
+            | Opcode::Ptr(_)
+    )
 }
 
 /// The instructions one execution (an `inspect` of one transaction) ran.
