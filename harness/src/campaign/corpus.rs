@@ -4,8 +4,18 @@
 //! other file in the directory (seeds copied from `corpora/diff_batch/`, inputs of campaigns with
 //! other seeds) is loaded as it is. The generator profile's seed inputs are in every corpus
 //! without being written to it (a file of the same name takes their place).
+//!
+//! Inputs that explore more also tend to run longer, and a corpus that keeps them drifts towards
+//! ever slower samples. So each input the campaign adds keeps its cost (the reference's
+//! computational gas, deterministic where time is not, tripled for a divergent sample, whose
+//! cause a traced run names; the campaign's state saves it), and an
+//! input to mutate is the cheaper of two drawn at random: cheap inputs are mutated more often,
+//! and none is starved.
 
-use std::path::{Path, PathBuf};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
 
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -23,13 +33,29 @@ use crate::{
 pub struct Corpus {
     dir: PathBuf,
     seed: u64,
-    inputs: Vec<(String, Vec<u8>)>,
+    inputs: Vec<Input>,
+}
+
+/// A corpus input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Input {
+    name: String,
+    bytes: Vec<u8>,
+    /// What running it cost, if known (not for seeds and inputs from elsewhere).
+    cost: Option<u64>,
 }
 
 impl Corpus {
     /// Loads `dir` (created if missing) for the campaign seeded with `seed`, skipping the inputs
-    /// it added in epochs from `epoch` on, and adds the `seeds` it does not hold.
-    pub fn load(dir: &Path, seed: u64, epoch: u64, seeds: Vec<Seed>) -> Result<Self, InputError> {
+    /// it added in epochs from `epoch` on, and adds the `seeds` it does not hold; `costs` are
+    /// the costs of the inputs the campaign added, by name.
+    pub fn load(
+        dir: &Path,
+        seed: u64,
+        epoch: u64,
+        seeds: Vec<Seed>,
+        costs: &BTreeMap<String, u64>,
+    ) -> Result<Self, InputError> {
         std::fs::create_dir_all(dir)
             .map_err(|err| InputError::at(dir, format!("cannot create: {err}")))?;
         let entries = std::fs::read_dir(dir)
@@ -51,14 +77,22 @@ impl Corpus {
             }
             let bytes = std::fs::read(&path)
                 .map_err(|err| InputError::at(&path, format!("cannot read: {err}")))?;
-            inputs.push((name.to_owned(), bytes));
+            inputs.push(Input {
+                name: name.to_owned(),
+                bytes,
+                cost: costs.get(name).copied(),
+            });
         }
         for seed in seeds {
-            if !inputs.iter().any(|(name, _)| *name == seed.name) {
-                inputs.push((seed.name, seed.input));
+            if !inputs.iter().any(|input| input.name == seed.name) {
+                inputs.push(Input {
+                    name: seed.name,
+                    bytes: seed.input,
+                    cost: None,
+                });
             }
         }
-        inputs.sort();
+        inputs.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Self {
             dir: dir.to_owned(),
             seed,
@@ -70,21 +104,31 @@ impl Corpus {
         self.inputs.len()
     }
 
-    /// Adds an input found by `sample` of `epoch`, writing it atomically.
-    pub fn add(&mut self, epoch: u64, sample: u64, input: Vec<u8>) -> std::io::Result<()> {
-        let hash = hex::encode(&Sha256::digest(&input)[..4]);
+    /// Adds an input found by `sample` of `epoch`, which cost `cost` to run, writing it
+    /// atomically; returns its name.
+    pub fn add(
+        &mut self,
+        epoch: u64,
+        sample: u64,
+        bytes: Vec<u8>,
+        cost: u64,
+    ) -> std::io::Result<String> {
+        let hash = hex::encode(&Sha256::digest(&bytes)[..4]);
         let name = format!("c{}-e{epoch:06}-s{sample:09}-{hash}", self.seed);
-        write_atomic(&self.dir.join(&name), &input)?;
-        let at = self
-            .inputs
-            .partition_point(|(existing, _)| *existing < name);
-        self.inputs.insert(at, (name, input));
-        Ok(())
+        write_atomic(&self.dir.join(&name), &bytes)?;
+        let at = self.inputs.partition_point(|input| input.name < name);
+        let input = Input {
+            name: name.clone(),
+            bytes,
+            cost: Some(cost),
+        };
+        self.inputs.insert(at, input);
+        Ok(name)
     }
 
     /// The generator input of global sample `sample`: fresh seeded bytes a third of the time
-    /// (always, while the corpus is empty), otherwise a mutated corpus input. Depends only on
-    /// the seed, the sample and the corpus.
+    /// (always, while the corpus is empty), otherwise a mutated corpus input, the cheaper of two.
+    /// Depends only on the seed, the sample and the corpus.
     pub fn input(&self, sample: u64) -> Vec<u8> {
         let seed = self.seed;
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6d75_7461_7465);
@@ -92,7 +136,12 @@ impl Corpus {
         if self.inputs.is_empty() || rng.gen_ratio(1, 3) {
             return seeded_bytes(seed, sample, INPUT_LEN);
         }
-        let mut input = self.inputs[rng.gen_range(0..self.inputs.len())].1.clone();
+        let [a, b] = [(); 2].map(|_| &self.inputs[rng.gen_range(0..self.inputs.len())]);
+        let cheaper = match (a.cost, b.cost) {
+            (Some(x), Some(y)) if y < x => b,
+            _ => a,
+        };
+        let mut input = cheaper.bytes.clone();
         for _ in 0..rng.gen_range(1..=4) {
             self.mutate(&mut rng, &mut input);
         }
@@ -127,7 +176,7 @@ impl Corpus {
             }
             // Splice in the tail of another corpus input.
             _ => {
-                let other = &self.inputs[rng.gen_range(0..self.inputs.len())].1;
+                let other = &self.inputs[rng.gen_range(0..self.inputs.len())].bytes;
                 let from = rng.gen_range(0..=other.len());
                 input.truncate(at);
                 input.extend_from_slice(&other[from..]);
@@ -148,37 +197,66 @@ fn added_by(name: &str) -> Option<(u64, u64)> {
 mod tests {
     use super::*;
 
+    fn load(dir: &Path, seed: u64, epoch: u64, seeds: Vec<Seed>) -> Corpus {
+        Corpus::load(dir, seed, epoch, seeds, &BTreeMap::new()).unwrap()
+    }
+
     #[test]
     fn inputs_depend_only_on_seed_sample_and_corpus() {
         let dir = tempfile::TempDir::new().unwrap();
-        let mut corpus = Corpus::load(dir.path(), 1, 0, vec![]).unwrap();
+        let mut corpus = load(dir.path(), 1, 0, vec![]);
         assert_eq!(corpus.input(5), corpus.input(5));
-        corpus.add(0, 3, vec![7; 100]).unwrap();
-        corpus.add(1, 40, vec![9; 50]).unwrap();
+        let costs: BTreeMap<_, _> = [
+            (corpus.add(0, 3, vec![7; 100], 10).unwrap(), 10),
+            (corpus.add(1, 40, vec![9; 50], 20).unwrap(), 20),
+        ]
+        .into();
         let inputs: Vec<_> = (0..20).map(|sample| corpus.input(sample)).collect();
-        let reloaded = Corpus::load(dir.path(), 1, 2, vec![]).unwrap();
+        let reloaded = Corpus::load(dir.path(), 1, 2, vec![], &costs).unwrap();
         let again: Vec<_> = (0..20).map(|sample| reloaded.input(sample)).collect();
         assert_eq!(inputs, again);
         // Inputs of an epoch that was not committed are not loaded; other campaigns' are.
-        assert_eq!(Corpus::load(dir.path(), 1, 1, vec![]).unwrap().len(), 1);
-        assert_eq!(Corpus::load(dir.path(), 2, 0, vec![]).unwrap().len(), 2);
+        assert_eq!(load(dir.path(), 1, 1, vec![]).len(), 1);
+        assert_eq!(load(dir.path(), 2, 0, vec![]).len(), 2);
         // Seeds join the inputs, unless a file holds one of the same name.
         let seed = |name: &str, byte| Seed {
             name: name.to_owned(),
             input: vec![byte; 6],
         };
         std::fs::write(dir.path().join("zk_evm-a"), [5; 6]).unwrap();
-        let seeded = Corpus::load(
+        let seeded = load(
             dir.path(),
             2,
             0,
             vec![seed("zk_evm-a", 1), seed("zk_evm-b", 2)],
         );
-        let inputs = seeded.unwrap().inputs;
-        assert_eq!(inputs.len(), 4);
-        assert!(inputs.contains(&("zk_evm-a".to_owned(), vec![5; 6])));
-        assert!(inputs.contains(&("zk_evm-b".to_owned(), vec![2; 6])));
+        let bytes: Vec<_> = seeded.inputs.iter().map(|input| &input.bytes).collect();
+        assert_eq!(bytes.len(), 4);
+        assert!(bytes.contains(&&vec![5; 6]));
+        assert!(bytes.contains(&&vec![2; 6]));
         assert_eq!(added_by("c1-e000001-s000000040-abcd"), Some((1, 1)));
         assert_eq!(added_by("seed-0"), None);
+    }
+
+    /// The cheaper of two random inputs is mutated: of two inputs, the cheap one three times in
+    /// four (both draws must hit the dear one for it to be picked).
+    #[test]
+    fn cheaper_inputs_are_mutated_more_often() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut corpus = load(dir.path(), 1, 0, vec![]);
+        corpus.add(0, 0, vec![0xaa; 4096], 1_000).unwrap();
+        corpus.add(0, 1, vec![0x55; 4096], 10).unwrap();
+        let (mut cheap, mut dear) = (0, 0);
+        for sample in 0..3000 {
+            let input = corpus.input(sample);
+            let count = |byte| input.iter().filter(|&&b| b == byte).count();
+            match (count(0x55), count(0xaa)) {
+                (c, d) if c > 2048 && d < 1024 => cheap += 1,
+                (c, d) if d > 2048 && c < 1024 => dear += 1,
+                _ => {}
+            }
+        }
+        assert!(cheap > 2 * dear, "cheap {cheap}, dear {dear}");
+        assert!(dear > 0);
     }
 }

@@ -100,7 +100,13 @@ pub fn run(
     }
     state.runs += 1;
     let seeds = options.generator.seeds();
-    let mut corpus = Corpus::load(options.corpus, options.budget.seed, state.epoch, seeds)?;
+    let mut corpus = Corpus::load(
+        options.corpus,
+        options.budget.seed,
+        state.epoch,
+        seeds,
+        &state.corpus_costs,
+    )?;
     let pool =
         thread_pool(options.budget.jobs).map_err(|err| InputError::new("thread pool", err))?;
     let write_error =
@@ -140,9 +146,10 @@ pub fn run(
                 *state.coverage.entry(format!("{opcode:?}")).or_default() += count;
             }
             if !result.features.is_subset(&state.features) {
-                corpus
-                    .add(state.epoch, result.sample, result.input)
+                let name = corpus
+                    .add(state.epoch, result.sample, result.input, result.cost)
                     .map_err(|err| write_error(options.corpus, err))?;
+                state.corpus_costs.insert(name, result.cost);
                 state.corpus_added += 1;
                 state.features.extend(result.features);
             }
@@ -230,6 +237,8 @@ struct SampleResult {
     sample: u64,
     input: Vec<u8>,
     features: BTreeSet<String>,
+    /// What running it cost, for the corpus to favour cheap inputs.
+    cost: u64,
     opcodes: OpcodeCounts,
     disagreement: Option<(BatchFile, Disagreement)>,
     time: TimeSplit,
@@ -261,6 +270,17 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> Samp
         &comparison.reference.outcome,
         comparison.key(),
     );
+    // A divergence's cause is named by running both engines again, traced: about three times
+    // the cost of the run alone (`cargo bench --bench overhead`).
+    let transactions = comparison.reference.outcome.transactions.iter();
+    let gas: u64 = transactions
+        .map(|tx| u64::from(tx.execution.computational_gas_used))
+        .sum();
+    let cost = if comparison.key().is_some() {
+        3 * gas
+    } else {
+        gas
+    };
     let opcodes = comparison.reference.opcodes.take().unwrap_or_default();
     let disagreement = Disagreement::of(comparison);
     time.compare = compare_time + lap();
@@ -268,6 +288,7 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> Samp
         sample,
         input,
         features,
+        cost,
         opcodes,
         disagreement: disagreement.map(|disagreement| (file, disagreement)),
         time,

@@ -60,6 +60,9 @@ pub struct CampaignState {
     pub coverage: BTreeMap<String, u64>,
     /// Corpus inputs added by this campaign.
     pub corpus_added: u64,
+    /// What each input the campaign added cost to run, by name (the corpus favours cheap ones).
+    #[serde(default)]
+    pub corpus_costs: BTreeMap<String, u64>,
     /// New divergences, in the order found.
     pub findings: Vec<FindingRecord>,
     /// One point per committed epoch, thinned to at most [`MAX_SERIES_POINTS`].
