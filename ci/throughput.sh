@@ -7,6 +7,9 @@
 #   fuzz64      fuzz --seed 1 --samples 64: the first epoch's inputs of the campaign below
 #   campaign64  campaign --seed 1 --samples 64: one epoch, all of its inputs fresh, so the same
 #               batches as fuzz64 (mutated corpus inputs come after the first epoch)
+#   fuzz1280    fuzz --seed 1 --samples 1280
+#   campaign1280  campaign --seed 1 --samples 1280: 20 epochs, two samples in three mutated
+#               corpus inputs, against fuzz1280's fresh ones (what a real campaign runs)
 #
 # All in the `programs` profile: it has no seeds, so a campaign's first epoch is all fresh
 # inputs, and the figures compare with those measured before profiles existed.
@@ -39,11 +42,14 @@ for round in $(seq "$rounds"); do
   runs[fuzz64]+="$(rate fuzz --profile programs --seed 1 --samples 64 --jobs "$jobs" --findings "$work/run") "
   runs[campaign64]+="$(rate campaign --profile programs --seed 1 --samples 64 --jobs "$jobs" \
     --corpus "$work/run/corpus" --findings "$work/run/findings") "
+  runs[fuzz1280]+="$(rate fuzz --profile programs --seed 1 --samples 1280 --jobs "$jobs" --findings "$work/run") "
+  runs[campaign1280]+="$(rate campaign --profile programs --seed 1 --samples 1280 --jobs "$jobs" \
+    --corpus "$work/run/corpus" --findings "$work/run/findings") "
   echo "round $round of $rounds done" >&2
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-printf '%-11s %8s   %s\n' configuration median "runs (exec/s)"
-for name in outcome steps fuzz64 campaign64; do
-  printf '%-11s %8s   %s\n' "$name" "$(echo "${runs[$name]}" | median)" "${runs[$name]}"
+printf '%-13s %8s   %s\n' configuration median "runs (exec/s)"
+for name in outcome steps fuzz64 campaign64 fuzz1280 campaign1280; do
+  printf '%-13s %8s   %s\n' "$name" "$(echo "${runs[$name]}" | median)" "${runs[$name]}"
 done

@@ -50,10 +50,11 @@ pub enum Tolerance {
     /// page numbers (by `page_ids`, or by this rule before); they then count as differing only
     /// through page numbers themselves. Such a register stored to the heap makes the stored word
     /// differ, and so does a load that reads any of its bytes back; a stack slot is followed like
-    /// a register (a result written to it, and an instruction that reads it). Nothing else is excused:
-    /// flags, calls, returns, storage and what reaches the outcome are compared as ever. The
-    /// instruction's operands are decoded from the code at its pc in the world the batch ran in
-    /// (code deployed during the batch is not looked up, so the rule does not apply there).
+    /// a register (a result written to it, and an instruction that reads it). Nothing else is
+    /// excused: flags, calls, returns, storage and what reaches the outcome are compared as
+    /// ever. The instruction's operands are decoded from the code at its pc in the world the
+    /// batch ran in (code deployed during the batch is not looked up, so the rule does not
+    /// apply there).
     PageValues,
     /// Heap bounds of a frame that is about to go: an instruction that cannot pay for the
     /// memory it would reach fails and panics, and zk_evm grows the frame's heap or aux heap

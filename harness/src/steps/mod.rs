@@ -6,9 +6,10 @@
 //! executed (as zkevm_opcode_defs names it; an instruction whose condition failed executes as
 //! `Nop`, a panic as `Ret(Panic)`, in both VMs) and what it changed: the registers it wrote (value
 //! and pointer tag), the heap or stack word it stored, the flags, the pubdata counter, and the
-//! ergs left, stack pointer, heap bounds and heap pages of the frame it leaves the VM in. Storage, events and the memory
-//! that far calls and precompiles write are not recorded themselves: they reach registers when
-//! read back, and their operands are registers written by earlier steps.
+//! ergs left, stack pointer, heap bounds and heap pages of the frame it leaves the VM in.
+//! Storage, events and the memory that far calls and precompiles write are not recorded
+//! themselves: they reach registers when read back, and their operands are registers written by
+//! earlier steps.
 
 pub mod cause;
 
