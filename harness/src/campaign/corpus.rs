@@ -8,9 +8,8 @@
 //! Inputs that explore more also tend to run longer, and a corpus that keeps them drifts towards
 //! ever slower samples. So each input the campaign adds keeps its cost (the reference's
 //! computational gas, deterministic where time is not, tripled for a divergent sample, whose
-//! cause a traced run names; the campaign's state saves it), and an
-//! input to mutate is the cheaper of two drawn at random: cheap inputs are mutated more often,
-//! and none is starved.
+//! cause a traced run names; the campaign's state saves it), and the input to mutate is the
+//! cheaper of two drawn at random: cheap inputs are mutated more often, and none is starved.
 
 use std::{
     collections::BTreeMap,
@@ -37,7 +36,7 @@ pub struct Corpus {
 }
 
 /// A corpus input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 struct Input {
     name: String,
     bytes: Vec<u8>,
