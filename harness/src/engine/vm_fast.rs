@@ -126,12 +126,9 @@ impl vm2::Tracer for StepRecorder {
         let (contract, pc) = (frame.code_address(), frame.program_counter());
         drop(frame);
         self.registers.get_or_insert_with(|| registers(state));
-        let store = match OP::VALUE {
-            vm2::Opcode::HeapWrite => store_offset::<OP, _>(state).map(|at| (Memory::Heap, at)),
-            vm2::Opcode::AuxHeapWrite => {
-                store_offset::<OP, _>(state).map(|at| (Memory::AuxHeap, at))
-            }
-            _ => stack_destination::<OP, _>(state).map(|slot| (Memory::Stack, u32::from(slot))),
+        let store = match Memory::stored_by(opcode(OP::VALUE)) {
+            Some(heap) => store_offset::<OP, _>(state).map(|offset| (heap, offset)),
+            None => stack_destination::<OP, _>(state).map(|slot| (Memory::Stack, u32::from(slot))),
         };
         self.before = Some(Before {
             depth,

@@ -11,7 +11,7 @@ use zksync_multivm::{
         abstractions::MemoryType,
         tracing::{AfterDecodingData, AfterExecutionData, BeforeExecutionData, VmLocalStateData},
         vm_state::{aux_heap_page_from_base, heap_page_from_base, VmLocalState},
-        zkevm_opcode_defs::{decoding::EncodingModeProduction, Opcode, UMAOpcode},
+        zkevm_opcode_defs::{decoding::EncodingModeProduction, Opcode},
     },
 };
 use zksync_types::Address;
@@ -176,12 +176,7 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
             contract: frame.code_address,
             pc: frame.pc,
             opcode,
-            store: match opcode {
-                Opcode::UMA(UMAOpcode::HeapWrite) => Some(Memory::Heap),
-                Opcode::UMA(UMAOpcode::AuxHeapWrite) => Some(Memory::AuxHeap),
-                _ => None,
-            }
-            .map(|heap| (heap, data.src0_value.value.low_u32())),
+            store: Memory::stored_by(opcode).map(|heap| (heap, data.src0_value.value.low_u32())),
         });
     }
 

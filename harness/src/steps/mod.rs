@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smallvec::SmallVec;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
     decoding::{EncodingModeProduction, VmEncodingMode},
-    DecodedOpcode, ImmMemHandlerFlags, Opcode, Operand, RegOrImmFlags,
+    DecodedOpcode, ImmMemHandlerFlags, Opcode, Operand, RegOrImmFlags, UMAOpcode,
 };
 use zksync_types::{Address, U256};
 
@@ -94,6 +94,17 @@ pub enum Memory {
     Heap,
     AuxHeap,
     Stack,
+}
+
+impl Memory {
+    /// The heap that `opcode` stores to, if it is a heap store.
+    pub fn stored_by(opcode: Opcode) -> Option<Self> {
+        match opcode {
+            Opcode::UMA(UMAOpcode::HeapWrite) => Some(Self::Heap),
+            Opcode::UMA(UMAOpcode::AuxHeapWrite) => Some(Self::AuxHeap),
+            _ => None,
+        }
+    }
 }
 
 fn opcode_name<S: Serializer>(opcode: &Opcode, serializer: S) -> Result<S::Ok, S::Error> {
