@@ -10,10 +10,16 @@
 //! computational gas, deterministic where time is not, tripled for a divergent sample, whose
 //! cause a traced run names; the campaign's state saves it), and the input to mutate is the
 //! cheaper of two drawn at random: cheap inputs are mutated more often, and none is starved.
+//!
+//! An epoch mutates the corpus as it stood two epochs before (a [`Snapshot`]): the inputs added
+//! by the epoch just before are not yet visible to it. So an epoch's samples can start while the
+//! epoch before finishes and is committed, and no worker waits at the end of an epoch for its
+//! longest sample.
 
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use rand::{Rng, RngCore, SeedableRng};
@@ -32,7 +38,14 @@ use crate::{
 pub struct Corpus {
     dir: PathBuf,
     seed: u64,
-    inputs: Vec<Input>,
+    inputs: Vec<Arc<Input>>,
+}
+
+/// The inputs one epoch mutates.
+#[derive(Debug)]
+pub struct Snapshot {
+    seed: u64,
+    inputs: Vec<Arc<Input>>,
 }
 
 /// A corpus input.
@@ -76,19 +89,19 @@ impl Corpus {
             }
             let bytes = std::fs::read(&path)
                 .map_err(|err| InputError::at(&path, format!("cannot read: {err}")))?;
-            inputs.push(Input {
+            inputs.push(Arc::new(Input {
                 name: name.to_owned(),
                 bytes,
                 cost: costs.get(name).copied(),
-            });
+            }));
         }
         for seed in seeds {
             if !inputs.iter().any(|input| input.name == seed.name) {
-                inputs.push(Input {
+                inputs.push(Arc::new(Input {
                     name: seed.name,
                     bytes: seed.input,
                     cost: None,
-                });
+                }));
             }
         }
         inputs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -121,13 +134,31 @@ impl Corpus {
             bytes,
             cost: Some(cost),
         };
-        self.inputs.insert(at, input);
+        self.inputs.insert(at, Arc::new(input));
         Ok(name)
     }
 
+    /// The inputs `epoch` mutates: all but those this campaign added in the epoch before it or
+    /// later.
+    pub fn snapshot(&self, epoch: u64) -> Snapshot {
+        let visible = |input: &Input| match added_by(&input.name) {
+            Some((seed, added)) if seed == self.seed => added + 1 < epoch,
+            _ => true,
+        };
+        Snapshot {
+            seed: self.seed,
+            inputs: (self.inputs.iter())
+                .filter(|input| visible(input))
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+impl Snapshot {
     /// The generator input of global sample `sample`: fresh seeded bytes a third of the time
-    /// (always, while the corpus is empty), otherwise a mutated corpus input, the cheaper of two.
-    /// Depends only on the seed, the sample and the corpus.
+    /// (always, while the snapshot is empty), otherwise a mutated input, the cheaper of two.
+    /// Depends only on the seed, the sample and the snapshot.
     pub fn input(&self, sample: u64) -> Vec<u8> {
         let seed = self.seed;
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6d75_7461_7465);
@@ -204,16 +235,26 @@ mod tests {
     fn inputs_depend_only_on_seed_sample_and_corpus() {
         let dir = tempfile::TempDir::new().unwrap();
         let mut corpus = load(dir.path(), 1, 0, vec![]);
-        assert_eq!(corpus.input(5), corpus.input(5));
+        assert_eq!(corpus.snapshot(0).input(5), corpus.snapshot(0).input(5));
         let costs: BTreeMap<_, _> = [
             (corpus.add(0, 3, vec![7; 100], 10).unwrap(), 10),
             (corpus.add(1, 40, vec![9; 50], 20).unwrap(), 20),
         ]
         .into();
-        let inputs: Vec<_> = (0..20).map(|sample| corpus.input(sample)).collect();
+        let inputs: Vec<_> = (0..20)
+            .map(|sample| corpus.snapshot(3).input(sample))
+            .collect();
         let reloaded = Corpus::load(dir.path(), 1, 2, vec![], &costs).unwrap();
-        let again: Vec<_> = (0..20).map(|sample| reloaded.input(sample)).collect();
+        let again: Vec<_> = (0..20)
+            .map(|sample| reloaded.snapshot(3).input(sample))
+            .collect();
         assert_eq!(inputs, again);
+        // An epoch sees the inputs added up to two epochs before it.
+        let visible = |epoch| corpus.snapshot(epoch).inputs.len();
+        assert_eq!(
+            [visible(0), visible(1), visible(2), visible(3)],
+            [0, 0, 1, 2]
+        );
         // Inputs of an epoch that was not committed are not loaded; other campaigns' are.
         assert_eq!(load(dir.path(), 1, 1, vec![]).len(), 1);
         assert_eq!(load(dir.path(), 2, 0, vec![]).len(), 2);
@@ -246,8 +287,9 @@ mod tests {
         corpus.add(0, 0, vec![0xaa; 4096], 1_000).unwrap();
         corpus.add(0, 1, vec![0x55; 4096], 10).unwrap();
         let (mut cheap, mut dear) = (0, 0);
+        let snapshot = corpus.snapshot(2);
         for sample in 0..3000 {
-            let input = corpus.input(sample);
+            let input = snapshot.input(sample);
             let count = |byte| input.iter().filter(|&&b| b == byte).count();
             match (count(0x55), count(0xaa)) {
                 (c, d) if c > 2048 && d < 1024 => cheap += 1,

@@ -1,7 +1,8 @@
 //! Long unattended campaigns: resumable, deterministic, deduplicated.
 //!
 //! A campaign runs samples in epochs of [`EPOCH_SAMPLES`]. An epoch's samples are evaluated in
-//! parallel against the corpus as it was when the epoch began, then committed in sample order:
+//! parallel against the corpus as it stood two epochs before (a [`Snapshot`], so that the next
+//! epoch runs while one finishes and is committed), then committed in sample order:
 //! inputs with new features join the corpus, divergences with new causes are written as
 //! findings and minimized, and the state is saved atomically. Every file is written atomically.
 //!
@@ -14,12 +15,17 @@ mod corpus;
 pub mod report;
 mod state;
 
-use std::{collections::BTreeSet, path::Path, time::Instant};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    panic::{self, AssertUnwindSafe},
+    path::Path,
+    sync::{mpsc, Arc},
+    time::Instant,
+};
 
-use rayon::prelude::*;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::Opcode;
 
-use self::corpus::Corpus;
+use self::corpus::{Corpus, Snapshot};
 pub use self::state::{CampaignState, FindingRecord, SeriesPoint, TimeSplit, STATE_FILE};
 use crate::{
     engine::OpcodeCounts,
@@ -46,7 +52,8 @@ pub struct CampaignOptions<'a> {
     pub budget: Budget,
     pub corpus: &'a Path,
     pub findings: &'a Path,
-    /// The capture of what the VMs print, if on: its counts are committed with each epoch.
+    /// The capture of what the VMs print, if on: its counts are committed with each epoch (with
+    /// what the next epoch's samples printed so far, which a resumed campaign prints again).
     pub vm_output: Option<&'a StderrCapture>,
 }
 
@@ -114,102 +121,136 @@ pub fn run(
 
     let started = Instant::now();
     let elapsed_before = state.elapsed;
-    loop {
-        let elapsed = elapsed_before + started.elapsed().as_secs_f64();
-        let first = state.epoch * EPOCH_SAMPLES;
-        let last = match options.budget.samples {
-            Some(limit) if first >= limit => break,
-            Some(limit) => (first + EPOCH_SAMPLES).min(limit),
-            None => first + EPOCH_SAMPLES,
-        };
-        if options
-            .budget
-            .duration
-            .is_some_and(|limit| elapsed >= limit.as_secs_f64())
-        {
-            break;
+    let elapsed = || elapsed_before + started.elapsed().as_secs_f64();
+    // The samples of `epoch`, if the sample budget leaves it any.
+    let samples_of = |epoch: u64| {
+        let first = epoch * EPOCH_SAMPLES;
+        match options.budget.samples {
+            Some(limit) if first >= limit => None,
+            Some(limit) => Some(first..(first + EPOCH_SAMPLES).min(limit)),
+            None => Some(first..first + EPOCH_SAMPLES),
         }
-        let epoch_started = Instant::now();
-        let results: Vec<SampleResult> = pool.install(|| {
-            (first..last)
-                .into_par_iter()
-                .map(|sample| evaluate(options, &corpus, sample))
-                .collect()
-        });
+    };
+    let out_of_time =
+        || (options.budget.duration).is_some_and(|limit| elapsed() >= limit.as_secs_f64());
+    pool.in_place_scope(|scope| -> Result<(), InputError> {
+        let (sender, receiver) = mpsc::channel();
+        // Epochs from `state.epoch` to `running` (excluded) have their samples running.
+        let mut running = state.epoch;
+        // Results that came in before their epoch's turn to be committed, by sample.
+        let mut arrived = BTreeMap::new();
+        let mut epoch_started = Instant::now();
+        loop {
+            // The next epoch starts before this one is committed: no worker waits for the
+            // longest sample of an epoch (its corpus snapshot does not need this one's inputs).
+            while running < state.epoch + 2 && !out_of_time() {
+                let Some(samples) = samples_of(running) else {
+                    break;
+                };
+                let snapshot = Arc::new(corpus.snapshot(running));
+                for sample in samples {
+                    let (sender, snapshot) = (sender.clone(), Arc::clone(&snapshot));
+                    scope.spawn(move |_| {
+                        let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                            evaluate(options, &snapshot, sample)
+                        }));
+                        // The receiver is gone only when the campaign stopped on an error.
+                        let _ = sender.send((sample, result));
+                    });
+                }
+                running += 1;
+            }
+            if running == state.epoch {
+                return Ok(());
+            }
+            let samples = samples_of(state.epoch).expect("a running epoch has samples");
+            while !samples.clone().all(|sample| arrived.contains_key(&sample)) {
+                let (sample, result) = receiver.recv().expect("this loop holds a sender");
+                arrived.insert(sample, result);
+            }
+            let results = samples.clone().map(|sample| {
+                arrived
+                    .remove(&sample)
+                    .expect("every sample of the epoch arrived")
+                    .unwrap_or_else(|panic| panic::resume_unwind(panic))
+            });
+            let elapsed = elapsed();
 
-        // Commit in sample order.
-        let mut new_findings: Vec<(FindingRecord, BatchFile)> = vec![];
-        for result in results {
-            state.executions += 1;
-            state.time.add(&result.time);
-            for (opcode, count) in &result.opcodes {
-                *state.coverage.entry(format!("{opcode:?}")).or_default() += count;
+            // Commit in sample order.
+            let mut new_findings: Vec<(FindingRecord, BatchFile)> = vec![];
+            for result in results {
+                state.executions += 1;
+                state.time.add(&result.time);
+                for (opcode, count) in &result.opcodes {
+                    *state.coverage.entry(format!("{opcode:?}")).or_default() += count;
+                }
+                if !result.features.is_subset(&state.features) {
+                    let name = corpus
+                        .add(state.epoch, result.sample, result.input, result.cost)
+                        .map_err(|err| write_error(options.corpus, err))?;
+                    state.corpus_costs.insert(name, result.cost);
+                    state.corpus_added += 1;
+                    state.features.extend(result.features);
+                }
+                let Some((file, disagreement)) = result.disagreement else {
+                    continue;
+                };
+                state.divergent_samples += 1;
+                let fingerprint = disagreement.key();
+                if options.differential.known.explains(&disagreement) {
+                    state.known_divergent_samples += 1;
+                } else if !state.knows(fingerprint)
+                    && new_findings
+                        .iter()
+                        .all(|(record, _)| record.fingerprint != *fingerprint)
+                {
+                    new_findings.push(write_finding(
+                        options,
+                        result.sample,
+                        elapsed,
+                        file,
+                        disagreement,
+                    )?);
+                }
             }
-            if !result.features.is_subset(&state.features) {
-                let name = corpus
-                    .add(state.epoch, result.sample, result.input, result.cost)
-                    .map_err(|err| write_error(options.corpus, err))?;
-                state.corpus_costs.insert(name, result.cost);
-                state.corpus_added += 1;
-                state.features.extend(result.features);
-            }
-            let Some((file, disagreement)) = result.disagreement else {
-                continue;
-            };
-            state.divergent_samples += 1;
-            let fingerprint = disagreement.key();
-            if options.differential.known.explains(&disagreement) {
-                state.known_divergent_samples += 1;
-            } else if !state.knows(fingerprint)
-                && new_findings
-                    .iter()
-                    .all(|(record, _)| record.fingerprint != *fingerprint)
-            {
-                new_findings.push(write_finding(
-                    options,
-                    result.sample,
-                    elapsed,
-                    file,
-                    disagreement,
-                )?);
-            }
-        }
 
-        // Minimize the new findings, then make the epoch durable.
-        for (mut record, file) in new_findings {
-            let start = Instant::now();
-            let minimizer = Minimizer {
-                differential: options.differential,
-                key: record.fingerprint.clone(),
-                progress: &|_| {},
-            };
-            let path = findings.join(&record.file);
-            let minimized = pool
-                .install(|| minimizer.minimize_into(&file, &path))
-                .map_err(|err| write_error(&path, err))?;
-            record.minimized = minimized.after.to_string();
-            state.time.minimize += start.elapsed().as_secs_f64();
-            state.findings.push(record);
+            // Minimize the new findings, then make the epoch durable.
+            for (mut record, file) in new_findings {
+                let start = Instant::now();
+                let minimizer = Minimizer {
+                    differential: options.differential,
+                    key: record.fingerprint.clone(),
+                    progress: &|_| {},
+                };
+                let path = findings.join(&record.file);
+                let minimized = pool
+                    .install(|| minimizer.minimize_into(&file, &path))
+                    .map_err(|err| write_error(&path, err))?;
+                record.minimized = minimized.after.to_string();
+                state.time.minimize += start.elapsed().as_secs_f64();
+                state.findings.push(record);
+            }
+            let epoch_seconds = epoch_started.elapsed().as_secs_f64();
+            epoch_started = Instant::now();
+            state.elapsed = elapsed_before + started.elapsed().as_secs_f64();
+            state.epoch += 1;
+            if let Some(capture) = options.vm_output {
+                state.vm_output.merge(&capture.take());
+            }
+            state.record(SeriesPoint {
+                time: state.elapsed,
+                executions: state.executions,
+                rate: samples.count() as f64 / epoch_seconds.max(1e-9),
+                findings: state.findings.len(),
+                coverage: state.coverage.len(),
+                corpus: corpus.len() as u64,
+            });
+            state
+                .save(findings)
+                .map_err(|err| write_error(&findings.join(STATE_FILE), err))?;
+            progress(&state);
         }
-        let epoch_seconds = epoch_started.elapsed().as_secs_f64();
-        state.elapsed = elapsed_before + started.elapsed().as_secs_f64();
-        state.epoch += 1;
-        if let Some(capture) = options.vm_output {
-            state.vm_output.merge(&capture.take());
-        }
-        state.record(SeriesPoint {
-            time: state.elapsed,
-            executions: state.executions,
-            rate: (last - first) as f64 / epoch_seconds.max(1e-9),
-            findings: state.findings.len(),
-            coverage: state.coverage.len(),
-            corpus: corpus.len() as u64,
-        });
-        state
-            .save(findings)
-            .map_err(|err| write_error(&findings.join(STATE_FILE), err))?;
-        progress(&state);
-    }
+    })?;
     report::write(findings, &state, &options.differential.known)?;
     Ok(state)
 }
@@ -244,7 +285,7 @@ struct SampleResult {
     time: TimeSplit,
 }
 
-fn evaluate(options: &CampaignOptions<'_>, corpus: &Corpus, sample: u64) -> SampleResult {
+fn evaluate(options: &CampaignOptions<'_>, corpus: &Snapshot, sample: u64) -> SampleResult {
     let mut time = TimeSplit::default();
     let mut clock = Instant::now();
     let mut lap = || {
