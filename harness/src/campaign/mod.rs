@@ -116,8 +116,6 @@ pub fn run(
     )?;
     let pool =
         thread_pool(options.budget.jobs).map_err(|err| InputError::new("thread pool", err))?;
-    let write_error =
-        |path: &Path, err: std::io::Error| InputError::at(path, format!("cannot write: {err}"));
 
     let started = Instant::now();
     let elapsed_before = state.elapsed;
@@ -174,62 +172,9 @@ pub fn run(
                     .expect("every sample of the epoch arrived")
                     .unwrap_or_else(|panic| panic::resume_unwind(panic))
             });
-            let elapsed = elapsed();
+            commit(options, &pool, &mut state, &mut corpus, results, elapsed())?;
 
-            // Commit in sample order.
-            let mut new_findings: Vec<(FindingRecord, BatchFile)> = vec![];
-            for result in results {
-                state.executions += 1;
-                state.time.add(&result.time);
-                for (opcode, count) in &result.opcodes {
-                    *state.coverage.entry(format!("{opcode:?}")).or_default() += count;
-                }
-                if !result.features.is_subset(&state.features) {
-                    let name = corpus
-                        .add(state.epoch, result.sample, result.input, result.cost)
-                        .map_err(|err| write_error(options.corpus, err))?;
-                    state.corpus_costs.insert(name, result.cost);
-                    state.corpus_added += 1;
-                    state.features.extend(result.features);
-                }
-                let Some((file, disagreement)) = result.disagreement else {
-                    continue;
-                };
-                state.divergent_samples += 1;
-                let fingerprint = disagreement.key();
-                if options.differential.known.explains(&disagreement) {
-                    state.known_divergent_samples += 1;
-                } else if !state.knows(fingerprint)
-                    && new_findings
-                        .iter()
-                        .all(|(record, _)| record.fingerprint != *fingerprint)
-                {
-                    new_findings.push(write_finding(
-                        options,
-                        result.sample,
-                        elapsed,
-                        file,
-                        disagreement,
-                    )?);
-                }
-            }
-
-            // Minimize the new findings, then make the epoch durable.
-            for (mut record, file) in new_findings {
-                let start = Instant::now();
-                let minimizer = Minimizer {
-                    differential: options.differential,
-                    key: record.fingerprint.clone(),
-                    progress: &|_| {},
-                };
-                let path = findings.join(&record.file);
-                let minimized = pool
-                    .install(|| minimizer.minimize_into(&file, &path))
-                    .map_err(|err| write_error(&path, err))?;
-                record.minimized = minimized.after.to_string();
-                state.time.minimize += start.elapsed().as_secs_f64();
-                state.findings.push(record);
-            }
+            // Make the epoch durable.
             let epoch_seconds = epoch_started.elapsed().as_secs_f64();
             epoch_started = Instant::now();
             state.elapsed = elapsed_before + started.elapsed().as_secs_f64();
@@ -247,12 +192,84 @@ pub fn run(
             });
             state
                 .save(findings)
-                .map_err(|err| write_error(&findings.join(STATE_FILE), err))?;
+                .map_err(|err| cannot_write(&findings.join(STATE_FILE), err))?;
             progress(&state);
         }
     })?;
     report::write(findings, &state, &options.differential.known)?;
     Ok(state)
+}
+
+/// Commits an epoch's `results`, in sample order: inputs with new features join the corpus,
+/// divergences with new causes are written as findings and minimized. `elapsed` is the
+/// campaign's time, recorded with its findings.
+fn commit(
+    options: &CampaignOptions<'_>,
+    pool: &rayon::ThreadPool,
+    state: &mut CampaignState,
+    corpus: &mut Corpus,
+    results: impl Iterator<Item = SampleResult>,
+    elapsed: f64,
+) -> Result<(), InputError> {
+    let mut new_findings: Vec<(FindingRecord, BatchFile)> = vec![];
+    for result in results {
+        state.executions += 1;
+        state.time.add(&result.time);
+        for (opcode, count) in &result.opcodes {
+            *state.coverage.entry(format!("{opcode:?}")).or_default() += count;
+        }
+        if !result.features.is_subset(&state.features) {
+            let name = corpus
+                .add(state.epoch, result.sample, result.input, result.cost)
+                .map_err(|err| cannot_write(options.corpus, err))?;
+            state.corpus_costs.insert(name, result.cost);
+            state.corpus_added += 1;
+            state.features.extend(result.features);
+        }
+        let Some((file, disagreement)) = result.disagreement else {
+            continue;
+        };
+        state.divergent_samples += 1;
+        let fingerprint = disagreement.key();
+        if options.differential.known.explains(&disagreement) {
+            state.known_divergent_samples += 1;
+        } else if !state.knows(fingerprint)
+            && new_findings
+                .iter()
+                .all(|(record, _)| record.fingerprint != *fingerprint)
+        {
+            new_findings.push(write_finding(
+                options,
+                result.sample,
+                elapsed,
+                file,
+                disagreement,
+            )?);
+        }
+    }
+
+    // Minimize the new findings.
+    for (mut record, file) in new_findings {
+        let start = Instant::now();
+        let minimizer = Minimizer {
+            differential: options.differential,
+            key: record.fingerprint.clone(),
+            progress: &|_| {},
+        };
+        let path = options.findings.join(&record.file);
+        let minimized = pool
+            .install(|| minimizer.minimize_into(&file, &path))
+            .map_err(|err| cannot_write(&path, err))?;
+        record.minimized = minimized.after.to_string();
+        state.time.minimize += start.elapsed().as_secs_f64();
+        state.findings.push(record);
+    }
+    Ok(())
+}
+
+/// The error for `path`, which could not be written.
+fn cannot_write(path: &Path, err: std::io::Error) -> InputError {
+    InputError::at(path, format!("cannot write: {err}"))
 }
 
 /// Takes the directory's campaign lock for as long as the returned file lives (the OS drops it
