@@ -353,9 +353,11 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Snapshot, sample: u64) -> Sa
     }
 }
 
-/// Counts of executed opcodes are features up to 2^10: beyond that, more volume is not new
-/// behaviour, and rewarding it would fill the corpus with ever slower inputs.
-const MAX_COUNT_BUCKET: u32 = 10;
+/// Counts of executed opcodes are features up to 2^6: beyond that, more volume is not new
+/// behaviour, and rewarding it fills the corpus with ever slower inputs. Against 2^10, over 3200
+/// samples of seeds 1 and 2: 59.6 and 54.9 exec/s instead of 52.8 and 51.0, the same 50 opcode
+/// variants covered and more divergent samples (631 and 565 instead of 602 and 525).
+const MAX_COUNT_BUCKET: u32 = 6;
 
 /// What makes an input worth keeping: opcodes executed (by order of magnitude of their count),
 /// kinds of transaction and block-tip results, panics, and divergence keys (causes).
