@@ -177,7 +177,7 @@ pub fn run(
             // Make the epoch durable.
             let epoch_seconds = epoch_started.elapsed().as_secs_f64();
             epoch_started = Instant::now();
-            state.elapsed = elapsed_before + started.elapsed().as_secs_f64();
+            state.elapsed = elapsed();
             state.epoch += 1;
             if let Some(capture) = options.vm_output {
                 state.vm_output.merge(&capture.take());
