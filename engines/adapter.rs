@@ -13,7 +13,7 @@ use std::io;
 
 use eravm_diff::{
     batch::Batch,
-    engine::{run_vm_traced, serve_stdio, Engine, Observe, Observed, VmStorage},
+    engine::{remote::serve_stdio, run_vm_traced, Engine, Observe, Observed, VmStorage},
     world::World,
 };
 use zksync_multivm::vm_latest::HistoryEnabled;

@@ -2,9 +2,9 @@
 
 #[path = "../../harness/src/engine/driver.rs"]
 mod driver;
-#[path = "../../harness/src/engine/protocol.rs"]
+#[path = "../../harness/src/engine/remote/protocol.rs"]
 pub mod protocol;
-#[path = "../../harness/src/engine/serve.rs"]
+#[path = "../../harness/src/engine/remote/serve.rs"]
 mod serve;
 
 pub use self::{

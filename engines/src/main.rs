@@ -4,8 +4,8 @@
 //! Everything but the choice of VM is the harness's own source, compiled here against this
 //! release: the driver, outcome capture, world, batch and protocol modules are mounted by path at
 //! the places the harness has them, so outcomes are captured and encoded exactly as in-process.
-//! What releases spell differently is `crate::release`: the harness's file for 28.x, and
-//! `release_27.rs` for 27.x. Steps are not recorded (the step recorders follow 29.13's tracer
+//! What releases spell differently is `crate::support::multivm_compat`: the harness's file for 28.x, and
+//! `multivm_compat_27.rs` for 27.x. Steps are not recorded (the step recorders follow 29.13's tracer
 //! interfaces); a run asking for them gets its outcome only.
 
 // The mounted modules carry what the harness uses of them too.
@@ -13,18 +13,24 @@
 
 #[path = "../../harness/src/batch.rs"]
 mod batch;
-#[path = "../../harness/src/bytes.rs"]
-mod bytes;
 mod engine;
 #[path = "../../harness/src/outcome/mod.rs"]
 mod outcome;
-#[path = "../../harness/src/panic_guard.rs"]
-mod panic_guard;
-#[cfg_attr(feature = "api27", path = "release_27.rs")]
-#[cfg_attr(feature = "api28", path = "../../harness/src/release.rs")]
-mod release;
-#[path = "../../harness/src/vm_output.rs"]
-mod vm_output;
+/// The harness's `support` module, as far as the mounted modules use it.
+mod support {
+    #[path = "../../../harness/src/support/bytes.rs"]
+    pub mod bytes;
+    #[cfg_attr(feature = "api27", path = "../multivm_compat_27.rs")]
+    #[cfg_attr(
+        feature = "api28",
+        path = "../../../harness/src/support/multivm_compat.rs"
+    )]
+    pub mod multivm_compat;
+    #[path = "../../../harness/src/support/panic_guard.rs"]
+    pub mod panic_guard;
+    #[path = "../../../harness/src/support/vm_output.rs"]
+    pub mod vm_output;
+}
 mod world;
 
 use std::process::ExitCode;
@@ -75,7 +81,7 @@ fn run<V: VmFactory<VmStorage> + VmInterfaceHistoryEnabled>(
 
 /// Creates the VM in `world`: a release refuses a protocol version it cannot run by panicking.
 fn open<V: VmFactory<VmStorage>>(world: &World) -> Result<(), String> {
-    panic_guard::catch(|| {
+    support::panic_guard::catch(|| {
         let storage = StorageView::new(world.storage.clone()).to_rc_ptr();
         drop(V::new(
             world.l1_batch_env.clone(),

@@ -1,4 +1,4 @@
-//! See `eravm_diff::targets::diff_dump`.
+//! See `eravm_diff::drive::libfuzzer::diff_dump`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| eravm_diff::targets::diff_dump(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| eravm_diff::drive::libfuzzer::diff_dump(data));

@@ -1,4 +1,4 @@
-//! See `eravm_diff::targets::load_inputs`.
+//! See `eravm_diff::drive::libfuzzer::load_inputs`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| eravm_diff::targets::load_inputs(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| eravm_diff::drive::libfuzzer::load_inputs(data));

@@ -13,13 +13,12 @@ use std::{
 };
 
 use eravm_diff::{
+    batch_file::{batch_files_in, load_batch_file},
     divergence::compare,
     engine::{Engine, StepFault, StepFaultyVmFast, VmFast, VmLatest},
-    generate::GeneratorConfig,
+    generate::{seeded::sample_batch, GeneratorConfig},
     pipeline::{Differential, RunOptions},
-    pubdata::{oracle, Pubdata},
-    samples::sample_batch,
-    spec::{batch_files_in, load_batch_file},
+    pubdata::{da, Pubdata},
     world::{embedded_dump_path, load_dump, World, EMBEDDED_DUMP},
 };
 
@@ -107,9 +106,7 @@ fn pubdata(files: &[PathBuf], world: &World, iterations: u32) {
             std::hint::black_box(Pubdata::decode(&published.0).unwrap());
             decode += start.elapsed();
             let start = Instant::now();
-            std::hint::black_box(
-                oracle::check(&outcome, &prepared.world, &prepared.batch).unwrap(),
-            );
+            std::hint::black_box(da::check(&outcome, &prepared.world, &prepared.batch).unwrap());
             check += start.elapsed();
         }
         bytes += published.0.len();

@@ -1,5 +1,5 @@
 //! Batches as every engine receives them: ready-to-execute transactions in L2 blocks. The YAML
-//! batch files people write are in [`crate::spec`].
+//! batch files people write are in [`crate::batch_file`].
 
 use serde::{Deserialize, Serialize};
 use zksync_types::{Transaction, H256};

@@ -2,17 +2,18 @@
 //! batch files that reproduce them.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     path::{Path, PathBuf},
+    sync::Mutex,
 };
 
 use crate::{
-    divergence::Divergence,
-    error::InputError,
+    batch_file::{batch_files_in, load_batch_file, write_batch_file, BatchFile, Expectation},
+    divergence::{cause::Cause, Divergence},
+    key,
     pipeline::Comparison,
-    pubdata::oracle::DaFinding,
-    spec::{batch_files_in, load_batch_file, write_batch_file, BatchFile, Expectation},
-    steps::cause::Cause,
+    pubdata::da::DaFinding,
+    support::error::InputError,
 };
 
 /// Divergences the vectors declare: cause fingerprint (or, in files written before causes, symptom
@@ -89,14 +90,13 @@ impl Disagreement {
     /// What identifies it, as [`Comparison::key`]: the DA violations' fingerprint, else its
     /// cause's (the symptom's only if the cause could not be named).
     pub fn key(&self) -> &str {
-        match (&self.da, &self.cause, &self.divergence) {
-            (Some(da), _, _) => &da.fingerprint,
-            (None, Some(cause), _) => &cause.fingerprint,
-            (None, None, Some(divergence)) => &divergence.fingerprint,
-            (None, None, None) => {
-                unreachable!("a disagreement has a DA violation, a cause or a divergence")
-            }
-        }
+        key::by_precedence(
+            self.da.as_ref().map(|da| da.fingerprint.as_str()),
+            self.cause.as_ref().map(|cause| cause.fingerprint.as_str()),
+            (self.divergence.as_ref()).map(|divergence| divergence.fingerprint.as_str()),
+        )
+        .next()
+        .expect("a disagreement has a DA violation, a cause or a divergence")
     }
 
     /// Where it shows first: `oracle:da` for DA violations, else the divergence's first point,
@@ -122,6 +122,51 @@ impl Disagreement {
             )
         });
         da.chain(cause).chain(symptom).collect()
+    }
+}
+
+/// What a driver makes of a disagreement it met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Triage {
+    /// A vector declares it: counted, not reported.
+    Known,
+    /// Its key was met before in this run: not reported again.
+    Seen,
+    /// A new finding, to write.
+    New,
+}
+
+/// The keys a run has met and the divergences the vectors declare: what tells a new finding
+/// (shared by the threads of a run).
+#[derive(Debug)]
+pub struct Triager<'a> {
+    known: &'a KnownDivergences,
+    seen: Mutex<HashSet<String>>,
+}
+
+impl<'a> Triager<'a> {
+    /// A run that knows `known` and has already met the keys `seen`.
+    pub fn new(known: &'a KnownDivergences, seen: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            known,
+            seen: Mutex::new(seen.into_iter().collect()),
+        }
+    }
+
+    /// Whether `disagreement` is known, seen or new; a new one counts as seen from now on.
+    pub fn triage(&self, disagreement: &Disagreement) -> Triage {
+        if self.known.explains(disagreement) {
+            Triage::Known
+        } else if self
+            .seen
+            .lock()
+            .unwrap()
+            .insert(disagreement.key().to_owned())
+        {
+            Triage::New
+        } else {
+            Triage::Seen
+        }
     }
 }
 

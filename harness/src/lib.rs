@@ -1,32 +1,30 @@
 //! eravm-diff: differential testing of EraVM implementations.
 //!
 //! A [`world::World`] and a [`batch::Batch`] go to every [`engine::Engine`]; each returns an
-//! [`outcome::Outcome`]; [`divergence::compare`] says whether they agree and, if not, where.
-//! [`pipeline::Differential`] is that whole step, and every driver runs batches through it.
+//! [`outcome::Outcome`] (and, when asked, a [`steps::StepTrace`]); [`divergence::compare`] and
+//! [`divergence::cause::explain`] say whether they agree and, if not, where.
+//! [`pipeline::Differential`] is that whole step, and every driver in [`drive`] runs batches
+//! through it. The modules are layered: each imports only from the ones listed above it here.
 
-pub mod assembly;
+// What a VM is given and what it reports.
 pub mod batch;
-pub mod bytes;
-pub mod campaign;
-pub mod coverage;
+pub mod batch_file;
+pub mod isa;
+pub mod key;
+pub mod outcome;
+pub mod pubdata;
+pub mod steps;
+pub mod support;
+pub mod world;
+
+// Running and comparing.
+pub mod chain;
 pub mod divergence;
 pub mod engine;
-pub mod error;
-pub mod files;
 pub mod findings;
-pub mod fuzz;
-pub mod generate;
-pub mod matrix;
-pub mod minimize;
-pub mod outcome;
-pub mod panic_guard;
 pub mod pipeline;
-pub mod pubdata;
-pub mod release;
+
+// Searching and telling.
+pub mod drive;
+pub mod generate;
 pub mod report;
-pub mod samples;
-pub mod spec;
-pub mod steps;
-pub mod targets;
-pub mod vm_output;
-pub mod world;

@@ -1,13 +1,13 @@
 //! The `eravm-diff` command line: argument parsing and dispatch; each command lives in
-//! `commands/`, and its work in the library.
+//! `cli/`, and its work in the library.
 
-mod commands;
+mod cli;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{campaign, engines, explain, fuzz, matrix, minimize, pubdata, run, serve};
+use cli::{campaign, engines, explain, fuzz, matrix, minimize, pubdata, run, serve};
 
 #[derive(Parser)]
 #[command(
@@ -76,7 +76,7 @@ enum Command {
     /// `engines build [RELEASE…]` builds release engines ahead of their first use.
     Engines(engines::EnginesArgs),
     /// Serve one engine over the engine protocol on stdin and stdout (the child side of a
-    /// process engine; see README "Engines as processes").
+    /// process engine; see docs/engines/processes.md).
     ServeEngine(serve::ServeArgs),
 }
 

@@ -1,7 +1,7 @@
 //! The differential pipeline: one batch on the reference and the candidate engine, each on its
 //! own view of the world, then the comparison. Every driver (`run`, `replay`, `fuzz`, `campaign`,
 //! `minimize`, `coverage` and the cargo-fuzz targets) runs batches through [`Differential`];
-//! none calls an engine directly, except [`crate::matrix`], which groups N engines' outcomes by
+//! none calls an engine directly, except [`crate::drive::matrix`], which groups N engines' outcomes by
 //! their bytes and names no causes.
 
 use std::{
@@ -13,27 +13,29 @@ use zksync_types::{get_code_key, Address};
 
 use crate::{
     batch::Batch,
-    divergence::{compare, Divergence},
-    engine::{Engine, Observe, OpcodeCounts},
-    error::InputError,
-    findings::KnownDivergences,
-    outcome::Outcome,
-    pubdata::oracle::{self, DaFinding, Verdict},
-    spec::{BatchFile, Expectation, PreparedBatch},
-    steps::{
-        cause::{explain, Explanation, Tolerances},
-        StepTrace,
+    batch_file::{BatchFile, Expectation, PreparedBatch},
+    chain::ChainPosition,
+    divergence::{
+        cause::{explain, Explanation},
+        compare,
+        tolerance::Tolerances,
+        Divergence,
     },
+    engine::{Engine, Observe, OpcodeCounts},
+    key,
+    outcome::Outcome,
+    pubdata::da::{self, DaFinding, Verdict},
+    steps::StepTrace,
+    support::error::InputError,
     world::World,
 };
 
-/// A world, the engines to compare in it, and the divergences already explained.
+/// A world, the engines to compare in it, and how to compare them.
 pub struct Differential {
     /// The world batch files are prepared in.
     pub world: World,
     pub reference: Box<dyn Engine>,
     pub candidate: Box<dyn Engine>,
-    pub known: KnownDivergences,
     /// The tolerances causes are named with.
     pub tolerances: Tolerances,
     /// What decides that the engines disagree.
@@ -41,7 +43,7 @@ pub struct Differential {
 }
 
 /// What decides that two engines disagree on a batch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Oracle {
     /// Their outcomes differ.
     #[default]
@@ -51,24 +53,10 @@ pub enum Oracle {
     Steps,
 }
 
-impl std::str::FromStr for Oracle {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "outcome" => Ok(Self::Outcome),
-            "steps" => Ok(Self::Steps),
-            _ => Err(format!("unknown oracle `{text}` (outcome or steps)")),
-        }
-    }
-}
-
 impl std::fmt::Display for Oracle {
+    /// The name `--oracle` takes.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Outcome => "outcome",
-            Self::Steps => "steps",
-        })
+        crate::support::value_name(self, f)
     }
 }
 
@@ -152,32 +140,6 @@ pub struct Comparison {
     pub chain: ChainPosition,
 }
 
-/// Where a comparison stands in its file's chain of L1 batches. The chain runs on while the
-/// engines agree (each batch in the world the one before left behind), so a comparison is of
-/// the first batch they disagree on, or of the last.
-#[derive(Debug, Clone)]
-pub struct ChainPosition {
-    /// The L1 batch compared (0-based).
-    pub batch: usize,
-    /// The L1 batches in the file.
-    pub batches: usize,
-    /// The outcomes of the batches before, on which the engines agreed (the reference's).
-    pub earlier: Vec<Outcome>,
-    /// Why the chain stopped before its last batch although the engines agreed (a batch both
-    /// left unsealed).
-    pub stopped: Option<String>,
-}
-
-impl ChainPosition {
-    /// A batch of its own.
-    pub const SINGLE: Self = Self {
-        batch: 0,
-        batches: 1,
-        earlier: vec![],
-        stopped: None,
-    };
-}
-
 impl Comparison {
     /// What identifies the disagreement, if there is one: the DA oracle's violations first (an
     /// engine inconsistent with itself), then the divergence's cause, then its symptom.
@@ -196,12 +158,12 @@ impl Comparison {
         let cause =
             (self.explanation.as_ref()).map(|explanation| explanation.cause.fingerprint.as_str());
         let symptom = (self.divergence.as_ref()).map(|divergence| divergence.fingerprint.as_str());
-        [da, cause, symptom].into_iter().flatten()
+        key::by_precedence(da, cause, symptom)
     }
 }
 
 impl Differential {
-    /// `reference` against `candidate` in `world`, with no divergence known.
+    /// `reference` against `candidate` in `world`, with the default tolerances and oracle.
     pub fn new(
         world: World,
         reference: impl Engine + 'static,
@@ -211,7 +173,6 @@ impl Differential {
             world,
             reference: Box::new(reference),
             candidate: Box::new(candidate),
-            known: KnownDivergences::default(),
             tolerances: Tolerances::DEFAULT,
             oracle: Oracle::Outcome,
         }
@@ -245,7 +206,7 @@ impl Differential {
             Some(divergence) => self.name_cause(world, batch, divergence, options),
             None => None,
         };
-        let pubdata = [&reference, &candidate].map(|run| oracle::check(&run.outcome, world, batch));
+        let pubdata = [&reference, &candidate].map(|run| da::check(&run.outcome, world, batch));
         Comparison {
             da: DaFinding::of([&pubdata[0], &pubdata[1]]),
             pubdata,
@@ -368,17 +329,4 @@ pub fn thread_pool(jobs: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBu
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build()
-}
-
-/// A prepared file's L1 batches on one engine, each in the world the one before left behind on
-/// that engine: every batch run, with its world and outcome, and why the chain stopped early if
-/// it did.
-pub fn chain_outcomes(
-    engine: &dyn Engine,
-    prepared: &PreparedBatch,
-) -> (Vec<(World, Batch, Outcome)>, Option<String>) {
-    prepared.walk(
-        |world, batch| (world.clone(), batch.clone(), engine.run(world, batch)),
-        |(_, _, outcome)| Some(outcome),
-    )
 }

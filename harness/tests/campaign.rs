@@ -3,12 +3,15 @@
 use std::path::Path;
 
 use eravm_diff::{
-    campaign::{self, CampaignOptions, CampaignState, EPOCH_SAMPLES},
+    drive::{
+        campaign::{self, CampaignOptions, CampaignState, EPOCH_SAMPLES},
+        Budget,
+    },
     engine::{Fault, FaultyVmFast, VmLatest},
-    error::InputError,
+    findings::KnownDivergences,
     generate::{GeneratorConfig, Profile},
     pipeline::Differential,
-    samples::Budget,
+    support::error::InputError,
     world::default_world,
 };
 use tempfile::TempDir;
@@ -28,6 +31,7 @@ fn try_run(
     let differential = Differential::new(world, VmLatest, FaultyVmFast(Fault::Refund));
     let options = CampaignOptions {
         differential: &differential,
+        known: &KnownDivergences::default(),
         generator: &generator,
         budget: Budget {
             seed,

@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use eravm_diff::{
+    batch_file::{load_batch_file, parse_batch_file},
+    chain::chain_outcomes,
     engine::{StepFault, StepFaultyVmFast, VmFast, VmLatest},
-    pipeline::{chain_outcomes, Differential, RunOptions},
-    spec::{load_batch_file, parse_batch_file},
+    pipeline::{Differential, RunOptions},
     world::default_world,
 };
 

@@ -4,9 +4,9 @@
 use std::{collections::HashSet, path::Path};
 
 use eravm_diff::{
+    batch_file::load_batch_file,
     divergence::{compare, FirstDivergence},
     engine::{Engine, Fault, FaultyVmFast, VmLatest},
-    spec::load_batch_file,
     world::default_world,
 };
 

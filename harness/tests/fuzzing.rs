@@ -3,13 +3,17 @@
 use std::panic;
 
 use eravm_diff::{
+    drive::{
+        fuzz::{fuzz, run_sample, FuzzOptions},
+        libfuzzer, Budget,
+    },
     engine::{Fault, FaultyVmFast, RareRefundVmFast, VmFast, VmLatest},
     findings::KnownDivergences,
-    fuzz::{fuzz, run_sample, FuzzOptions},
-    generate::GeneratorConfig,
+    generate::{
+        seeded::{sample_input, seeded_bytes},
+        GeneratorConfig,
+    },
     pipeline::Differential,
-    samples::{sample_input, seeded_bytes, Budget},
-    targets,
     world::default_world,
 };
 use tempfile::TempDir;
@@ -20,9 +24,10 @@ fn fuzz_seed_1(
     generator: &GeneratorConfig,
     samples: u64,
     findings: &std::path::Path,
-) -> eravm_diff::fuzz::FuzzSummary {
+) -> eravm_diff::drive::fuzz::FuzzSummary {
     let options = FuzzOptions {
         differential,
+        known: &KnownDivergences::default(),
         generator,
         budget: Budget {
             seed: 1,
@@ -62,7 +67,7 @@ fn fuzzing_finds_the_rare_refund_fault() {
         saved.contains(&refund.disagreement.cause.as_ref().unwrap().fingerprint),
         "the finding names its cause"
     );
-    let replayed = eravm_diff::spec::parse_batch_file("finding", &saved).unwrap();
+    let replayed = eravm_diff::batch_file::parse_batch_file("finding", &saved).unwrap();
     assert!(!replayed.contracts.is_empty());
 }
 
@@ -72,7 +77,7 @@ fn fuzzing_finds_the_rare_refund_fault() {
 #[test]
 fn diff_batch_aborts_only_on_unexplained_divergences() {
     let world = default_world();
-    let generator = targets::diff_batch_generator();
+    let generator = libfuzzer::diff_batch_generator();
     let vectors = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors");
     let known = KnownDivergences::declared_in(vectors.as_ref()).unwrap();
     let differential = Differential::new(world.clone(), VmLatest, VmFast);
@@ -91,10 +96,10 @@ fn diff_batch_aborts_only_on_unexplained_divergences() {
     }
     let input = |sample: Option<u64>| sample_input(generator, 3, sample.unwrap());
     let equal = input(equal);
-    targets::diff_batch(&equal);
-    targets::diff_batch(&input(explained));
+    libfuzzer::diff_batch(&equal);
+    libfuzzer::diff_batch(&input(explained));
     let faulty = Differential::new(world, VmLatest, FaultyVmFast(Fault::Refund));
-    let run = || targets::diff_batch_on(&equal, &faulty, generator);
+    let run = || libfuzzer::diff_batch_on(&equal, &faulty, generator);
     let panic = panic::catch_unwind(panic::AssertUnwindSafe(run))
         .expect_err("an unexplained divergence aborts the target");
     let message = panic.downcast_ref::<String>().unwrap();
@@ -113,12 +118,12 @@ fn diff_batch_corpus_holds_the_generator_seeds() {
         env!("CARGO_MANIFEST_DIR"),
         "/../corpora/diff_batch"
     ));
-    let seeds = targets::diff_batch_generator().seeds();
+    let seeds = libfuzzer::diff_batch_generator().seeds();
     assert_eq!(seeds.len(), 42);
     let write = std::env::var_os("ERAVM_DIFF_WRITE_SEEDS").is_some();
     if write {
         for seed in &seeds {
-            eravm_diff::files::write_atomic(&dir.join(&seed.name), &seed.input).unwrap();
+            eravm_diff::support::files::write_atomic(&dir.join(&seed.name), &seed.input).unwrap();
         }
     }
     let mut stale = vec![];
@@ -162,17 +167,17 @@ fn load_inputs_never_panics() {
         vec![0xff, 0xfe, 0x00],
     ];
     for input in inputs {
-        targets::load_inputs(&input);
+        libfuzzer::load_inputs(&input);
     }
     for sample in 0..64 {
-        targets::load_inputs(&seeded_bytes(9, sample, 512));
+        libfuzzer::load_inputs(&seeded_bytes(9, sample, 512));
     }
 }
 
 #[test]
 fn diff_dump_runs_mutated_dumps() {
     for sample in 0..8 {
-        let result = panic::catch_unwind(|| targets::diff_dump(&seeded_bytes(5, sample, 1024)));
+        let result = panic::catch_unwind(|| libfuzzer::diff_dump(&seeded_bytes(5, sample, 1024)));
         if let Err(panic) = result {
             let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
             assert!(

@@ -2,16 +2,16 @@
 
 use arbitrary::Unstructured;
 use eravm_diff::{
-    assembly::assemble,
+    batch_file::parse_batch_file,
     engine::{Engine, VmFast},
-    generate::{batch, GeneratorConfig},
+    generate::{batch, zk_evm_contracts, GeneratorConfig},
     outcome::Outcome,
-    spec::parse_batch_file,
+    support::assembly::assemble,
     world::default_world,
 };
 use proptest::prelude::*;
 
-fn generate(bytes: &[u8]) -> eravm_diff::spec::BatchFile {
+fn generate(bytes: &[u8]) -> eravm_diff::batch_file::BatchFile {
     let config = GeneratorConfig::for_world(&default_world());
     batch(&mut Unstructured::new(bytes), &config).expect("the generator never fails")
 }
@@ -65,9 +65,9 @@ proptest! {
 fn some_generated_batches_ship_well_formed_factory_deps() {
     let config = GeneratorConfig::for_world(&default_world());
     let batches: Vec<_> = (0..400)
-        .map(|sample| eravm_diff::samples::sample_batch(&config, 1, sample))
+        .map(|sample| eravm_diff::generate::seeded::sample_batch(&config, 1, sample))
         .collect();
-    let deps_of = |file: &eravm_diff::spec::BatchFile| -> Vec<Vec<u8>> {
+    let deps_of = |file: &eravm_diff::batch_file::BatchFile| -> Vec<Vec<u8>> {
         file.transactions()
             .flat_map(|tx| tx.factory_deps())
             .map(|dep| dep.bytecode.clone().expect("generated deps are bytecode").0)
@@ -93,7 +93,9 @@ fn some_generated_batches_ship_well_formed_factory_deps() {
 /// allows.
 #[test]
 fn generated_deployments_go_through_the_deployer() {
-    use eravm_diff::{engine::VmLatest, outcome::ExecResult, samples::sample_batch, spec::TxSpec};
+    use eravm_diff::{
+        batch_file::TxSpec, engine::VmLatest, generate::seeded::sample_batch, outcome::ExecResult,
+    };
     let world = default_world();
     let config = GeneratorConfig::for_world(&world);
     let (mut deployments, mut deployed) = (0, 0);
@@ -161,14 +163,17 @@ fn the_contracts_profile_calls_real_compiled_contracts() {
     let first = config.seeds().len() as u64;
     let mut calls = 0;
     for sample in first..first + 20 {
-        let file = eravm_diff::samples::sample_batch(&config, 7, sample);
-        assert_eq!(file, eravm_diff::samples::sample_batch(&config, 7, sample));
+        let file = eravm_diff::generate::seeded::sample_batch(&config, 7, sample);
+        assert_eq!(
+            file,
+            eravm_diff::generate::seeded::sample_batch(&config, 7, sample)
+        );
         file.prepare(&world).unwrap();
         for tx in file.transactions() {
-            let eravm_diff::spec::TxSpec::L2(tx) = tx else {
+            let eravm_diff::batch_file::TxSpec::L2(tx) = tx else {
                 panic!("the contracts profile sends L2 transactions only: {tx:?}");
             };
-            let eravm_diff::spec::Party::Address(to) = tx.to else {
+            let eravm_diff::batch_file::Party::Address(to) = tx.to else {
                 panic!("{tx:?}");
             };
             let placed = file.contracts.iter().any(|contract| contract.address == to);
@@ -178,7 +183,7 @@ fn the_contracts_profile_calls_real_compiled_contracts() {
     }
     assert!(calls > 20, "{calls} calls");
 
-    let file = eravm_diff::samples::sample_batch(&config, 7, first);
+    let file = eravm_diff::generate::seeded::sample_batch(&config, 7, first);
     let prepared = file.prepare(&world).unwrap();
     let outcome = VmFast.run(&prepared.world, &prepared.batch);
     assert_eq!(outcome.panic, None);
@@ -190,7 +195,7 @@ fn the_contracts_profile_calls_real_compiled_contracts() {
 #[test]
 fn coverage_counts_instructions_by_region() {
     use eravm_diff::{
-        coverage::{measure, Region},
+        drive::coverage::{measure, Region},
         engine::VmLatest,
         generate::Profile,
         pipeline::Differential,
@@ -225,7 +230,7 @@ fn some_generated_batches_are_chains() {
     let world = default_world();
     let config = GeneratorConfig::for_world(&world);
     let chains: Vec<_> = (0..400)
-        .map(|sample| eravm_diff::samples::sample_batch(&config, 1, sample))
+        .map(|sample| eravm_diff::generate::seeded::sample_batch(&config, 1, sample))
         .filter(|file| file.batches.len() > 1)
         .take(3)
         .collect();
@@ -258,7 +263,7 @@ fn zk_evm_tests_assemble_and_the_contracts_profile_runs_them() {
     };
     // Past the seeds (one per test, below).
     let test_batches = (42..82)
-        .map(|sample| eravm_diff::samples::sample_batch(&config, 1, sample))
+        .map(|sample| eravm_diff::generate::seeded::sample_batch(&config, 1, sample))
         .filter(|file| {
             file.description
                 .as_ref()
@@ -277,9 +282,11 @@ fn zk_evm_tests_assemble_and_the_contracts_profile_runs_them() {
 #[test]
 fn seeds_run_each_zk_evm_test_once() {
     use eravm_diff::{
-        generate::Profile,
-        samples::{generated, sample_batch},
-        spec::{Party, TxSpec},
+        batch_file::{Party, TxSpec},
+        generate::{
+            seeded::{generated, sample_batch},
+            Profile,
+        },
         world::zk_evm_tests,
     };
     let world = default_world();
@@ -295,7 +302,7 @@ fn seeds_run_each_zk_evm_test_once() {
             assert_eq!(seed.name, format!("zk_evm-{}", test.name.replace('/', "-")));
             let file = generated(&config, &seed.input);
             assert_eq!(file, sample_batch(&config, 9, index as u64));
-            assert_eq!(file.contracts, test.specs(), "{}", seed.name);
+            assert_eq!(file.contracts, zk_evm_contracts(test), "{}", seed.name);
             let blocks = &file.batches[0].blocks;
             let [TxSpec::L2(tx)] = &blocks[0].transactions[..] else {
                 panic!("{}: one L2 transaction: {blocks:?}", seed.name);

@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use eravm_diff::{
+    batch_file::{batch_files_in, load_batch_file},
+    chain::chain_outcomes,
     engine::VmLatest,
     outcome::Outcome,
-    pipeline::chain_outcomes,
-    spec::{batch_files_in, load_batch_file},
     world::default_world,
 };
 

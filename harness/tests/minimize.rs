@@ -3,12 +3,14 @@
 use std::process::Command;
 
 use eravm_diff::{
+    batch_file::load_batch_file,
+    drive::minimize::{instruction_count, Minimizer, Size},
     engine::{RareRefundVmFast, VmLatest},
-    generate::GeneratorConfig,
-    minimize::{instruction_count, Minimizer, Size},
+    generate::{
+        seeded::{sample_batch, seeded_bytes, INPUT_LEN},
+        GeneratorConfig,
+    },
     pipeline::{Differential, RunOptions},
-    samples::{sample_batch, seeded_bytes, INPUT_LEN},
-    spec::load_batch_file,
     world::default_world,
 };
 use tempfile::TempDir;

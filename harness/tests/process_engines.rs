@@ -5,9 +5,9 @@
 use std::{path::Path, time::Duration};
 
 use eravm_diff::{
+    batch_file::{load_batch_file, PreparedBatch},
     engine::{Engine, Observe, ProcessEngine, VmFast},
     outcome::{ProcessFault, Stage},
-    spec::{load_batch_file, PreparedBatch},
     world::default_world,
 };
 use tempfile::TempDir;

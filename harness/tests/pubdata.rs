@@ -4,14 +4,13 @@
 use std::path::Path;
 
 use eravm_diff::{
-    bytes::HexBytes,
+    batch_file::{batch_files_in, load_batch_file, Expectation, PreparedBatch},
+    chain::chain_outcomes,
     divergence::{compare, DiffKind},
     engine::{Engine, VmFast, VmLatest},
-    outcome::Word,
-    outcome::{ExecResult, Outcome},
-    pipeline::chain_outcomes,
-    pubdata::{operator_input::FIRST_SLOT, oracle, Operation, Pubdata},
-    spec::{batch_files_in, load_batch_file, Expectation, PreparedBatch},
+    outcome::{ExecResult, Outcome, Word},
+    pubdata::{da, operator_input::FIRST_SLOT, Operation, Pubdata},
+    support::bytes::HexBytes,
     world::default_world,
 };
 
@@ -34,7 +33,7 @@ fn every_vector_rebuilds_from_its_pubdata_on_both_engines() {
                 path.display()
             );
             for (world, batch, outcome) in &runs {
-                let checked = oracle::check(outcome, world, batch).unwrap_or_else(|violation| {
+                let checked = da::check(outcome, world, batch).unwrap_or_else(|violation| {
                     panic!("{} {}: {violation}", path.display(), engine.name())
                 });
                 if file.expect == Some(Expectation::Equal) {
@@ -78,7 +77,7 @@ fn with_pubdata(outcome: &Outcome, bytes: Vec<u8>) -> Outcome {
 
 /// The element the oracle names in `outcome`, which must violate it.
 fn violated(prepared: &PreparedBatch, outcome: &Outcome) -> String {
-    oracle::check(outcome, &prepared.world, &prepared.batch)
+    da::check(outcome, &prepared.world, &prepared.batch)
         .expect_err("the fault is caught")
         .element
 }
@@ -93,7 +92,7 @@ fn faulty_pubdata_is_caught_with_the_element_named() {
     let (prepared, outcome, pubdata) = published("storage_writes.yaml");
     assert!(!pubdata.state_diffs.initial.is_empty() && !pubdata.state_diffs.repeated.is_empty());
     assert_eq!(
-        oracle::check(&outcome, &prepared.world, &prepared.batch).map(|r| r.is_some()),
+        da::check(&outcome, &prepared.world, &prepared.batch).map(|r| r.is_some()),
         Ok(true)
     );
 
@@ -158,7 +157,7 @@ fn faulty_pubdata_is_caught_with_the_element_named() {
     let mut published_as_is = pubdata.clone();
     published_as_is.bytecodes.push(HexBytes(shipped.clone()));
     let as_is = with_pubdata(&outcome, published_as_is.encode());
-    let violation = oracle::check(&as_is, &prepared.world, &prepared.batch).unwrap_err();
+    let violation = da::check(&as_is, &prepared.world, &prepared.batch).unwrap_err();
     assert_eq!(violation.element, "operator_input.pubdata");
     let mut faulty = published_as_is;
     faulty.bytecodes[0].0[40] ^= 1;
@@ -175,7 +174,7 @@ fn faulty_pubdata_is_caught_with_the_element_named() {
         reason: "the L1 messenger refused".to_owned(),
         data: HexBytes::default(),
     };
-    let verdict = oracle::check(&unpublished, &prepared.world, &prepared.batch);
+    let verdict = da::check(&unpublished, &prepared.world, &prepared.batch);
     assert_eq!(verdict, Ok(None));
 
     // Bytes that do not decode.
@@ -188,7 +187,7 @@ fn faulty_pubdata_is_caught_with_the_element_named() {
         .as_mut()
         .unwrap();
     bytes.0.truncate(bytes.0.len() - 1);
-    let violation = oracle::check(&outcome, &prepared.world, &prepared.batch).unwrap_err();
+    let violation = da::check(&outcome, &prepared.world, &prepared.batch).unwrap_err();
     assert!(violation.element.starts_with("state_diffs"), "{violation}");
 }
 
@@ -338,7 +337,7 @@ fn chain_batch(n: u64) -> String {
 fn a_chain_of_ten_batches_rebuilds_from_pubdata_alone() {
     use std::collections::HashMap;
 
-    use eravm_diff::{pubdata::CompressedValue, spec::parse_batch_file};
+    use eravm_diff::{batch_file::parse_batch_file, pubdata::CompressedValue};
     use zksync_types::{h256_to_u256, AccountTreeId, StorageKey, H256, U256};
 
     let mut world = default_world();
@@ -363,7 +362,7 @@ fn a_chain_of_ten_batches_rebuilds_from_pubdata_alone() {
             outcome.transactions.iter().all(|tx| tx.included),
             "batch {n}"
         );
-        let verdict = oracle::check(&outcome, &prepared.world, &prepared.batch);
+        let verdict = da::check(&outcome, &prepared.world, &prepared.batch);
         let rebuilt = verdict.unwrap_or_else(|violation| panic!("batch {n}: {violation}"));
         assert_eq!(rebuilt.unwrap().operator_input_unchecked, None);
 

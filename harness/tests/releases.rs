@@ -6,9 +6,9 @@
 use std::{path::Path, sync::Arc};
 
 use eravm_diff::{
+    batch_file::{batch_files_in, load_batch_file, PreparedBatch},
+    drive::matrix::{Matrix, Row},
     engine::{Engine, Release, VmFast, VmLatest, RELEASE_VMS},
-    matrix::{Matrix, Row},
-    spec::{batch_files_in, load_batch_file, PreparedBatch},
     world::{default_world, embedded_dump_path, load_dump},
 };
 use zksync_types::ProtocolVersionId;

@@ -7,13 +7,15 @@ use std::{
 };
 
 use eravm_diff::{
+    batch_file::{batch_files_in, load_batch_file, Expectation},
+    divergence::{
+        cause::first_difference,
+        tolerance::{Tolerance, Tolerances},
+    },
     engine::{Fault, FaultyVmFast, StepFault, StepFaultyVmFast, VmFast, VmLatest},
-    generate::{is_generated_contract, GeneratorConfig},
+    generate::{seeded::sample_batch, GeneratorConfig},
     pipeline::{Differential, Oracle, RunOptions},
-    samples::sample_batch,
-    spec::{batch_files_in, load_batch_file, Expectation},
-    steps::cause::{first_difference, Tolerances},
-    world::default_world,
+    world::{default_world, is_generated_contract},
 };
 
 fn vector(name: &str) -> PathBuf {
@@ -129,7 +131,6 @@ fn page_ids_are_tolerated_by_default_and_diverge_when_strict() {
 /// rule excuses at least `excused` differences and the cause is where the product reaches the
 /// outcome; without the rule it is the `mul`, at `strict_component`.
 fn check_page_values(code: &str, excused: u64, strict_component: &str) {
-    use eravm_diff::steps::cause::Tolerance;
     let text = format!(
         r#"
 contracts:
@@ -148,7 +149,7 @@ balances:
   - {{account: 1, amount: "1000000000000000000"}}
 "#
     );
-    let file = eravm_diff::spec::parse_batch_file("page_values.yaml", &text).unwrap();
+    let file = eravm_diff::batch_file::parse_batch_file("page_values.yaml", &text).unwrap();
     let mut differential = Differential::new(default_world(), VmLatest, VmFast);
     let prepared = file.prepare(&differential.world).unwrap();
     let mut explain = |tolerances| {
@@ -164,10 +165,7 @@ balances:
     let (tolerated, count) = explain(Tolerances::DEFAULT);
     assert!(count >= excused, "{tolerated:?}");
     assert_eq!(tolerated.instruction, "outcome", "{tolerated:?}");
-    let (strict, strict_count) = explain(Tolerances {
-        page_values: false,
-        ..Tolerances::DEFAULT
-    });
+    let (strict, strict_count) = explain(Tolerances::DEFAULT.without(Tolerance::PageValues));
     assert_eq!(
         (strict.instruction.as_str(), strict.component.as_str()),
         ("Mul(MulOpcode)", strict_component),
@@ -362,7 +360,7 @@ fn the_steps_oracle_reports_what_never_reaches_the_outcome() {
 /// the store either way.
 #[test]
 fn a_grown_bound_is_excused_only_in_a_frame_that_dies() {
-    use eravm_diff::steps::cause::Explanation;
+    use eravm_diff::divergence::cause::Explanation;
     let batch = |code: &str| {
         let text = format!(
             r#"
@@ -382,7 +380,7 @@ balances:
   - {{account: 1, amount: "1000000000000000000"}}
 "#
         );
-        eravm_diff::spec::parse_batch_file("dying_frame.yaml", &text).unwrap()
+        eravm_diff::batch_file::parse_batch_file("dying_frame.yaml", &text).unwrap()
     };
     let far = batch("        add @K[0], r0, r12\n        st.1 r12, r2\n        ret.ok r0");
     let near = batch(
@@ -390,7 +388,8 @@ balances:
     );
     let mut differential = Differential::new(default_world(), VmLatest, VmFast);
     let explain = |differential: &Differential, file| -> Option<Explanation> {
-        let prepared = eravm_diff::spec::BatchFile::prepare(file, &differential.world).unwrap();
+        let prepared =
+            eravm_diff::batch_file::BatchFile::prepare(file, &differential.world).unwrap();
         differential.explain(&prepared.world, &prepared.batch)
     };
     let named = |explanation: Option<Explanation>| {
@@ -402,10 +401,7 @@ balances:
     let excused = explain(&differential, &far);
     assert!(excused.is_none(), "{excused:?}");
     assert_eq!(named(explain(&differential, &near)), store);
-    differential.tolerances = Tolerances {
-        dying_frame: false,
-        ..Tolerances::DEFAULT
-    };
+    differential.tolerances = Tolerances::DEFAULT.without(Tolerance::DyingFrame);
     assert_eq!(named(explain(&differential, &far)), store);
     assert_eq!(named(explain(&differential, &near)), store);
 }

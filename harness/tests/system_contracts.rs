@@ -1,9 +1,9 @@
 //! The system contracts the default world gets (compiled, or stand-ins) compute what they must.
 
 use eravm_diff::{
+    batch_file::{parse_batch_file, PreparedBatch},
     engine::{Engine, VmFast, VmLatest},
     outcome::{ExecResult, Outcome, TxOutcome, Word},
-    spec::{parse_batch_file, PreparedBatch},
     world::default_world,
 };
 use sha2::{Digest, Sha256};

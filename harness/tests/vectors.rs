@@ -6,10 +6,10 @@
 use std::{collections::BTreeMap, path::PathBuf};
 
 use eravm_diff::{
+    batch_file::{batch_files_in, load_batch_file, Expectation},
     engine::{VmFast, VmLatest},
     outcome::ExecResult,
     pipeline::{Differential, RunOptions},
-    spec::{batch_files_in, load_batch_file, Expectation},
     world::default_world,
 };
 

@@ -1,10 +1,13 @@
 //! A panic inside a VM is part of its outcome, never a crash of the harness.
 
 use eravm_diff::{
+    batch_file::load_batch_file,
     divergence::{compare, FirstDivergence},
-    engine::{run_vm, Engine, Hook, Hooked, VmLatest},
+    engine::{
+        fault::{Hook, Hooked},
+        run_vm, Engine, VmLatest,
+    },
     outcome::Stage,
-    spec::load_batch_file,
     world::{default_world, WorldStorage},
 };
 use zksync_multivm::vm_fast;

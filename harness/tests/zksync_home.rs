@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use eravm_diff::{
-    assembly::assemble,
+    batch_file::load_batch_file,
     engine::{VmFast, VmLatest},
     outcome::ExecResult,
     pipeline::{Differential, RunOptions},
-    spec::load_batch_file,
+    support::assembly::assemble,
     world::{default_world, load_zksync_home, World, SYSTEM_CONTRACTS},
 };
 use tempfile::TempDir;

@@ -10,13 +10,12 @@ use super::{
     FieldGroup, Unit,
 };
 use crate::{
-    bytes::HexBytes,
     outcome::{
         BatchOutcome, CircuitStatistic, Compression, Event, ExecResult, Execution, FinalState,
         HaltReason, L2ToL1Log, Outcome, SlotValue, StateDiff, StorageWrite, TxOutcome, VmPanic,
         Word,
     },
-    panic_guard::PanicLocation,
+    support::{bytes::HexBytes, panic_guard::PanicLocation},
 };
 
 impl Variant for Compression {

@@ -1,24 +1,32 @@
-//! Comparing two outcomes field by field. Every difference carries its field path, the unit it
-//! belongs to, its field group, its kind and both values; the fingerprint identifies a divergence
-//! by the paths, kinds and variants at its first point, never by values.
+//! Every comparison of two engines' runs. Outcomes are compared field by field: every difference
+//! carries its field path, the unit it belongs to, its field group, its kind and both values; the
+//! fingerprint identifies a divergence by the paths, kinds and variants at its first point, never
+//! by values. Step traces are compared instruction by instruction to name the cause.
 //!
-//! - [`fields`]: what is compared, field by field (the list of what is compared).
-//! - [`pubdata`]: pubdata compared by decoded element.
-//! - [`walk`]: the walker that records differences under a typed path.
-//! - [`fingerprint`]: where the outcomes first part ways, and the fingerprint taken there.
+//! - `fields`: what is compared, field by field (the list of what is compared).
+//! - `pubdata`: pubdata compared by decoded element.
+//! - `walk`: the walker that records differences under a typed path.
+//! - `first`: where the outcomes first part ways, and the fingerprint taken there.
+//! - [`cause`]: the cause of a divergence, from the step traces (`steps`).
+//! - [`tolerance`]: the named differences that are excused, and how to switch them off.
 
+pub mod cause;
 mod fields;
-mod fingerprint;
+mod first;
 mod pubdata;
+mod steps;
+pub mod tolerance;
 mod walk;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::fingerprint::fingerprint;
 use self::{walk::Compare, walk::Walker};
-use crate::outcome::{Outcome, Stage, Word};
+use crate::{
+    key::{key, KeyKind},
+    outcome::{Outcome, Stage, Word},
+};
 
 /// How two values differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -188,9 +196,9 @@ pub fn compare(reference: &Outcome, candidate: &Outcome) -> Option<Divergence> {
         !differences.is_empty(),
         "outcomes with different canonical bytes must differ in some compared field"
     );
-    let (first, signature) = fingerprint::first_divergence(reference, candidate, &differences);
+    let (first, signature) = first::first_divergence(reference, candidate, &differences);
     Some(Divergence {
-        fingerprint: fingerprint("fp", &signature),
+        fingerprint: key(KeyKind::Symptom, &signature),
         first,
         signature,
         differences,

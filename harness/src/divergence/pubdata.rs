@@ -17,9 +17,9 @@ use zksync_types::Address;
 
 use super::walk::{Compare, Render, Walker};
 use crate::{
-    bytes::HexBytes,
     outcome::{StateDiff, Word},
     pubdata::{CompressedValue, Operation, Pubdata},
+    support::bytes::HexBytes,
 };
 
 /// Compares two batches' pubdata under `name`, each with the state-diff records of its VM.

@@ -1,7 +1,7 @@
 //! Drives any `VmInterface` implementation through a batch the way a sequencer does: a
 //! snapshot before each transaction, bytecode compression with a retry without it, halted
 //! transactions rolled back, then `finish_batch`. Shared with the engine binaries of other
-//! zksync_multivm releases (engines/): what releases spell differently is in `crate::release`.
+//! zksync_multivm releases (engines/): what releases spell differently is in `crate::support::multivm_compat`.
 
 use zksync_types::{block::L2BlockHasher, L2BlockNumber, ProtocolVersionId, Transaction, H256};
 use zksync_vm_interface::{
@@ -11,7 +11,7 @@ use zksync_vm_interface::{
 use crate::{
     batch::Batch,
     outcome::{Capture, Compression, Outcome, Stage, TxOutcome, VmPanic, Word},
-    panic_guard, release,
+    support::{multivm_compat, panic_guard},
     world::{World, WorldStorage},
 };
 
@@ -95,7 +95,7 @@ fn drive<V>(
                     .unwrap_or_else(|| block.hash(protocol_version)),
                 tx_hashes: vec![],
             };
-            vm.start_new_l2_block(release::l2_block_env(
+            vm.start_new_l2_block(multivm_compat::l2_block_env(
                 block.number,
                 block.timestamp,
                 block.prev_block_hash,
@@ -117,7 +117,7 @@ fn drive<V>(
     }
 
     *stage = Stage::FinishBatch;
-    let pubdata_builder = release::pubdata_builder(world.pubdata_params, protocol_version);
+    let pubdata_builder = multivm_compat::pubdata_builder(world.pubdata_params, protocol_version);
     let finished = vm.finish_batch(pubdata_builder);
     outcome.batch = Some(finished.capture());
 }

@@ -4,29 +4,21 @@
 //! Any VM implementing zksync_vm_interface's `VmFactory` + `VmInterfaceHistoryEnabled` becomes an
 //! engine with one file like `vm_fast.rs`: a unit struct whose `run_observed` calls
 //! [`run_vm_traced`] with the VM type and the tracers that observe what is asked, plus a line in
-//! [`by_name`].
+//! the registry ([`by_name`]). Other processes are engines through `remote`, and engines with
+//! faults injected on purpose are in `fault`.
 
 mod driver;
-mod fault;
-mod hooked;
-mod process;
-pub mod protocol;
-mod rare_fault;
-mod release;
-mod serve;
-mod step_fault;
+pub mod fault;
+mod registry;
+pub mod remote;
 mod vm_fast;
 mod vm_latest;
 
 pub use self::{
     driver::{run_vm, run_vm_traced, VmStorage},
-    fault::{Fault, FaultHook, FaultyVm, FaultyVmFast},
-    hooked::{Hook, Hooked},
-    process::{ProcessEngine, DEFAULT_TIMEOUT},
-    rare_fault::{RareRefundHook, RareRefundVm, RareRefundVmFast},
-    release::{engines_dir, parse_release_name, Release, RELEASE_VMS},
-    serve::{serve, serve_stdio, Served},
-    step_fault::{StepFault, StepFaultTracer, StepFaultyVmFast},
+    fault::{Fault, FaultyVmFast, RareRefundVmFast, StepFault, StepFaultyVmFast},
+    registry::{by_name, check_name, ENGINE_NAMES},
+    remote::{ProcessEngine, Release, Served, RELEASE_VMS},
     vm_fast::{StepRecorder, VmFast},
     vm_latest::VmLatest,
 };
@@ -83,29 +75,6 @@ pub struct Observed {
 
 /// Executed instructions per opcode variant.
 pub type OpcodeCounts = Vec<(Opcode, u64)>;
-
-/// Names accepted by [`by_name`], besides `vm_fast+fault:<fault>` (see [`Fault`]),
-/// `vm_fast+step_fault:<fault>` (see [`StepFault`]) and `exec:<path>` (a program speaking the
-/// engine protocol, see [`ProcessEngine`]).
-pub const ENGINE_NAMES: &[&str] = &[VmLatest::NAME, VmFast::NAME, RareRefundVmFast::NAME];
-
-/// The engine called `name`, if there is one.
-pub fn by_name(name: &str) -> Option<Box<dyn Engine>> {
-    match name {
-        VmLatest::NAME => Some(Box::new(VmLatest)),
-        VmFast::NAME => Some(Box::new(VmFast)),
-        RareRefundVmFast::NAME => Some(Box::new(RareRefundVmFast)),
-        _ if name.starts_with("exec:") => {
-            let program = &name["exec:".len()..];
-            Some(Box::new(ProcessEngine::new(name, program, &[])))
-        }
-        _ => FaultyVmFast::by_name(name)
-            .map(|engine| Box::new(engine) as Box<dyn Engine>)
-            .or_else(|| {
-                StepFaultyVmFast::by_name(name).map(|engine| Box::new(engine) as Box<dyn Engine>)
-            }),
-    }
-}
 
 /// Any engine can be served over the engine protocol.
 impl<E: Engine + ?Sized> Served for E {

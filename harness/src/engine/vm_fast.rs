@@ -14,8 +14,9 @@ use zksync_vm_interface::{storage::ImmutableStorageView, VmFactory, VmInterfaceH
 use super::{run_vm_traced, Engine, Observe, Observed, VmStorage};
 use crate::{
     batch::Batch,
+    isa::{computes, decode, stack_slots},
     outcome::Word,
-    steps::{computes, decode, stack_slots, Memory, Registers, Step, StepSink, Stored},
+    steps::{Memory, Registers, Step, StepSink, Stored},
     world::{World, WorldStorage},
 };
 

@@ -20,8 +20,9 @@ use zksync_vm_interface::storage::{StoragePtr, WriteStorage};
 use super::{run_vm_traced, Engine, Observe, Observed, OpcodeCounts, VmStorage};
 use crate::{
     batch::Batch,
+    isa::computes,
     outcome::Word,
-    steps::{computes, Memory, Registers, Step, StepSink, Stored},
+    steps::{Memory, Registers, Step, StepSink, Stored},
     world::World,
 };
 
@@ -95,7 +96,7 @@ const VARIANTS: usize = 16;
 impl OpcodeCounter {
     fn counts(&self) -> OpcodeCounts {
         let counts = self.counts.borrow();
-        (crate::coverage::opcode_variants().into_iter())
+        (crate::isa::opcode_variants().into_iter())
             .map(|opcode| {
                 let count = counts[opcode.variant_idx()][opcode.materialize_subvariant_idx()];
                 (opcode, count)
@@ -262,7 +263,7 @@ mod tests {
 
     #[test]
     fn every_opcode_variant_has_a_count() {
-        for opcode in crate::coverage::opcode_variants() {
+        for opcode in crate::isa::opcode_variants() {
             assert!(opcode.variant_idx() < VARIANTS, "{opcode:?}");
             assert!(opcode.materialize_subvariant_idx() < VARIANTS, "{opcode:?}");
         }

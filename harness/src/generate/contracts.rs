@@ -16,8 +16,8 @@ use zksync_types::{get_code_key, Address, H256, U256};
 
 use super::SENDER_KEYS;
 use crate::{
-    bytes::HexBytes,
-    spec::{test_key_address, ContractSpec, L2TxSpec, Party, Quantity, StorageSpec, TxSpec},
+    batch_file::{test_key_address, ContractSpec, L2TxSpec, Party, Quantity, StorageSpec, TxSpec},
+    support::bytes::HexBytes,
     world::{
         compiled, validation_dump_calldata, validation_dump_slot, zk_evm_tests, World, ZkEvmTest,
     },

@@ -13,6 +13,7 @@
 mod contracts;
 mod dump;
 mod program;
+pub mod seeded;
 
 use std::sync::Arc;
 
@@ -31,12 +32,12 @@ pub use self::{
     dump::mutate_dump,
 };
 use crate::{
-    bytes::HexBytes,
-    spec::{
+    batch_file::{
         BalanceSpec, BatchFile, BlockSpec, ContractSpec, DeployTxSpec, FactoryDepSpec, L1BatchSpec,
         L1TxSpec, L2TxSpec, Party, Quantity, TxSpec,
     },
-    world::World,
+    support::bytes::HexBytes,
+    world::{generated_contract_address, World, ZkEvmTest},
 };
 
 /// System contracts that generated contracts call.
@@ -111,7 +112,7 @@ pub struct Seed {
 }
 
 /// What generated batches are made of.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
     /// Generated EraVM assembly programs that call each other and system contracts.
     Programs,
@@ -123,47 +124,9 @@ pub enum Profile {
 }
 
 impl std::fmt::Display for Profile {
+    /// The name `--profile` takes.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Programs => "programs",
-            Self::Contracts => "contracts",
-            Self::Mixed => "mixed",
-        })
-    }
-}
-
-impl std::str::FromStr for Profile {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "programs" => Ok(Self::Programs),
-            "contracts" => Ok(Self::Contracts),
-            "mixed" => Ok(Self::Mixed),
-            _ => Err(format!(
-                "unknown profile `{text}` (programs, contracts or mixed)"
-            )),
-        }
-    }
-}
-
-/// Whether `address` is where the generator places its contracts ([`contract_address`]).
-pub fn is_generated_contract(address: &Address) -> bool {
-    let bytes = address.as_bytes();
-    let kernel = bytes[..18] == [0; 18] && bytes[18] == 0x40;
-    let user = bytes[..2] == [0xc0, 0xde] && bytes[2..19] == [0; 17];
-    kernel || user
-}
-
-/// Address of generated contract `index`: kernel space (`0x4000 + index`) or user space.
-fn contract_address(index: usize, kernel: bool) -> Address {
-    if kernel {
-        Address::from_low_u64_be(0x4000 + index as u64)
-    } else {
-        let mut bytes = [0; 20];
-        bytes[..2].copy_from_slice(&[0xc0, 0xde]);
-        bytes[19] = index as u8;
-        Address::from(bytes)
+        crate::support::value_name(self, f)
     }
 }
 
@@ -208,7 +171,7 @@ fn real_contracts(u: &mut Unstructured, real: &RealContracts) -> Result<BatchFil
             )),
             expect: None,
             balances: sender_balances(),
-            contracts: test.specs(),
+            contracts: zk_evm_contracts(test),
             storage: vec![],
             batches: vec![L1BatchSpec {
                 blocks: vec![BlockSpec {
@@ -254,7 +217,7 @@ fn sender_balances() -> Vec<BalanceSpec> {
 fn programs(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile> {
     let contract_count = u.int_in_range(1..=4)?;
     let addresses: Vec<Address> = (0..contract_count)
-        .map(|index| Ok(contract_address(index, u.ratio(1, 3)?)))
+        .map(|index| Ok(generated_contract_address(index, u.ratio(1, 3)?)))
         .collect::<Result<_>>()?;
     let mut call_targets = addresses.clone();
     call_targets.extend(SYSTEM_TARGETS);
@@ -490,4 +453,17 @@ fn calldata(u: &mut Unstructured) -> Result<HexBytes> {
         bytes.extend_from_slice(&word);
     }
     Ok(HexBytes(bytes))
+}
+
+/// A zk_evm test's contracts as a batch file places them, by name (`compiled: zk_evm/…`).
+pub fn zk_evm_contracts(test: &ZkEvmTest) -> Vec<ContractSpec> {
+    (test.contracts.iter())
+        .map(|contract| ContractSpec {
+            address: contract.address,
+            name: None,
+            assembly: None,
+            bytecode: None,
+            compiled: Some(format!("zk_evm/{}/{}", test.name, contract.stem)),
+        })
+        .collect()
 }

@@ -14,7 +14,7 @@ use super::{
     BatchOutcome, CircuitStatistic, Compression, Event, ExecResult, Execution, FinalState,
     L2ToL1Log, Refunds, SlotValue, StateDiff, StorageWrite, Word,
 };
-use crate::{bytes::HexBytes, release};
+use crate::support::{bytes::HexBytes, multivm_compat};
 
 /// Conversion of a VM interface type into its canonical outcome form.
 pub trait Capture {
@@ -141,8 +141,8 @@ impl Capture for VmCircuitStatistic {
 
     /// Circuits times the release's capacity per circuit: cycles (see [`CircuitStatistic`]).
     fn capture(&self) -> CircuitStatistic {
-        let geometry = &release::GEOMETRY;
-        let [modexp, ecadd, ecmul, ecpairing] = release::PRECOMPILE_CAPACITIES;
+        let geometry = &multivm_compat::GEOMETRY;
+        let [modexp, ecadd, ecmul, ecpairing] = multivm_compat::PRECOMPILE_CAPACITIES;
         let cycles = |circuits: f32, capacity: u32| {
             // A u32 count over a u32 capacity: the product is below 2^64.
             (f64::from(circuits) * f64::from(capacity)).round() as u64

@@ -19,7 +19,7 @@ pub use self::{
     halt::{HaltKind, HaltReason},
     word::Word,
 };
-use crate::{bytes::HexBytes, panic_guard::PanicLocation};
+use crate::support::{bytes::HexBytes, panic_guard::PanicLocation};
 
 /// One engine's outcome for one batch.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

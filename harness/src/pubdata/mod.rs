@@ -1,6 +1,6 @@
 //! Pubdata read back: a decoder for the pubdata a batch publishes to its settlement layer
 //! (`FinishedL1Batch::pubdata_input`), written from the format, and the data-availability
-//! oracle ([`oracle`]) that checks it against what the VM reported and rebuilds the state from
+//! oracle ([`da`]) that checks it against what the VM reported and rebuilds the state from
 //! it alone.
 //!
 //! Layout (protocol v26 and later, rollup; every integer big-endian):
@@ -16,8 +16,8 @@
 //!   3 transform) — and that many bytes of a big-endian number; "nothing" is the byte 0 and the
 //!   full 32-byte value.
 
+pub mod da;
 pub mod operator_input;
-pub mod oracle;
 
 use std::fmt;
 
@@ -25,8 +25,8 @@ use serde::Serialize;
 use zksync_types::{Address, U256};
 
 use crate::{
-    bytes::HexBytes,
     outcome::{L2ToL1Log, Word},
+    support::bytes::HexBytes,
 };
 
 /// A batch's pubdata, decoded.

@@ -25,8 +25,8 @@ use zksync_types::{
 
 use super::{packed_log, DecodeError, Pubdata, Reader};
 use crate::{
-    bytes::HexBytes,
     outcome::{L2ToL1Log, StateDiff, Word},
+    support::bytes::HexBytes,
     world::World,
 };
 

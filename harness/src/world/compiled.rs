@@ -12,13 +12,13 @@
 //!   stack, proxies and beacon, and system contracts);
 //! - `validation_adjacent/0x…` (a bytecode hash, 64 hex digits): a bytecode that dump holds;
 //! - `zk_evm/<test>/<file stem>` (`zk_evm/far_call/simple/entry`, `…/65536`): a program of one of
-//!   zkevm_test_harness's assembly tests, assembled here ([`super::zk_evm_tests`]).
+//!   zkevm_test_harness's assembly tests, assembled here ([`super::zk_evm_programs`]).
 
 use std::sync::OnceLock;
 
 use zksync_types::{get_code_key, AccountTreeId, Address, StorageKey, H256};
 
-use super::zk_evm_tests;
+use super::zk_evm_programs::zk_evm_tests;
 
 include!(concat!(env!("OUT_DIR"), "/compiled_contracts.rs"));
 

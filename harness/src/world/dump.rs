@@ -14,7 +14,7 @@ use zksync_vm_interface::{L1BatchEnv, SystemEnv};
 use super::{system_contracts, Slot, StorageLayer, World};
 use crate::{
     batch::{Batch, Block},
-    error::{read_file, InputError},
+    support::error::{read_file, InputError},
 };
 
 /// The fields of a `VmDump`, read with our own storage representation (the upstream snapshot

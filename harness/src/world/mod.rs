@@ -4,14 +4,13 @@
 //! A world is built once (from the embedded default, a VM dump, or a zksync-era checkout) and
 //! then cloned for every run; a clone shares all of its data.
 
-mod chain;
 mod compiled;
 mod dump;
 mod embedded;
 mod env;
 mod storage;
 mod system_contracts;
-mod zk_evm_tests;
+mod zk_evm_programs;
 mod zksync_home;
 
 use std::{path::PathBuf, str::FromStr, sync::Arc};
@@ -32,10 +31,10 @@ pub use self::{
     env::World,
     storage::{Slot, StorageLayer, WorldStorage},
     system_contracts::{Code, SystemContract, SYSTEM_CONTRACTS},
-    zk_evm_tests::{zk_evm_tests, ZkEvmContract, ZkEvmTest, ZkEvmTests},
+    zk_evm_programs::{zk_evm_tests, ZkEvmContract, ZkEvmTest, ZkEvmTests},
     zksync_home::load_zksync_home,
 };
-use crate::error::InputError;
+use crate::support::error::InputError;
 
 impl World {
     /// This world with a batch's set-up applied on top (replacing any earlier set-up).
@@ -156,5 +155,26 @@ impl WorldSource {
             }
         };
         Ok(world.with_execution_mode(TxExecutionMode::VerifyExecute))
+    }
+}
+
+/// Whether `address` is where the generator places its contracts ([`generated_contract_address`]):
+/// engines and drivers tell generated code from the world's own by it.
+pub fn is_generated_contract(address: &Address) -> bool {
+    let bytes = address.as_bytes();
+    let kernel = bytes[..18] == [0; 18] && bytes[18] == 0x40;
+    let user = bytes[..2] == [0xc0, 0xde] && bytes[2..19] == [0; 17];
+    kernel || user
+}
+
+/// Address of generated contract `index`: kernel space (`0x4000 + index`) or user space.
+pub fn generated_contract_address(index: usize, kernel: bool) -> Address {
+    if kernel {
+        Address::from_low_u64_be(0x4000 + index as u64)
+    } else {
+        let mut bytes = [0; 20];
+        bytes[..2].copy_from_slice(&[0xc0, 0xde]);
+        bytes[19] = index as u8;
+        Address::from(bytes)
     }
 }

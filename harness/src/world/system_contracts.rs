@@ -19,7 +19,7 @@ use zksync_system_constants::{
 use zksync_types::{get_code_key, Address};
 
 use super::{compiled, deploy_into, StorageLayer};
-use crate::{assembly::assemble, error::InputError};
+use crate::support::{assembly::assemble, error::InputError};
 
 /// A system contract a world gets where it has none.
 #[derive(Debug)]

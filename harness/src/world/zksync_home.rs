@@ -22,7 +22,7 @@ use zksync_types::{
 use zksync_vm_interface::{L1BatchEnv, L2BlockEnv, SystemEnv, TxExecutionMode};
 
 use super::{deploy_into, StorageLayer, World};
-use crate::{error::InputError, panic_guard};
+use crate::support::{error::InputError, panic_guard};
 
 /// Batch timestamp of genesis worlds (fixed, so runs are reproducible).
 const GENESIS_TIMESTAMP: u64 = 1_700_000_000;

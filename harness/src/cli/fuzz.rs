@@ -1,0 +1,180 @@
+//! `fuzz` and `coverage`: seeded generation without libFuzzer.
+
+use std::{
+    path::PathBuf,
+    time::{Duration, Instant},
+};
+
+use eravm_diff::{
+    console,
+    drive::{
+        coverage::{measure, Region},
+        fuzz::{fuzz, FuzzOptions},
+        minimize::Minimizer,
+    },
+    generate::{GeneratorConfig, Profile},
+    isa::opcode_variants,
+    support::error::InputError,
+    world::WorldSource,
+};
+
+use super::{default_jobs, finish_capture, pool, status, CommandResult, EngineArgs, SessionArgs};
+
+#[derive(clap::Args)]
+pub struct FuzzArgs {
+    /// Time budget.
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    #[arg(long, default_value = "findings")]
+    findings: PathBuf,
+    /// Minimize each new finding before it is left in the findings directory.
+    #[arg(long)]
+    minimize: bool,
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+impl FuzzArgs {
+    pub fn execute(self) -> CommandResult {
+        let session = self.session.load()?;
+        let differential = &session.differential;
+        let options = FuzzOptions {
+            differential,
+            known: &session.known,
+            generator: &session.generator,
+            budget: self.session.budget(Duration::from_secs(self.seconds)),
+            findings: &self.findings,
+        };
+        console!(
+            "fuzzing {} against {} with seed {} on {} jobs; findings go to {}",
+            differential.candidate.name(),
+            differential.reference.name(),
+            self.session.seed,
+            self.session.jobs,
+            self.findings.display()
+        );
+        let start = Instant::now();
+        let progress = |executions: u64, found: usize| {
+            let seconds = start.elapsed().as_secs_f64();
+            console!(
+                "[{seconds:>6.1}s] {executions} executions ({:.1}/s), {found} new findings",
+                executions as f64 / seconds
+            );
+        };
+        let capture = self.session.capture()?;
+        let summary = fuzz(&options, &progress);
+        let vm_output = finish_capture(capture);
+        let summary = summary
+            .map_err(|err| InputError::at(&self.findings, format!("cannot write: {err}")))?;
+        println!(
+            "{} executions in {:.1} s: {:.1} executions/s; {} divergent samples, {} new causes",
+            summary.executions,
+            summary.elapsed.as_secs_f64(),
+            summary.executions_per_second(),
+            summary.divergent_samples,
+            summary.findings.len()
+        );
+        if vm_output.total() > 0 {
+            println!("VM output (captured; --verbose shows it): {vm_output}");
+        }
+        let pool = pool(self.session.jobs)?;
+        for finding in &summary.findings {
+            let disagreement = &finding.disagreement;
+            println!(
+                "  {}  sample {}  {}",
+                disagreement.key(),
+                finding.sample,
+                finding.path.display()
+            );
+            for line in disagreement.signature() {
+                println!("      {line}");
+            }
+            if self.minimize {
+                let minimizer = Minimizer {
+                    differential,
+                    key: finding.disagreement.key().to_owned(),
+                    progress: &|line| console!("  {line}"),
+                };
+                let minimized = pool
+                    .install(|| minimizer.minimize_into(&finding.file, &finding.path))
+                    .map_err(|err| InputError::at(&finding.path, format!("cannot write: {err}")))?;
+                println!("      minimized: {}", minimized.after);
+            }
+        }
+        Ok(status(summary.findings.is_empty()))
+    }
+}
+
+#[derive(clap::Args)]
+pub struct CoverageArgs {
+    #[arg(long, default_value_t = 1000)]
+    samples: u64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value_t = default_jobs())]
+    jobs: usize,
+    #[arg(long, default_value = "default")]
+    world: WorldSource,
+    /// What generated batches are made of (see `fuzz --profile`).
+    #[arg(long, value_enum, default_value_t)]
+    profile: Profile,
+    #[command(flatten)]
+    engines: EngineArgs,
+}
+
+impl CoverageArgs {
+    pub fn execute(self) -> CommandResult {
+        let world = self.world.load()?;
+        let generator = GeneratorConfig {
+            profile: self.profile,
+            ..GeneratorConfig::for_world(&world)
+        };
+        let differential = self.engines.differential(world)?;
+        let start = Instant::now();
+        let coverage = pool(self.jobs)?
+            .install(|| measure(&differential, &generator, self.seed, self.samples));
+        println!(
+            "{:<32} {:>12} {:>12}",
+            "opcode variant", "emitted", "executed"
+        );
+        for opcode in opcode_variants() {
+            let count = |counts: &std::collections::BTreeMap<_, u64>| {
+                counts.get(&opcode).copied().unwrap_or(0)
+            };
+            println!(
+                "{:<32} {:>12} {:>12}",
+                format!("{opcode:?}"),
+                count(&coverage.emitted),
+                count(&coverage.executed)
+            );
+        }
+        let (not_emitted, not_executed) = coverage.gaps();
+        let variants = opcode_variants().len();
+        println!(
+            "{} samples (seed {}) in {:.1} s: {}/{variants} variants emitted, {}/{variants} executed",
+            coverage.samples,
+            self.seed,
+            start.elapsed().as_secs_f64(),
+            variants - not_emitted.len(),
+            variants - not_executed.len()
+        );
+        for (what, gaps) in [
+            ("never emitted", &not_emitted),
+            ("never executed", &not_executed),
+        ] {
+            if !gaps.is_empty() {
+                println!("{what}: {gaps:?}");
+            }
+        }
+        let total: u64 = coverage.regions.values().sum();
+        println!("instructions executed by the reference (transactions, not the block tip):");
+        for region in Region::ALL {
+            let count = coverage.regions.get(&region).copied().unwrap_or(0);
+            let share = 100.0 * count as f64 / total.max(1) as f64;
+            println!("  {:<12} {count:>14} {share:>6.1} %", format!("{region:?}"));
+        }
+        // Real contracts are not generated programs: only profiles with programs have gaps.
+        let complete = not_emitted.is_empty() && not_executed.is_empty();
+        Ok(status(self.profile == Profile::Contracts || complete))
+    }
+}

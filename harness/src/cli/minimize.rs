@@ -1,0 +1,82 @@
+//! `minimize`: a diverging batch or libFuzzer input to a regression vector.
+
+use std::path::PathBuf;
+
+use eravm_diff::{
+    drive::minimize::{load_input, Minimizer},
+    findings::{describe, Disagreement},
+    generate::GeneratorConfig,
+    pipeline::RunOptions,
+    support::error::InputError,
+    world::WorldSource,
+};
+
+use super::{default_jobs, pool, status, CommandResult, EngineArgs};
+
+#[derive(clap::Args)]
+pub struct MinimizeArgs {
+    /// A `.yaml`/`.yml` batch file, or any other file as `diff_batch` fuzzer bytes.
+    input: PathBuf,
+    /// Where to write the minimized batch (e.g. vectors/NAME.yaml).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The cause to keep (default: the one the input shows); a symptom fingerprint (`fp-…`)
+    /// keeps that symptom.
+    #[arg(long, alias = "fingerprint")]
+    key: Option<String>,
+    #[arg(long, default_value_t = default_jobs())]
+    jobs: usize,
+    #[arg(long, default_value = "default")]
+    world: WorldSource,
+    #[command(flatten)]
+    engines: EngineArgs,
+}
+
+impl MinimizeArgs {
+    pub fn execute(self) -> CommandResult {
+        let input = &self.input;
+        let world = self.world.load()?;
+        let mut file = load_input(input, &GeneratorConfig::for_world(&world))?;
+        let differential = self.engines.differential(world)?;
+        let comparison = differential
+            .run_file(&file, &RunOptions::default())
+            .map_err(|err| err.within(input.display()))?;
+        let Some(shown) = comparison.key() else {
+            return Err(InputError::at(
+                input,
+                "the engines agree on it: nothing to minimize",
+            ));
+        };
+        if let Some(wanted) = self.key.as_ref().filter(|wanted| !comparison.shows(wanted)) {
+            return Err(InputError::at(
+                input,
+                format!("it shows {shown}, not {wanted}"),
+            ));
+        }
+        let disagreement = Disagreement::of(comparison).expect("the engines disagree");
+        let key = self.key.unwrap_or_else(|| disagreement.key().to_owned());
+        if let Some(cause) = &disagreement.cause {
+            eprintln!("cause {}: {}", cause.fingerprint, cause.summary());
+        }
+        if file.expect.is_none() {
+            file.description = Some(describe(&disagreement));
+        }
+        eprintln!("minimizing {key} ({})", disagreement.signature().join("; "));
+        let minimizer = Minimizer {
+            differential: &differential,
+            key: key.clone(),
+            progress: &|line| eprintln!("  {line}"),
+        };
+        let minimized = pool(self.jobs)?
+            .install(|| minimizer.minimize_into(&file, &self.output))
+            .map_err(|err| InputError::at(&self.output, format!("cannot write: {err}")))?;
+        println!("before: {}", minimized.before);
+        println!("after:  {}", minimized.after);
+        println!(
+            "{} candidates; {} written, keeping {key}",
+            minimized.candidates,
+            self.output.display(),
+        );
+        Ok(status(true))
+    }
+}

@@ -1,0 +1,206 @@
+//! Command implementations and what they share.
+
+pub mod campaign;
+pub mod engines;
+pub mod explain;
+pub mod fuzz;
+pub mod matrix;
+pub mod minimize;
+pub mod pubdata;
+pub mod run;
+pub mod serve;
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Duration,
+};
+
+use eravm_diff::{
+    divergence::tolerance::Tolerances,
+    drive::Budget,
+    engine::{self, Engine},
+    findings::KnownDivergences,
+    generate::{GeneratorConfig, Profile},
+    pipeline::{thread_pool, Differential, Oracle},
+    support::{
+        error::InputError,
+        vm_output::{OutputSummary, StderrCapture},
+    },
+    world::{World, WorldSource},
+};
+
+/// A command's result: an exit status, or bad input (exit status 2).
+pub type CommandResult = Result<ExitCode, InputError>;
+
+/// The reference and candidate engines.
+#[derive(clap::Args)]
+pub struct EngineArgs {
+    /// The reference engine.
+    #[arg(long, default_value = "vm_latest", value_parser = engine_name)]
+    reference: String,
+    /// The engine under test.
+    #[arg(long, default_value = "vm_fast", value_parser = engine_name)]
+    candidate: String,
+    /// Tolerate nothing when naming causes: implementation-defined differences (page ids in fat
+    /// pointers, values kernel code computed from them, heap bounds of a frame its panic
+    /// removes) count like any other.
+    #[arg(long)]
+    strict: bool,
+    /// What makes the engines disagree: `outcome` (their outcomes differ) or `steps` (their
+    /// outcomes or any executed instruction differ; slower).
+    #[arg(long, value_enum, default_value_t)]
+    oracle: Oracle,
+}
+
+impl EngineArgs {
+    /// The pipeline comparing these engines in `world`; an error if either engine cannot be
+    /// built or cannot run `world`.
+    pub fn differential(&self, world: World) -> Result<Differential, InputError> {
+        Ok(Differential {
+            reference: engine_for(&self.reference, &world)?,
+            candidate: engine_for(&self.candidate, &world)?,
+            world,
+            tolerances: if self.strict {
+                Tolerances::STRICT
+            } else {
+                Tolerances::DEFAULT
+            },
+            oracle: self.oracle,
+        })
+    }
+}
+
+/// The engine called `name` (validated by [`engine_name`]); a release engine is built first.
+pub fn by_name(name: &str) -> Result<Box<dyn Engine>, InputError> {
+    engine::by_name(name).map_err(|problem| InputError::new(name, problem))
+}
+
+/// [`by_name`], checked to run `world`.
+pub fn engine_for(name: &str, world: &World) -> Result<Box<dyn Engine>, InputError> {
+    let engine = by_name(name)?;
+    check(&*engine, world)?;
+    Ok(engine)
+}
+
+/// An error naming the engine and the world if `engine` cannot run `world` (exit status 2).
+pub fn check(engine: &dyn Engine, world: &World) -> Result<(), InputError> {
+    engine.check(world).map_err(|problem| {
+        let problem = format!("cannot run world `{}`: {problem}", world.origin);
+        InputError::new(engine.name(), problem)
+    })
+}
+
+/// `name`, if it names an engine (clap's value parser for engine options).
+pub fn engine_name(name: &str) -> Result<String, String> {
+    engine::check_name(name).map(|()| name.to_owned())
+}
+
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Known divergences declared by the batch files in `vectors` (none if it is not a directory).
+pub fn load_known(vectors: &Path) -> Result<KnownDivergences, InputError> {
+    if vectors.is_dir() {
+        KnownDivergences::declared_in(vectors)
+    } else {
+        Ok(KnownDivergences::default())
+    }
+}
+
+/// What the generating commands share: the pipeline (world, engines, the divergences the vectors
+/// already explain) and the world's generator.
+pub struct Session {
+    pub differential: Differential,
+    /// The divergences the vectors declare.
+    pub known: KnownDivergences,
+    pub generator: GeneratorConfig,
+}
+
+/// The arguments of the generating commands (`fuzz`, `campaign`) from which a [`Session`] is
+/// loaded, plus their sample budget, seed and parallelism.
+#[derive(clap::Args)]
+pub struct SessionArgs {
+    /// Sample budget (for a campaign, across restarts); stops at whichever budget is spent first.
+    #[arg(long)]
+    pub samples: Option<u64>,
+    /// Sample `i` of seed `s` is always the same batch.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Parallel workers.
+    #[arg(long, default_value_t = default_jobs())]
+    pub jobs: usize,
+    /// Batch files whose declared divergences are known (not reported as findings).
+    #[arg(long, default_value = "vectors")]
+    pub vectors: PathBuf,
+    #[arg(long, default_value = "default")]
+    pub world: WorldSource,
+    /// What generated batches are made of: `programs` (generated assembly), `contracts`
+    /// (transactions into real compiled contracts) or `mixed` (either, per batch).
+    #[arg(long, value_enum, default_value_t)]
+    pub profile: Profile,
+    #[command(flatten)]
+    pub engines: EngineArgs,
+    /// Show what the VMs print while they run (by default it is captured and summarized).
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+impl SessionArgs {
+    pub fn load(&self) -> Result<Session, InputError> {
+        let world = self.world.load()?;
+        Ok(Session {
+            generator: GeneratorConfig {
+                profile: self.profile,
+                ..GeneratorConfig::for_world(&world)
+            },
+            differential: self.engines.differential(world)?,
+            known: load_known(&self.vectors)?,
+        })
+    }
+
+    /// The seed, sample budget and jobs, with a time budget.
+    pub fn budget(&self, duration: Duration) -> Budget {
+        Budget {
+            seed: self.seed,
+            duration: Some(duration),
+            samples: self.samples,
+            jobs: self.jobs,
+        }
+    }
+
+    /// Captures what the VMs print unless `--verbose`; [`finish_capture`] ends it.
+    pub fn capture(&self) -> Result<Option<StderrCapture>, InputError> {
+        capture(self.verbose)
+    }
+}
+
+/// Captures what the VMs print unless `verbose`; [`finish_capture`] ends it.
+pub fn capture(verbose: bool) -> Result<Option<StderrCapture>, InputError> {
+    if verbose {
+        return Ok(None);
+    }
+    StderrCapture::start()
+        .map(Some)
+        .map_err(|err| InputError::new("stderr", err))
+}
+
+/// Ends a capture: what the VMs printed (nothing without a capture).
+pub fn finish_capture(capture: Option<StderrCapture>) -> OutputSummary {
+    capture.map(StderrCapture::finish).unwrap_or_default()
+}
+
+/// Exit status 0 when `ok`, 1 otherwise.
+pub fn status(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// A rayon pool of `jobs` threads.
+pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, InputError> {
+    thread_pool(jobs).map_err(|err| InputError::new("thread pool", err))
+}
