@@ -1,5 +1,5 @@
 //! A minimal engine adapter: your EraVM implementation behind the engine protocol, runnable as
-//! `--candidate exec:PATH` (README "Plugging in another implementation"). Copy it into your tree
+//! `--candidate exec:PATH` (docs/engines/processes.md, "Plugging in another implementation"). Copy it into your tree
 //! and replace `YourVm` with your VM type; any `VmFactory<VmStorage> + VmInterfaceHistoryEnabled`
 //! fits. Built as the harness package's example `engine_adapter`.
 //! As written it serves zksync_multivm's vm_latest.

@@ -152,7 +152,7 @@ mod tests {
         let location = caught.location.unwrap();
         assert_eq!(
             (location.krate.as_str(), location.file.as_str()),
-            ("eravm-diff", "src/panic_guard.rs")
+            ("eravm-diff", "src/support/panic_guard.rs")
         );
         assert_eq!(catch(|| 5), Ok(5));
     }
