@@ -211,9 +211,11 @@ fn an_unknown_profile_exits_two_naming_the_flag() {
         let run = eravm_diff(&[command, "--profile", "solidity", "--samples", "1"]);
         assert_eq!(run.status, 2, "{command}: {}", run.stderr);
         assert!(
-            run.stderr.contains(
-                "'--profile <PROFILE>': unknown profile `solidity` (programs, contracts or mixed)"
-            ),
+            run.stderr
+                .contains("invalid value 'solidity' for '--profile <PROFILE>'")
+                && run
+                    .stderr
+                    .contains("[possible values: programs, contracts, mixed]"),
             "{command}: {}",
             run.stderr
         );

@@ -99,7 +99,8 @@ fn diff_batch_aborts_only_on_unexplained_divergences() {
     libfuzzer::diff_batch(&equal);
     libfuzzer::diff_batch(&input(explained));
     let faulty = Differential::new(world, VmLatest, FaultyVmFast(Fault::Refund));
-    let run = || libfuzzer::diff_batch_on(&equal, &faulty, generator);
+    let nothing_known = KnownDivergences::default();
+    let run = || libfuzzer::diff_batch_on(&equal, &faulty, &nothing_known, generator);
     let panic = panic::catch_unwind(panic::AssertUnwindSafe(run))
         .expect_err("an unexplained divergence aborts the target");
     let message = panic.downcast_ref::<String>().unwrap();

@@ -56,18 +56,28 @@ pub fn diff_batch_generator() -> &'static GeneratorConfig {
 /// `diff_batch`: a generated batch on both VMs; an unknown divergence panics with its report.
 pub fn diff_batch(data: &[u8]) {
     let harness = harness();
-    diff_batch_on(data, &harness.differential, &harness.generator);
+    diff_batch_on(
+        data,
+        &harness.differential,
+        &harness.known,
+        &harness.generator,
+    );
 }
 
-/// [`diff_batch`] on another pipeline (other engines, another world).
-pub fn diff_batch_on(data: &[u8], differential: &Differential, generator: &GeneratorConfig) {
+/// [`diff_batch`] on another pipeline (other engines, another world), knowing `known`.
+pub fn diff_batch_on(
+    data: &[u8],
+    differential: &Differential,
+    known: &KnownDivergences,
+    generator: &GeneratorConfig,
+) {
     let Ok(file) = batch(&mut Unstructured::new(data), generator) else {
         return;
     };
     let prepared = file
         .prepare(&differential.world)
         .expect("generated batches are valid in the world they are generated for");
-    check(differential, "generated batch", &prepared, || {
+    check(differential, known, "generated batch", &prepared, || {
         serde_yaml::to_string(&file).expect("batch files serialize")
     });
 }
@@ -84,7 +94,8 @@ pub fn diff_dump(data: &[u8]) {
     };
     let show_input = || format!("{:#?}", batch.blocks);
     let prepared = PreparedBatch::single(dump.world.clone(), batch.clone());
-    check(&harness.differential, "mutated dump", &prepared, show_input);
+    let (differential, known) = (&harness.differential, &harness.known);
+    check(differential, known, "mutated dump", &prepared, show_input);
 }
 
 /// `load_inputs`: the YAML, dump and assembly loaders return errors, never panic.
@@ -113,6 +124,7 @@ pub fn decode_pubdata(data: &[u8]) {
 
 fn check(
     differential: &Differential,
+    known: &KnownDivergences,
     what: &str,
     prepared: &PreparedBatch,
     show_input: impl FnOnce() -> String,
@@ -124,7 +136,7 @@ fn check(
     let origin = prepared.world.origin.clone();
     let report = Report::new(what.to_owned(), origin, &comparison, None);
     let disagreement = Disagreement::of(comparison).expect("a divergence or a DA violation");
-    if harness().known.explains(&disagreement) {
+    if known.explains(&disagreement) {
         return;
     }
     let kind = match disagreement.da {
