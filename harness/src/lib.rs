@@ -2,9 +2,10 @@
 //!
 //! A [`world::World`] and a [`batch::Batch`] go to every [`engine::Engine`]; each returns an
 //! [`outcome::Outcome`] (and, when asked, a [`steps::StepTrace`]); [`divergence::compare`] and
-//! [`divergence::cause::explain`] say whether they agree and, if not, where.
+//! [`divergence::explain::explain`] say whether they agree and, if not, where.
 //! [`pipeline::Differential`] is that whole step, and every driver in [`drive`] runs batches
-//! through it. The modules are layered: each imports only from the ones listed above it here.
+//! through it. The modules are layered: each imports only from the ones listed before it in
+//! docs/architecture.md (`tests/layers.rs` checks it).
 
 // What a VM is given and what it reports.
 pub mod batch;

@@ -16,8 +16,8 @@ use crate::{
     batch_file::{BatchFile, Expectation, PreparedBatch},
     chain::ChainPosition,
     divergence::{
-        cause::{explain, Explanation},
         compare,
+        explain::{explain, Explanation},
         tolerance::Tolerances,
         Divergence,
     },

@@ -5,7 +5,7 @@ use std::path::Path;
 use eravm_diff::{
     drive::{
         campaign::{self, CampaignOptions, CampaignState, EPOCH_SAMPLES},
-        Budget,
+        Budget, Search,
     },
     engine::{Fault, FaultyVmFast, VmLatest},
     findings::KnownDivergences,
@@ -30,14 +30,16 @@ fn try_run(
     };
     let differential = Differential::new(world, VmLatest, FaultyVmFast(Fault::Refund));
     let options = CampaignOptions {
-        differential: &differential,
-        known: &KnownDivergences::default(),
-        generator: &generator,
-        budget: Budget {
-            seed,
-            duration: None,
-            samples: Some(samples),
-            jobs: 2,
+        search: Search {
+            differential: &differential,
+            known: &KnownDivergences::default(),
+            generator: &generator,
+            budget: Budget {
+                seed,
+                duration: None,
+                samples: Some(samples),
+                jobs: 2,
+            },
         },
         corpus: &dir.join("corpus"),
         findings: &dir.join("findings"),

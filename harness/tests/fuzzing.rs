@@ -5,7 +5,7 @@ use std::panic;
 use eravm_diff::{
     drive::{
         fuzz::{fuzz, run_sample, FuzzOptions},
-        libfuzzer, Budget,
+        libfuzzer, Budget, Search,
     },
     engine::{Fault, FaultyVmFast, RareRefundVmFast, VmFast, VmLatest},
     findings::KnownDivergences,
@@ -26,14 +26,16 @@ fn fuzz_seed_1(
     findings: &std::path::Path,
 ) -> eravm_diff::drive::fuzz::FuzzSummary {
     let options = FuzzOptions {
-        differential,
-        known: &KnownDivergences::default(),
-        generator,
-        budget: Budget {
-            seed: 1,
-            duration: None,
-            samples: Some(samples),
-            jobs: 2,
+        search: Search {
+            differential,
+            known: &KnownDivergences::default(),
+            generator,
+            budget: Budget {
+                seed: 1,
+                duration: None,
+                samples: Some(samples),
+                jobs: 2,
+            },
         },
         findings,
     };

@@ -9,7 +9,7 @@ use std::{
 use eravm_diff::{
     batch_file::{batch_files_in, load_batch_file, Expectation},
     divergence::{
-        cause::first_difference,
+        explain::first_difference,
         tolerance::{Tolerance, Tolerances},
     },
     engine::{Fault, FaultyVmFast, StepFault, StepFaultyVmFast, VmFast, VmLatest},
@@ -360,7 +360,7 @@ fn the_steps_oracle_reports_what_never_reaches_the_outcome() {
 /// the store either way.
 #[test]
 fn a_grown_bound_is_excused_only_in_a_frame_that_dies() {
-    use eravm_diff::divergence::cause::Explanation;
+    use eravm_diff::divergence::explain::Explanation;
     let batch = |code: &str| {
         let text = format!(
             r#"

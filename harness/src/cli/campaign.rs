@@ -36,10 +36,7 @@ impl CampaignArgs {
         let session = self.session.load()?;
         let capture = self.session.capture()?;
         let options = CampaignOptions {
-            differential: &session.differential,
-            known: &session.known,
-            generator: &session.generator,
-            budget: self.session.budget(self.duration),
+            search: session.search(self.session.budget(self.duration)),
             corpus: &self.corpus,
             findings: &self.findings,
             vm_output: capture.as_ref(),

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use eravm_diff::{
-    batch_file::load_batch_file, divergence::cause::Explanation, pipeline::RunOptions, steps::Step,
-    world::WorldSource,
+    batch_file::load_batch_file, divergence::explain::Explanation, pipeline::RunOptions,
+    steps::Step, world::WorldSource,
 };
 use serde::Serialize;
 

@@ -39,10 +39,7 @@ impl FuzzArgs {
         let session = self.session.load()?;
         let differential = &session.differential;
         let options = FuzzOptions {
-            differential,
-            known: &session.known,
-            generator: &session.generator,
-            budget: self.session.budget(Duration::from_secs(self.seconds)),
+            search: session.search(self.session.budget(Duration::from_secs(self.seconds))),
             findings: &self.findings,
         };
         console!(

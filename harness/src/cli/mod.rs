@@ -18,7 +18,7 @@ use std::{
 
 use eravm_diff::{
     divergence::tolerance::Tolerances,
-    drive::Budget,
+    drive::{Budget, Search},
     engine::{self, Engine},
     findings::KnownDivergences,
     generate::{GeneratorConfig, Profile},
@@ -116,6 +116,18 @@ pub struct Session {
     /// The divergences the vectors declare.
     pub known: KnownDivergences,
     pub generator: GeneratorConfig,
+}
+
+impl Session {
+    /// What the generating drivers search with, within `budget`.
+    pub fn search(&self, budget: Budget) -> Search<'_> {
+        Search {
+            differential: &self.differential,
+            known: &self.known,
+            generator: &self.generator,
+            budget,
+        }
+    }
 }
 
 /// The arguments of the generating commands (`fuzz`, `campaign`) from which a [`Session`] is

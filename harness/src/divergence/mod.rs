@@ -7,10 +7,12 @@
 //! - `pubdata`: pubdata compared by decoded element.
 //! - `walk`: the walker that records differences under a typed path.
 //! - `first`: where the outcomes first part ways, and the fingerprint taken there.
-//! - [`cause`]: the cause of a divergence, from the step traces (`steps`).
+//! - [`cause`]: what a divergence comes from; [`explain`]: how the cause is found, from the
+//!   step traces compared step by step (`steps`).
 //! - [`tolerance`]: the named differences that are excused, and how to switch them off.
 
 pub mod cause;
+pub mod explain;
 mod fields;
 mod first;
 mod pubdata;

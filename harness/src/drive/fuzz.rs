@@ -14,19 +14,15 @@ use std::{
 
 use crate::{
     batch_file::BatchFile,
-    drive::Budget,
-    findings::{write_finding, Disagreement, KnownDivergences, Triage, Triager},
+    drive::Search,
+    findings::{write_finding, Disagreement, Triage, Triager},
     generate::{seeded::sample_batch, GeneratorConfig},
     pipeline::{thread_pool, Differential, RunOptions},
 };
 
 /// What to fuzz, and for how long.
 pub struct FuzzOptions<'a> {
-    pub differential: &'a Differential,
-    /// The divergences the vectors declare: not reported.
-    pub known: &'a KnownDivergences,
-    pub generator: &'a GeneratorConfig,
-    pub budget: Budget,
+    pub search: Search<'a>,
     /// Where findings go (created if missing).
     pub findings: &'a Path,
 }
@@ -69,19 +65,19 @@ pub fn fuzz(
     let executions = AtomicU64::new(0);
     let divergent = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
-    let triager = Triager::new(options.known, []);
+    let triager = Triager::new(options.search.known, []);
     let findings = Mutex::new(Vec::new());
     let failure = Mutex::new(None);
 
-    let pool = thread_pool(options.budget.jobs).map_err(std::io::Error::other)?;
+    let pool = thread_pool(options.search.budget.jobs).map_err(std::io::Error::other)?;
     pool.in_place_scope(|scope| {
-        for _ in 0..options.budget.jobs.max(1) {
+        for _ in 0..options.search.budget.jobs.max(1) {
             scope.spawn(|_| {
                 while !stop.load(Ordering::Relaxed) {
                     let sample = next_sample.fetch_add(1, Ordering::Relaxed);
-                    if options.budget.samples.is_some_and(|limit| sample >= limit)
-                        || options
-                            .budget
+                    let budget = &options.search.budget;
+                    if budget.samples.is_some_and(|limit| sample >= limit)
+                        || budget
                             .duration
                             .is_some_and(|limit| start.elapsed() >= limit)
                     {
@@ -89,9 +85,9 @@ pub fn fuzz(
                         break;
                     }
                     let disagreement = run_sample(
-                        options.differential,
-                        options.generator,
-                        options.budget.seed,
+                        options.search.differential,
+                        options.search.generator,
+                        options.search.budget.seed,
                         sample,
                     );
                     executions.fetch_add(1, Ordering::Relaxed);
@@ -102,12 +98,7 @@ pub fn fuzz(
                     if triager.triage(&disagreement) != Triage::New {
                         continue;
                     }
-                    let origin = format!(
-                        "eravm-diff fuzz --seed {} --profile {} (sample {sample}), {}",
-                        options.budget.seed,
-                        options.generator.profile,
-                        options.differential.engines(),
-                    );
+                    let origin = options.search.origin("fuzz", sample);
                     match write_finding(options.findings, &mut file, origin, &disagreement) {
                         Ok(path) => findings.lock().unwrap().push(Finding {
                             sample,

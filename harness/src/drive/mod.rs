@@ -11,6 +11,31 @@ pub mod minimize;
 
 use std::time::Duration;
 
+use crate::{findings::KnownDivergences, generate::GeneratorConfig, pipeline::Differential};
+
+/// What the generating drivers (`fuzz`, `campaign`) search with: the pipeline, the divergences
+/// the vectors declare (counted, not reported), the generator and the budget.
+#[derive(Clone, Copy)]
+pub struct Search<'a> {
+    pub differential: &'a Differential,
+    pub known: &'a KnownDivergences,
+    pub generator: &'a GeneratorConfig,
+    pub budget: Budget,
+}
+
+impl Search<'_> {
+    /// Where sample `sample` of `command` came from, for the finding it is written as:
+    /// enough to generate it again.
+    pub fn origin(&self, command: &str, sample: u64) -> String {
+        format!(
+            "eravm-diff {command} --seed {} --profile {} (sample {sample}), {}",
+            self.budget.seed,
+            self.generator.profile,
+            self.differential.engines(),
+        )
+    }
+}
+
 /// How much to run, and how: the seed that fixes every sample, the time and sample budgets
 /// (whichever is spent first) and the parallel workers.
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,6 @@
 //! The one grammar of engine names, for the library and the command line alike:
-//! - `vm_latest`, `vm_fast`, and the in-process fault engines `vm_fast+rare_refund`,
-//!   `vm_fast+fault:<class>` ([`Fault`]) and `vm_fast+step_fault:<kind>` ([`StepFault`]);
+//! - `vm_latest`, `vm_fast`, and the in-process fault engines `vm_fast+fault:<class>`
+//!   ([`Fault`]), `vm_fast+fault:rare_refund` and `vm_fast+step_fault:<kind>` ([`StepFault`]);
 //! - `process:<engine>`: one of those in a child process (this program, as `serve-engine`);
 //! - `vm_latest@<release>`, `vm_fast@<release>`: the VMs of another zksync_multivm release
 //!   ([`Release`]), built on first use;

@@ -55,7 +55,7 @@ pub(crate) fn localize(
             };
             let mut cause = Cause::new("execution".into(), "transaction".into(), kind);
             cause.transaction = Some(transaction);
-            return comparer.finish(Some(cause), vec![]);
+            return finish(comparer, Some(cause), vec![]);
         };
         if a.transaction != b.transaction {
             // One engine runs a transaction again (or one the other skipped) where the other
@@ -67,7 +67,7 @@ pub(crate) fn localize(
             };
             let mut cause = Cause::new("execution".into(), "transaction".into(), kind);
             cause.transaction = Some(transaction);
-            return comparer.finish(Some(cause), vec![]);
+            return finish(comparer, Some(cause), vec![]);
         }
         let before = comparer.known.clone();
         for step in 0..a.steps.len().max(b.steps.len()) {
@@ -100,11 +100,30 @@ pub(crate) fn localize(
                 .filter(|&i| i < a.steps.len() || i < b.steps.len())
                 .map(|i| (i, a.steps.get(i).cloned(), b.steps.get(i).cloned()))
                 .collect();
-            return comparer.finish(Some(cause), window);
+            return finish(comparer, Some(cause), window);
         }
         if a.rolled_back {
             comparer.known = before;
         }
     }
-    comparer.finish(None, vec![])
+    finish(comparer, None, vec![])
+}
+
+/// What the comparison of two traces comes to: the cause if there is one (with the tolerated
+/// differences met on the way), and the aligned steps around it.
+fn finish(
+    comparer: Comparer,
+    cause: Option<Cause>,
+    window: Vec<(usize, Option<Step>, Option<Step>)>,
+) -> Localized {
+    let tolerated = comparer.tolerated.list();
+    Localized {
+        cause: cause.map(|cause| Cause {
+            tolerated: tolerated.clone(),
+            ..cause
+        }),
+        tolerated,
+        window,
+        comparer,
+    }
 }

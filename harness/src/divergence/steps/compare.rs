@@ -14,13 +14,12 @@ use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{Opcode, RetOpcode};
 use zksync_types::U256;
 
 use super::{
-    align::Localized,
     pages::{outside_page, page},
-    taint::Known,
+    taint::{holds, registers_in, Known},
 };
 use crate::{
     divergence::{
-        cause::{Cause, CauseKind, CodeAt},
+        cause::{CauseKind, CodeAt},
         tolerance::{Tolerance, Tolerances, Tolerated},
     },
     isa::{instruction_at, operand_registers},
@@ -37,23 +36,6 @@ pub(crate) struct Comparer {
 }
 
 impl Comparer {
-    pub(crate) fn finish(
-        self,
-        cause: Option<Cause>,
-        window: Vec<(usize, Option<Step>, Option<Step>)>,
-    ) -> Localized {
-        let tolerated = self.tolerated.list();
-        Localized {
-            cause: cause.map(|cause| Cause {
-                tolerated: tolerated.clone(),
-                ..cause
-            }),
-            tolerated,
-            window,
-            comparer: self,
-        }
-    }
-
     /// The first component in which two aligned steps differ: (instruction, component, kind).
     pub(crate) fn step(
         &mut self,
@@ -314,16 +296,6 @@ impl Comparer {
         let (a, b) = (U256::from_big_endian(&a.0), U256::from_big_endian(&b.0));
         self.known.pages.shifted_difference(a.overflowing_sub(b).0)
     }
-}
-
-/// The register indices (0 for r1) in a register set, lowest first.
-fn registers_in(set: u16) -> impl Iterator<Item = usize> {
-    (0..15).filter(move |&index| holds(set, index))
-}
-
-/// Whether a register set holds register index `index` (0 for r1).
-pub(crate) fn holds(set: u16, index: usize) -> bool {
-    set >> index & 1 == 1
 }
 
 fn is_panic(step: &Step) -> bool {

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{Opcode, UMAOpcode};
 use zksync_types::U256;
 
-use super::{compare::holds, pages::Pages};
+use super::pages::Pages;
 use crate::{
     isa::{computes, operand_registers, stack_slots, Instruction},
     outcome::Word,
@@ -94,4 +94,14 @@ fn load_address(
         }
         _ => None,
     }
+}
+
+/// The register indices (0 for r1) in a register set, lowest first.
+pub(crate) fn registers_in(set: u16) -> impl Iterator<Item = usize> {
+    (0..15).filter(move |&index| holds(set, index))
+}
+
+/// Whether a register set holds register index `index` (0 for r1).
+pub(crate) fn holds(set: u16, index: usize) -> bool {
+    set >> index & 1 == 1
 }

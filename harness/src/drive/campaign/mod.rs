@@ -29,12 +29,12 @@ use self::corpus::{Corpus, Snapshot};
 pub use self::state::{CampaignState, FindingRecord, SeriesPoint, TimeSplit, STATE_FILE};
 use crate::{
     batch_file::BatchFile,
-    drive::{minimize::Minimizer, Budget},
+    drive::{minimize::Minimizer, Search},
     engine::OpcodeCounts,
-    findings::{self, Disagreement, KnownDivergences, Triage, Triager},
-    generate::{seeded::generated, GeneratorConfig},
+    findings::{self, Disagreement, Triage, Triager},
+    generate::seeded::generated,
     outcome::Outcome,
-    pipeline::{thread_pool, Differential, RunOptions},
+    pipeline::{thread_pool, RunOptions},
     support::{error::InputError, vm_output::StderrCapture},
 };
 
@@ -43,13 +43,8 @@ pub const EPOCH_SAMPLES: u64 = 64;
 
 /// What to run, for how long, and where to keep it.
 pub struct CampaignOptions<'a> {
-    /// The engines and the world.
-    pub differential: &'a Differential,
-    /// The divergences the vectors declare (counted, not reported).
-    pub known: &'a KnownDivergences,
-    pub generator: &'a GeneratorConfig,
-    /// Its duration and samples count the whole campaign, across restarts.
-    pub budget: Budget,
+    /// Its budget's duration and samples count the whole campaign, across restarts.
+    pub search: Search<'a>,
     pub corpus: &'a Path,
     pub findings: &'a Path,
     /// The capture of what the VMs print, if on: its counts are committed with each epoch (with
@@ -70,22 +65,22 @@ pub fn run(
     let mut state = match CampaignState::load(findings)? {
         Some(state) => state,
         None => CampaignState {
-            seed: options.budget.seed,
-            reference: options.differential.reference.name().to_owned(),
-            candidate: options.differential.candidate.name().to_owned(),
-            oracle: options.differential.oracle.to_string(),
-            profile: options.generator.profile.to_string(),
+            seed: options.search.budget.seed,
+            reference: options.search.differential.reference.name().to_owned(),
+            candidate: options.search.differential.candidate.name().to_owned(),
+            oracle: options.search.differential.oracle.to_string(),
+            profile: options.search.generator.profile.to_string(),
             ..CampaignState::default()
         },
     };
     let (oracle, profile) = (
-        options.differential.oracle.to_string(),
-        options.generator.profile.to_string(),
+        options.search.differential.oracle.to_string(),
+        options.search.generator.profile.to_string(),
     );
     let this = (
-        options.budget.seed,
-        options.differential.reference.name(),
-        options.differential.candidate.name(),
+        options.search.budget.seed,
+        options.search.differential.reference.name(),
+        options.search.differential.candidate.name(),
         oracle.as_str(),
         profile.as_str(),
     );
@@ -106,16 +101,16 @@ pub fn run(
         ));
     }
     state.runs += 1;
-    let seeds = options.generator.seeds();
+    let seeds = options.search.generator.seeds();
     let mut corpus = Corpus::load(
         options.corpus,
-        options.budget.seed,
+        options.search.budget.seed,
         state.epoch,
         seeds,
         &state.corpus_costs,
     )?;
-    let pool =
-        thread_pool(options.budget.jobs).map_err(|err| InputError::new("thread pool", err))?;
+    let pool = thread_pool(options.search.budget.jobs)
+        .map_err(|err| InputError::new("thread pool", err))?;
 
     let started = Instant::now();
     let elapsed_before = state.elapsed;
@@ -123,14 +118,14 @@ pub fn run(
     // The samples of `epoch`, if the sample budget leaves it any.
     let samples_of = |epoch: u64| {
         let first = epoch * EPOCH_SAMPLES;
-        match options.budget.samples {
+        match options.search.budget.samples {
             Some(limit) if first >= limit => None,
             Some(limit) => Some(first..(first + EPOCH_SAMPLES).min(limit)),
             None => Some(first..first + EPOCH_SAMPLES),
         }
     };
     let out_of_time =
-        || (options.budget.duration).is_some_and(|limit| elapsed() >= limit.as_secs_f64());
+        || (options.search.budget.duration).is_some_and(|limit| elapsed() >= limit.as_secs_f64());
     pool.in_place_scope(|scope| -> Result<(), InputError> {
         let (sender, receiver) = mpsc::channel();
         // Epochs from `state.epoch` to `running` (excluded) have their samples running.
@@ -196,7 +191,7 @@ pub fn run(
             progress(&state);
         }
     })?;
-    report::write(findings, &state, &options.known)?;
+    report::write(findings, &state, options.search.known)?;
     Ok(state)
 }
 
@@ -216,7 +211,7 @@ fn commit(
         .findings
         .iter()
         .map(|record| record.fingerprint.clone());
-    let triager = Triager::new(options.known, recorded);
+    let triager = Triager::new(options.search.known, recorded);
     for result in results {
         state.executions += 1;
         state.time.add(&result.time);
@@ -252,7 +247,7 @@ fn commit(
     for (mut record, file) in new_findings {
         let start = Instant::now();
         let minimizer = Minimizer {
-            differential: options.differential,
+            differential: options.search.differential,
             key: record.fingerprint.clone(),
             progress: &|_| {},
         };
@@ -311,14 +306,14 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Snapshot, sample: u64) -> Sa
         seconds
     };
     let input = corpus.input(sample);
-    let file = generated(options.generator, &input);
+    let file = generated(options.search.generator, &input);
     time.generate = lap();
     let prepared = file
-        .prepare(&options.differential.world)
+        .prepare(&options.search.differential.world)
         .expect("generated batches are valid in the world they are generated for");
     let run = RunOptions::counting_opcodes_in(&file);
     time.world = lap();
-    let mut comparison = options.differential.run_prepared(&prepared, &run);
+    let mut comparison = options.search.differential.run_prepared(&prepared, &run);
     time.reference = comparison.reference.elapsed.as_secs_f64();
     time.candidate = comparison.candidate.elapsed.as_secs_f64();
     // The rest of the run: comparing, and naming a divergence's cause.
@@ -395,12 +390,7 @@ fn write_finding(
     mut file: BatchFile,
     disagreement: Disagreement,
 ) -> Result<(FindingRecord, BatchFile), InputError> {
-    let origin = format!(
-        "eravm-diff campaign --seed {} --profile {} (sample {sample}), {}",
-        options.budget.seed,
-        options.generator.profile,
-        options.differential.engines(),
-    );
+    let origin = options.search.origin("campaign", sample);
     let path = findings::write_finding(options.findings, &mut file, origin, &disagreement)
         .map_err(|err| {
             InputError::at(options.findings, format!("cannot write a finding: {err}"))
