@@ -21,7 +21,7 @@ use crate::{
         tolerance::Tolerances,
         Divergence,
     },
-    engine::{Engine, Observe, OpcodeCounts},
+    engine::{CellCounts, Engine, Observe, OpcodeCounts},
     key,
     outcome::Outcome,
     pubdata::da::{self, DaFinding, Verdict},
@@ -67,6 +67,8 @@ pub struct RunOptions {
     pub concurrent: bool,
     /// Count the instructions the reference executes in code at these addresses, by opcode.
     pub count_opcodes_in: Option<HashSet<Address>>,
+    /// Count the reference's coverage cells in the same code as its opcodes.
+    pub count_cells: bool,
     /// Record both engines' step traces.
     pub steps: bool,
 }
@@ -76,6 +78,7 @@ impl RunOptions {
     pub const CONCURRENT: Self = Self {
         concurrent: true,
         count_opcodes_in: None,
+        count_cells: false,
         steps: false,
     };
 
@@ -106,6 +109,7 @@ impl RunOptions {
                     .map(|contract| contract.address)
                     .collect(),
             ),
+            count_cells: false,
             steps: false,
         }
     }
@@ -119,6 +123,8 @@ pub struct EngineRun {
     pub elapsed: Duration,
     /// Executed instructions by opcode, when counted and the engine can count them.
     pub opcodes: Option<OpcodeCounts>,
+    /// Executions by coverage cell, likewise.
+    pub cells: Option<CellCounts>,
     /// Every executed instruction, when recorded and the engine can record them.
     pub steps: Option<StepTrace>,
 }
@@ -184,6 +190,7 @@ impl Differential {
         let steps = options.steps || self.oracle == Oracle::Steps;
         let observe_reference = Observe {
             opcodes_in: options.count_opcodes_in.clone(),
+            cells: options.count_cells,
             steps,
             last_transaction: None,
         };
@@ -250,6 +257,7 @@ impl Differential {
     ) -> Option<Explanation> {
         let observe = Observe {
             opcodes_in: None,
+            cells: false,
             steps: true,
             last_transaction: divergence.first_transaction(),
         };
@@ -320,6 +328,7 @@ fn run_engine(engine: &dyn Engine, world: &World, batch: &Batch, observe: &Obser
         outcome: observed.outcome,
         elapsed: start.elapsed(),
         opcodes: observed.opcodes,
+        cells: observed.cells,
         steps: observed.steps,
     }
 }

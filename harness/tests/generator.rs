@@ -222,6 +222,54 @@ fn coverage_counts_instructions_by_region() {
     }
 }
 
+/// Coverage counts the cells of the model that the reference executes: only cells of the model,
+/// and the plainest cells of generated programs (an `add` with an immediate, a heap write inside
+/// the bound, user and kernel mode).
+#[test]
+fn coverage_counts_cells_of_the_model() {
+    use eravm_diff::{
+        drive::coverage::measure,
+        engine::VmLatest,
+        generate::Profile,
+        isa::model::{Feature, HeapEnd, Mode, Origin, Src},
+        pipeline::Differential,
+    };
+    use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{AddOpcode, Opcode, UMAOpcode};
+    let world = default_world();
+    let differential = Differential::new(world.clone(), VmLatest, VmFast);
+    let config = GeneratorConfig {
+        profile: Profile::Programs,
+        ..GeneratorConfig::for_world(&world)
+    };
+    let coverage = measure(&differential, &config, 1, 24);
+    let (reachable, reached) = coverage.cells_reached();
+    assert!(
+        reached.len() > 300,
+        "{} of {} cells",
+        reached.len(),
+        reachable.len()
+    );
+    let model: std::collections::HashSet<_> = reachable.iter().collect();
+    for cell in coverage.cells.keys() {
+        assert!(
+            model.contains(cell),
+            "{cell} was executed but is no cell of the model"
+        );
+    }
+    let shown = |opcode: Opcode, feature: Feature| {
+        let cell = eravm_diff::isa::model::Cell { opcode, feature };
+        assert!(coverage.cells.contains_key(&cell), "{cell} never shown");
+    };
+    let add = Opcode::Add(AddOpcode::Add);
+    shown(add, Feature::Origin(Src::Src0, Origin::Immediate));
+    shown(add, Feature::Mode(Mode::User));
+    shown(add, Feature::Mode(Mode::Kernel));
+    shown(
+        Opcode::UMA(UMAOpcode::HeapWrite),
+        Feature::Heap(HeapEnd::Inside),
+    );
+}
+
 /// Some generated batches are chains of L1 batches; every one of them runs through the pipeline
 /// batch by batch.
 #[test]

@@ -115,6 +115,12 @@ pub struct CoverageArgs {
     /// What generated batches are made of (see `fuzz --profile`).
     #[arg(long, value_enum, default_value_t)]
     profile: Profile,
+    /// List the cells of the coverage model that no sample reached.
+    #[arg(long)]
+    unreached: bool,
+    /// Print the counts as JSON (`cells.reached`, `cells.reachable`, … for scripts).
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     engines: EngineArgs,
 }
@@ -130,6 +136,34 @@ impl CoverageArgs {
         let start = Instant::now();
         let coverage = pool(self.jobs)?
             .install(|| measure(&differential, &generator, self.seed, self.samples));
+        let (not_emitted, not_executed) = coverage.gaps();
+        // Real contracts are not generated programs: only profiles with programs have gaps.
+        let complete = not_emitted.is_empty() && not_executed.is_empty();
+        let ok = self.profile == Profile::Contracts || complete;
+        let (reachable, reached) = coverage.cells_reached();
+        let unreached = || {
+            let reached: std::collections::HashSet<_> = reached.iter().collect();
+            (reachable.iter()).filter(move |cell| !reached.contains(cell))
+        };
+        if self.json {
+            let json = serde_json::json!({
+                "samples": coverage.samples,
+                "seed": self.seed,
+                "profile": self.profile.to_string(),
+                "variants": {
+                    "total": opcode_variants().len(),
+                    "never_emitted": not_emitted.iter().map(|op| format!("{op:?}")).collect::<Vec<_>>(),
+                    "never_executed": not_executed.iter().map(|op| format!("{op:?}")).collect::<Vec<_>>(),
+                },
+                "cells": {
+                    "reached": reached.len(),
+                    "reachable": reachable.len(),
+                    "unreached": unreached().map(ToString::to_string).collect::<Vec<_>>(),
+                },
+            });
+            println!("{json:#}");
+            return Ok(status(ok));
+        }
         println!(
             "{:<32} {:>12} {:>12}",
             "opcode variant", "emitted", "executed"
@@ -145,7 +179,6 @@ impl CoverageArgs {
                 count(&coverage.executed)
             );
         }
-        let (not_emitted, not_executed) = coverage.gaps();
         let variants = opcode_variants().len();
         println!(
             "{} samples (seed {}) in {:.1} s: {}/{variants} variants emitted, {}/{variants} executed",
@@ -163,6 +196,16 @@ impl CoverageArgs {
                 println!("{what}: {gaps:?}");
             }
         }
+        println!(
+            "cells of the coverage model: {}/{} reached",
+            reached.len(),
+            reachable.len(),
+        );
+        if self.unreached {
+            for cell in unreached() {
+                println!("  unreached: {cell}");
+            }
+        }
         let total: u64 = coverage.regions.values().sum();
         println!("instructions executed by the reference (transactions, not the block tip):");
         for region in Region::ALL {
@@ -170,8 +213,6 @@ impl CoverageArgs {
             let share = 100.0 * count as f64 / total.max(1) as f64;
             println!("  {:<12} {count:>14} {share:>6.1} %", format!("{region:?}"));
         }
-        // Real contracts are not generated programs: only profiles with programs have gaps.
-        let complete = not_emitted.is_empty() && not_executed.is_empty();
-        Ok(status(self.profile == Profile::Contracts || complete))
+        Ok(status(ok))
     }
 }

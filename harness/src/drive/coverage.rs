@@ -1,7 +1,8 @@
 //! Coverage of the generator: for every EraVM opcode variant (the ground truth is
 //! zkevm_opcode_defs, as the reference VM decodes it), how often generated contracts contain it
-//! and how often the reference engine executed it in the batch's contracts; and where execution
-//! went: the instructions the reference executed in each [`Region`].
+//! and how often the reference engine executed it in the batch's contracts; how often the
+//! reference showed each cell of the coverage model there ([`crate::isa::model`]); and where
+//! execution went: the instructions the reference executed in each [`Region`].
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use zksync_types::Address;
 use crate::{
     batch_file::BatchFile,
     generate::{seeded::sample_batch, GeneratorConfig},
+    isa::model::{self, Cell},
     isa::opcode_variants,
     pipeline::{Differential, RunOptions},
     support::assembly::emitted_opcodes,
@@ -64,12 +66,14 @@ impl Region {
     }
 }
 
-/// Emitted and executed counts per opcode variant.
+/// Emitted and executed counts per opcode variant, and executions per cell of the coverage
+/// model ([`crate::isa::model`]).
 #[derive(Debug, Clone, Default)]
 pub struct Coverage {
     pub samples: u64,
     pub emitted: BTreeMap<Opcode, u64>,
     pub executed: BTreeMap<Opcode, u64>,
+    pub cells: BTreeMap<Cell, u64>,
     /// Instructions the reference executed in the transactions (not the block tip), by region.
     pub regions: BTreeMap<Region, u64>,
 }
@@ -83,10 +87,22 @@ impl Coverage {
         for (opcode, count) in other.executed {
             *self.executed.entry(opcode).or_default() += count;
         }
+        for (cell, count) in other.cells {
+            *self.cells.entry(cell).or_default() += count;
+        }
         for (region, count) in other.regions {
             *self.regions.entry(region).or_default() += count;
         }
         self
+    }
+
+    /// The model's cells, and those the samples reached.
+    pub fn cells_reached(&self) -> (Vec<Cell>, Vec<Cell>) {
+        let cells = model::cells();
+        let reached = (cells.iter().copied())
+            .filter(|cell| self.cells.contains_key(cell))
+            .collect();
+        (cells, reached)
     }
 
     /// Variants never emitted, and variants never executed.
@@ -129,6 +145,7 @@ pub fn measure(
             }
             let run = RunOptions {
                 steps: true,
+                count_cells: true,
                 ..RunOptions::counting_opcodes_in(&file)
             };
             let comparison = differential
@@ -138,6 +155,9 @@ pub fn measure(
             coverage
                 .executed
                 .extend((reference.opcodes).expect("the reference engine counts opcodes"));
+            coverage
+                .cells
+                .extend((reference.cells).expect("the reference engine counts cells"));
             let trace = reference.steps.expect("the reference engine records steps");
             for step in trace.segments.iter().flat_map(|segment| &segment.steps) {
                 *coverage

@@ -27,7 +27,7 @@ use std::collections::HashSet;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::Opcode;
 use zksync_types::Address;
 
-use crate::{batch::Batch, outcome::Outcome, steps::StepTrace, world::World};
+use crate::{batch::Batch, isa::model::Cell, outcome::Outcome, steps::StepTrace, world::World};
 
 /// An EraVM implementation under test.
 pub trait Engine: Send + Sync {
@@ -57,6 +57,8 @@ pub struct Observe {
     /// Count the instructions executed in code at these addresses, by opcode variant (counting
     /// the fetched instruction whose condition held).
     pub opcodes_in: Option<HashSet<Address>>,
+    /// Also count the coverage model's cells ([`crate::isa::model`]) in that code.
+    pub cells: bool,
     /// Record every instruction the transactions execute ([`StepTrace`]).
     pub steps: bool,
     /// Run no transaction after this one (0-based) and leave the batch unsealed: the outcome is
@@ -70,11 +72,15 @@ pub struct Observe {
 pub struct Observed {
     pub outcome: Outcome,
     pub opcodes: Option<OpcodeCounts>,
+    pub cells: Option<CellCounts>,
     pub steps: Option<StepTrace>,
 }
 
 /// Executed instructions per opcode variant.
 pub type OpcodeCounts = Vec<(Opcode, u64)>;
+
+/// Executions per coverage cell, in cell order.
+pub type CellCounts = Vec<(Cell, u64)>;
 
 /// Any engine can be served over the engine protocol.
 impl<E: Engine + ?Sized> Served for E {

@@ -84,6 +84,7 @@ where
     Observed {
         outcome,
         opcodes: None,
+        cells: None,
         steps,
     }
 }

@@ -295,6 +295,7 @@ impl Engine for ProcessEngine {
             outcome,
             steps,
             opcodes: None,
+            cells: None,
         }
     }
 }

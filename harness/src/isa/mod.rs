@@ -1,6 +1,8 @@
 //! The EraVM instruction set as the reference decodes it (zkevm_opcode_defs): every opcode
 //! variant, instruction decoding, and which registers and stack slots an instruction's operands
-//! name. A leaf: it knows instructions, not VMs.
+//! name, and the coverage model over them ([`model`]). A leaf: it knows instructions, not VMs.
+
+pub mod model;
 
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
     decoding::{EncodingModeProduction, VmEncodingMode},

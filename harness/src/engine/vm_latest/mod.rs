@@ -26,6 +26,10 @@ use crate::{
     world::World,
 };
 
+mod cells;
+
+use self::cells::CellCounter;
+
 type Vm = vm_latest::Vm<VmStorage, HistoryEnabled>;
 
 pub struct VmLatest;
@@ -41,7 +45,8 @@ impl Engine for VmLatest {
 
     /// Counts opcodes by the instruction the VM fetched (before an invalid or forbidden
     /// instruction is turned into a panic); instructions whose condition did not hold are not
-    /// counted. Neither counts nor steps cover the block tip.
+    /// counted. Cells are counted likewise ([`CellCounter`]). Neither counts nor steps cover the
+    /// block tip.
     fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed {
         let counter = observe
             .opcodes_in
@@ -51,12 +56,18 @@ impl Engine for VmLatest {
                 in_code: None,
                 counts: Rc::default(),
             });
+        let cells = (observe.opcodes_in.clone())
+            .filter(|_| observe.cells)
+            .map(CellCounter::new);
         let sink = observe.steps.then(StepSink::default);
         let outcome =
             run_vm_traced::<Vm>(world, batch, observe.last_transaction, &mut |transaction| {
                 let mut tracers: Vec<TracerPointer<VmStorage, HistoryEnabled>> = vec![];
                 if let Some(counter) = &counter {
                     tracers.push(counter.clone().into_tracer_pointer());
+                }
+                if let Some(cells) = &cells {
+                    tracers.push(cells.clone().into_tracer_pointer());
                 }
                 if let Some(sink) = &sink {
                     sink.start(transaction);
@@ -75,6 +86,7 @@ impl Engine for VmLatest {
         Observed {
             outcome,
             opcodes: counter.map(|counter| counter.counts()),
+            cells: cells.map(|cells| cells.counts()),
             steps,
         }
     }

@@ -1,0 +1,256 @@
+//! Counting the coverage model's cells ([`crate::isa::model`]) as the reference executes:
+//! the fetched instruction's form, predicate and mode; its operands' origins and boundary
+//! classes; where a heap access ends, a pointer's offset, a call's ABI. Where each register's
+//! value came from is followed from instruction to instruction, across far calls and returns.
+
+use std::{
+    cell::RefCell,
+    collections::{HashMap, HashSet},
+    rc::Rc,
+};
+
+use zksync_multivm::{
+    tracers::dynamic::vm_1_5_2::DynTracer,
+    vm_latest::{HistoryMode, SimpleMemory, VmTracer},
+    zk_evm_latest::{
+        tracing::{AfterDecodingData, AfterExecutionData, BeforeExecutionData, VmLocalStateData},
+        zkevm_opcode_defs::{
+            decoding::EncodingModeProduction, ImmMemHandlerFlags, Opcode, OpcodeVariant, Operand,
+            RegOrImmFlags, RetOpcode, UMAOpcode, UMA_INCREMENT_FLAG_IDX,
+        },
+    },
+};
+use zksync_types::Address;
+use zksync_vm_interface::storage::{StoragePtr, WriteStorage};
+
+use crate::{
+    engine::CellCounts,
+    isa::model::{self, Abi, Cell, Feature, Form, HeapEnd, Mode, Origin, PointerEnd, Src, Value},
+};
+
+/// Counts cells in code at `code_addresses`; shared by the tracers of one run.
+#[derive(Clone)]
+pub struct CellCounter {
+    code_addresses: Rc<HashSet<Address>>,
+    state: Rc<RefCell<State>>,
+}
+
+struct State {
+    counts: HashMap<Cell, u64>,
+    /// Where each of r1..r15 got its value.
+    origins: [Origin; 15],
+    /// The instruction fetched, if it executes (its condition held).
+    fetched: Option<(OpcodeVariant, Feature)>,
+    /// What the executing instruction will write, for after it.
+    pending: Option<Pending>,
+}
+
+struct Pending {
+    depth: usize,
+    opcode: Opcode,
+    /// Whether the frame it runs in is a far call's (a return from it ends the call).
+    far_frame: bool,
+    /// The registers it writes (0 for none), with their origins.
+    writes: [(u8, Origin); 2],
+}
+
+impl CellCounter {
+    pub fn new(code_addresses: HashSet<Address>) -> Self {
+        Self {
+            code_addresses: Rc::new(code_addresses),
+            state: Rc::new(RefCell::new(State {
+                counts: HashMap::new(),
+                origins: [Origin::Other; 15],
+                fetched: None,
+                pending: None,
+            })),
+        }
+    }
+
+    pub fn counts(&self) -> CellCounts {
+        let mut counts: CellCounts = self.state.borrow().counts.clone().into_iter().collect();
+        counts.sort();
+        counts
+    }
+}
+
+/// Where the value of a source operand addressed as `operand` (register `register`) came from.
+fn origin_of(operand: Operand, register: u8, origins: &[Origin; 15]) -> Origin {
+    match operand {
+        Operand::RegOrImm(RegOrImmFlags::UseImm16Only)
+        | Operand::Full(ImmMemHandlerFlags::UseImm16Only) => Origin::Immediate,
+        Operand::Full(ImmMemHandlerFlags::UseCodePage) => Origin::Code,
+        Operand::Full(
+            ImmMemHandlerFlags::UseStackWithPushPop
+            | ImmMemHandlerFlags::UseStackWithOffset
+            | ImmMemHandlerFlags::UseAbsoluteOnStack,
+        ) => Origin::Stack,
+        _ if register == 0 => Origin::Zero,
+        _ => origins[usize::from(register) - 1],
+    }
+}
+
+fn writes_register(operand: Operand) -> bool {
+    matches!(
+        operand,
+        Operand::RegOnly | Operand::Full(ImmMemHandlerFlags::UseRegOnly)
+    )
+}
+
+impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
+    fn after_decoding(
+        &mut self,
+        _state: VmLocalStateData<'_>,
+        data: AfterDecodingData,
+        _memory: &SimpleMemory<H>,
+    ) {
+        let (variant, condition, _) =
+            EncodingModeProduction::variant_and_condition_from_u64_word(data.raw_opcode_unmasked);
+        let executes = data.resolved_condition && !data.did_skip_cycle;
+        self.state.borrow_mut().fetched = executes.then(|| (variant, model::predicate(condition)));
+    }
+
+    fn before_execution(
+        &mut self,
+        state: VmLocalStateData<'_>,
+        data: BeforeExecutionData,
+        _memory: &SimpleMemory<H>,
+        _storage: StoragePtr<S>,
+    ) {
+        let local = state.vm_local_state;
+        let frame = &local.callstack.current;
+        let mut state = self.state.borrow_mut();
+        let executed = data.opcode;
+        let opcode = executed.variant.opcode;
+        let src0 = origin_of(
+            executed.variant.src0_operand_type,
+            executed.src0_reg_idx,
+            &state.origins,
+        );
+        let src1 = origin_of(Operand::RegOnly, executed.src1_reg_idx, &state.origins);
+        // A move (`add x, r0, r`, `ptr.add x, r0, r`) keeps the origin of what it moves.
+        let moves = matches!(opcode, Opcode::Add(_) | Opcode::Ptr(_))
+            && executed.src1_reg_idx == 0
+            && !executed.variant.swap_operands();
+        let dst0 = if writes_register(executed.variant.dst0_operand_type) {
+            executed.dst0_reg_idx
+        } else {
+            0
+        };
+        let written = if moves {
+            src0
+        } else {
+            Origin::written_by(opcode)
+        };
+        let dst1 = match opcode {
+            Opcode::Mul(_) | Opcode::Div(_) => (executed.dst1_reg_idx, Origin::Computed),
+            Opcode::UMA(_) if executed.variant.flags[UMA_INCREMENT_FLAG_IDX] => {
+                (executed.dst1_reg_idx, Origin::Computed)
+            }
+            _ => (0, Origin::Other),
+        };
+        state.pending = Some(Pending {
+            depth: local.callstack.depth(),
+            opcode,
+            far_frame: !frame.is_local_frame,
+            writes: [(dst0, written), dst1],
+        });
+
+        let Some((variant, predicate)) = state.fetched.take() else {
+            return;
+        };
+        if !self.code_addresses.contains(&frame.code_address) {
+            return;
+        }
+        let fetched = variant.opcode;
+        let mut features = vec![Feature::Form(Form::of(&variant)), predicate];
+        features.push(Feature::Mode(match frame.is_kernel_mode() {
+            true => Mode::Kernel,
+            false => Mode::User,
+        }));
+        if frame.is_static {
+            features.push(Feature::Mode(Mode::Static));
+        }
+        // An instruction that fails before it runs executes as a panic: only what was fetched
+        // counts.
+        if opcode == fetched {
+            let (value0, value1) = (data.src0_value.value, data.src1_value.value);
+            for &src in model::sources(fetched) {
+                let (origin, value) = match src {
+                    Src::Src0 => (src0, value0),
+                    Src::Src1 => (src1, value1),
+                };
+                features.push(Feature::Origin(src, origin));
+                features.push(Feature::Value(src, Value::of(value)));
+            }
+            if model::accesses_heap(fetched) {
+                let bound = match fetched {
+                    Opcode::UMA(UMAOpcode::AuxHeapRead | UMAOpcode::AuxHeapWrite) => {
+                        frame.aux_heap_bound
+                    }
+                    _ => frame.heap_bound,
+                };
+                features.push(Feature::Heap(HeapEnd::of(value0, bound)));
+            }
+            if model::takes_pointer(fetched) {
+                let pointer = if variant.swap_operands() {
+                    value1
+                } else {
+                    value0
+                };
+                features.push(Feature::Pointer(PointerEnd::of(pointer)));
+            }
+            match fetched {
+                Opcode::FarCall(_) => features.extend(Abi::of_far_call(value0).map(Feature::Abi)),
+                Opcode::Ret(RetOpcode::Ok | RetOpcode::Revert) => {
+                    features.push(Feature::Abi(Abi::forwarding(value0)));
+                }
+                _ => {}
+            }
+        }
+        for feature in features {
+            let cell = Cell {
+                opcode: fetched,
+                feature,
+            };
+            *state.counts.entry(cell).or_default() += 1;
+        }
+    }
+
+    fn after_execution(
+        &mut self,
+        state: VmLocalStateData<'_>,
+        _data: AfterExecutionData,
+        _memory: &SimpleMemory<H>,
+        _storage: StoragePtr<S>,
+    ) {
+        let local = state.vm_local_state;
+        let mut state = self.state.borrow_mut();
+        let Some(pending) = state.pending.take() else {
+            return;
+        };
+        let depth = local.callstack.depth();
+        match pending.opcode {
+            // The callee's frame starts with the calldata pointer in r1.
+            Opcode::FarCall(_) if depth > pending.depth => {
+                state.origins = [Origin::Other; 15];
+                state.origins[0] = Origin::Calldata;
+            }
+            // Back in the caller, r1 holds what the callee returned.
+            Opcode::Ret(ret) if pending.far_frame && depth < pending.depth => {
+                state.origins = [Origin::Other; 15];
+                state.origins[0] = Origin::returned(ret);
+            }
+            _ if local.pending_exception => {}
+            _ => {
+                for (register, origin) in pending.writes {
+                    if register != 0 {
+                        state.origins[usize::from(register) - 1] = origin;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<S: WriteStorage, H: HistoryMode> VmTracer<S, H> for CellCounter {}

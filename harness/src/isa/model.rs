@@ -1,0 +1,536 @@
+//! The coverage model of the instruction set, as data. A cell is an opcode variant and one
+//! feature an execution of it can show:
+//! - its encoding form (operand addressing and modifier flags, every form zkevm_opcode_defs'
+//!   decoding table holds for the variant) and its predicate;
+//! - the mode it ran in (user or kernel space, static context);
+//! - where each operand value came from ([`Origin`]) and which boundary it sat on ([`Value`]);
+//! - for heap accesses, where the access ends relative to the frame's heap bound ([`HeapEnd`]);
+//!   for fat-pointer reads and `ptr.*`, the pointer's offset relative to its length
+//!   ([`PointerEnd`]);
+//! - for far calls and returns, the ABI they carry ([`Abi`]).
+//!
+//! [`cells`] lists every cell of every variant. A feature that cannot apply to a variant is no
+//! cell of it (the origin of an operand it does not read, the ABI of an instruction that is no
+//! call), so every cell can be shown by some execution: a register can hold an immediate's or a
+//! code constant's value through a move, an instruction forbidden in a mode executes there and
+//! fails. Coverage is counted on the reference as it executes.
+
+use std::fmt;
+
+use serde::Serialize;
+use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
+    Condition, ContextOpcode, LogOpcode, Opcode, OpcodeVariant, PtrOpcode, RetOpcode, UMAOpcode,
+    OPCODES_TABLE,
+};
+use zksync_types::U256;
+
+use super::opcode_variants;
+
+/// A source operand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Src {
+    Src0,
+    Src1,
+}
+
+/// Where an operand value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// `r0`.
+    Zero,
+    /// The instruction's immediate.
+    Immediate,
+    /// A constant in the code page.
+    Code,
+    /// A stack slot.
+    Stack,
+    /// A register written by arithmetic, logic, shifts, multiplication or division.
+    Computed,
+    /// A register loaded from the heap, the aux heap or through a fat pointer.
+    Loaded,
+    /// The calldata pointer a far call passes (r1 at a frame's entry).
+    Calldata,
+    /// The return-data pointer of a far call whose callee returned normally, reverted or
+    /// panicked (r1 after the call).
+    ReturnedOk,
+    ReturnedRevert,
+    ReturnedPanic,
+    /// A register written by `ptr.*`.
+    Pointer,
+    /// A register read from storage or transient storage.
+    Storage,
+    /// A register read from the context (`context.*`).
+    Context,
+    /// Anything else: set at a frame's entry, or written by a jump, a decommit or a precompile.
+    Other,
+}
+
+impl Origin {
+    pub const ALL: [Self; 14] = [
+        Self::Zero,
+        Self::Immediate,
+        Self::Code,
+        Self::Stack,
+        Self::Computed,
+        Self::Loaded,
+        Self::Calldata,
+        Self::ReturnedOk,
+        Self::ReturnedRevert,
+        Self::ReturnedPanic,
+        Self::Pointer,
+        Self::Storage,
+        Self::Context,
+        Self::Other,
+    ];
+
+    /// The origin of the registers an executed `opcode` writes, if it writes any by itself (a
+    /// move, `add x, r0, r` or `ptr.add x, r0, r`, keeps the origin of what it moves).
+    pub fn written_by(opcode: Opcode) -> Self {
+        match opcode {
+            Opcode::Add(_)
+            | Opcode::Sub(_)
+            | Opcode::Mul(_)
+            | Opcode::Div(_)
+            | Opcode::Shift(_)
+            | Opcode::Binop(_) => Self::Computed,
+            Opcode::UMA(
+                UMAOpcode::HeapRead
+                | UMAOpcode::AuxHeapRead
+                | UMAOpcode::FatPointerRead
+                | UMAOpcode::StaticMemoryRead,
+            ) => Self::Loaded,
+            Opcode::Ptr(_) => Self::Pointer,
+            Opcode::Context(_) => Self::Context,
+            Opcode::Log(LogOpcode::StorageRead | LogOpcode::TransientStorageRead) => Self::Storage,
+            _ => Self::Other,
+        }
+    }
+
+    /// The origin of r1 after a far call whose callee ended with `ret`.
+    pub fn returned(ret: RetOpcode) -> Self {
+        match ret {
+            RetOpcode::Ok => Self::ReturnedOk,
+            RetOpcode::Revert => Self::ReturnedRevert,
+            RetOpcode::Panic => Self::ReturnedPanic,
+        }
+    }
+}
+
+/// The boundary class of a numeric operand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    Zero,
+    One,
+    V31,
+    V32,
+    V255,
+    V256,
+    /// 2^32 − 1.
+    U32Max,
+    /// 2^32.
+    Pow32,
+    /// 2^255.
+    Pow255,
+    /// 2^256 − 1.
+    Max,
+    /// None of the above.
+    Other,
+}
+
+impl Value {
+    pub const ALL: [Self; 11] = [
+        Self::Zero,
+        Self::One,
+        Self::V31,
+        Self::V32,
+        Self::V255,
+        Self::V256,
+        Self::U32Max,
+        Self::Pow32,
+        Self::Pow255,
+        Self::Max,
+        Self::Other,
+    ];
+
+    pub fn of(value: U256) -> Self {
+        if value == U256::MAX {
+            return Self::Max;
+        }
+        if value == U256::one() << 255 {
+            return Self::Pow255;
+        }
+        if value.bits() > 33 {
+            return Self::Other;
+        }
+        match value.low_u64() {
+            0 => Self::Zero,
+            1 => Self::One,
+            31 => Self::V31,
+            32 => Self::V32,
+            255 => Self::V255,
+            256 => Self::V256,
+            0xffff_ffff => Self::U32Max,
+            0x1_0000_0000 => Self::Pow32,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// Where a heap access (32 bytes at an offset) ends relative to the frame's bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeapEnd {
+    /// At least a word below the bound.
+    Inside,
+    /// In the last word below the bound (the bound itself included).
+    LastWord,
+    /// Past the bound by at most one word: the heap grows by a word or less.
+    OneWordPast,
+    /// Past the bound by more than a word.
+    FurtherPast,
+    /// An offset beyond what the heap can hold (the instruction fails).
+    OutOfRange,
+}
+
+impl HeapEnd {
+    pub const ALL: [Self; 5] = [
+        Self::Inside,
+        Self::LastWord,
+        Self::OneWordPast,
+        Self::FurtherPast,
+        Self::OutOfRange,
+    ];
+
+    pub fn of(offset: U256, bound: u32) -> Self {
+        if offset > U256::from(u32::MAX - 32) {
+            return Self::OutOfRange;
+        }
+        let (end, bound) = (offset.low_u64() + 32, u64::from(bound));
+        if end + 32 <= bound {
+            Self::Inside
+        } else if end <= bound {
+            Self::LastWord
+        } else if end <= bound + 32 {
+            Self::OneWordPast
+        } else {
+            Self::FurtherPast
+        }
+    }
+}
+
+/// A fat pointer's offset relative to its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PointerEnd {
+    /// Below `length − 1`.
+    Inside,
+    /// `length − 1`.
+    LastByte,
+    /// `length`.
+    AtLength,
+    /// `length + 1`.
+    JustPast,
+    /// Beyond `length + 1`.
+    FarPast,
+}
+
+impl PointerEnd {
+    pub const ALL: [Self; 5] = [
+        Self::Inside,
+        Self::LastByte,
+        Self::AtLength,
+        Self::JustPast,
+        Self::FarPast,
+    ];
+
+    /// Of the fat pointer in `word` (offset in bits 0..32, length in bits 96..128).
+    pub fn of(word: U256) -> Self {
+        let field = |index: usize| (word >> (32 * index)).low_u64() & 0xffff_ffff;
+        let (offset, length) = (field(0), field(3));
+        match offset.cmp(&length) {
+            std::cmp::Ordering::Less if offset + 1 == length => Self::LastByte,
+            std::cmp::Ordering::Less => Self::Inside,
+            std::cmp::Ordering::Equal => Self::AtLength,
+            std::cmp::Ordering::Greater if offset == length + 1 => Self::JustPast,
+            std::cmp::Ordering::Greater => Self::FarPast,
+        }
+    }
+}
+
+/// The ABI a far call or a return carries in its first operand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Abi {
+    /// Memory passed from the heap, the aux heap, or as a forwarded fat pointer.
+    ForwardHeap,
+    ForwardAuxHeap,
+    ForwardPointer,
+    /// A far call's constructor bit, system bit, and a nonzero shard id.
+    Constructor,
+    System,
+    Shard,
+}
+
+impl Abi {
+    /// The forwarding mode of an ABI word (byte 28 from the low end).
+    pub fn forwarding(word: U256) -> Self {
+        match word.byte(28) {
+            1 => Self::ForwardPointer,
+            2 => Self::ForwardAuxHeap,
+            _ => Self::ForwardHeap,
+        }
+    }
+
+    /// What a far call's ABI word carries.
+    pub fn of_far_call(word: U256) -> impl Iterator<Item = Self> {
+        let flags = [
+            (word.byte(30) != 0, Self::Constructor),
+            (word.byte(31) != 0, Self::System),
+            (word.byte(29) != 0, Self::Shard),
+        ];
+        let set = flags.into_iter().filter(|(on, _)| *on).map(|(_, abi)| abi);
+        std::iter::once(Self::forwarding(word)).chain(set)
+    }
+}
+
+/// The mode an instruction ran in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    User,
+    Kernel,
+    Static,
+}
+
+/// An encoding form: how the operands are addressed, and the modifier flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Form {
+    pub src0: u8,
+    pub dst0: u8,
+    pub flags: [bool; 2],
+}
+
+impl Form {
+    pub fn of(variant: &OpcodeVariant) -> Self {
+        Self {
+            src0: variant.src0_operand_type.variant_idx() as u8,
+            dst0: variant.dst0_operand_type.variant_idx() as u8,
+            flags: variant.flags,
+        }
+    }
+}
+
+impl fmt::Display for Form {
+    /// `src0=stack-, dst0=reg, flags=10`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = |index: u8| match index {
+            0 => "reg",
+            1 => "stack-=",
+            2 => "stack-",
+            3 => "stack",
+            4 => "imm",
+            _ => "code",
+        };
+        let [a, b] = self.flags.map(u8::from);
+        write!(
+            f,
+            "src0={} dst0={} flags={a}{b}",
+            name(self.src0),
+            name(self.dst0)
+        )
+    }
+}
+
+/// What a cell says of an execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Feature {
+    Form(Form),
+    /// The predicate (`Condition` as zkevm_opcode_defs numbers it), and that it held.
+    Predicate(u8),
+    Mode(Mode),
+    Origin(Src, Origin),
+    Value(Src, Value),
+    Heap(HeapEnd),
+    Pointer(PointerEnd),
+    Abi(Abi),
+}
+
+impl fmt::Display for Feature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Form(form) => write!(f, "form {form}"),
+            Self::Predicate(condition) => {
+                let names = ["always", "gt", "lt", "eq", "ge", "le", "ne", "gtlt"];
+                write!(f, "predicate {}", names[usize::from(*condition)])
+            }
+            Self::Mode(mode) => write!(f, "mode {mode:?}"),
+            Self::Origin(src, origin) => write!(f, "{src:?} from {origin:?}"),
+            Self::Value(src, value) => write!(f, "{src:?} value {value:?}"),
+            Self::Heap(end) => write!(f, "heap end {end:?}"),
+            Self::Pointer(end) => write!(f, "pointer offset {end:?}"),
+            Self::Abi(abi) => write!(f, "abi {abi:?}"),
+        }
+    }
+}
+
+/// An opcode variant and a feature of its execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cell {
+    pub opcode: Opcode,
+    pub feature: Feature,
+}
+
+impl fmt::Display for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} {}", self.opcode, self.feature)
+    }
+}
+
+/// The sources `opcode` reads as values.
+pub fn sources(opcode: Opcode) -> &'static [Src] {
+    match opcode {
+        Opcode::Invalid(_) | Opcode::Nop(_) => &[],
+        Opcode::Context(ContextOpcode::SetContextU128 | ContextOpcode::AuxMutating0) => {
+            &[Src::Src0]
+        }
+        Opcode::Context(_) => &[],
+        Opcode::Jump(_) | Opcode::Ret(_) | Opcode::NearCall(_) => &[Src::Src0],
+        Opcode::UMA(UMAOpcode::HeapRead | UMAOpcode::AuxHeapRead)
+        | Opcode::UMA(UMAOpcode::FatPointerRead | UMAOpcode::StaticMemoryRead) => &[Src::Src0],
+        Opcode::Log(LogOpcode::StorageRead | LogOpcode::TransientStorageRead) => &[Src::Src0],
+        _ => &[Src::Src0, Src::Src1],
+    }
+}
+
+/// Whether `opcode` accesses a heap at its first operand (an offset).
+pub fn accesses_heap(opcode: Opcode) -> bool {
+    matches!(
+        opcode,
+        Opcode::UMA(
+            UMAOpcode::HeapRead
+                | UMAOpcode::HeapWrite
+                | UMAOpcode::AuxHeapRead
+                | UMAOpcode::AuxHeapWrite
+        )
+    )
+}
+
+/// Whether `opcode` takes a fat pointer as its first operand.
+pub fn takes_pointer(opcode: Opcode) -> bool {
+    matches!(
+        opcode,
+        Opcode::UMA(UMAOpcode::FatPointerRead)
+            | Opcode::Ptr(PtrOpcode::Add | PtrOpcode::Sub | PtrOpcode::Pack | PtrOpcode::Shrink)
+    )
+}
+
+/// Every cell of every opcode variant, impossible ones included.
+pub fn cells() -> Vec<Cell> {
+    let mut cells = vec![];
+    for opcode in opcode_variants() {
+        let mut features: Vec<Feature> = (OPCODES_TABLE.iter())
+            .filter(|variant| variant.opcode == opcode)
+            .map(|variant| Feature::Form(Form::of(variant)))
+            .collect();
+        features.sort();
+        features.dedup();
+        let predicates = match opcode {
+            Opcode::Invalid(_) => 1,
+            _ => 8,
+        };
+        features.extend((0..predicates).map(Feature::Predicate));
+        features.extend([Mode::User, Mode::Kernel, Mode::Static].map(Feature::Mode));
+        for &src in sources(opcode) {
+            features.extend(Origin::ALL.map(|origin| Feature::Origin(src, origin)));
+            features.extend(Value::ALL.map(|value| Feature::Value(src, value)));
+        }
+        if accesses_heap(opcode) {
+            features.extend(HeapEnd::ALL.map(Feature::Heap));
+        }
+        if takes_pointer(opcode) {
+            features.extend(PointerEnd::ALL.map(Feature::Pointer));
+        }
+        match opcode {
+            Opcode::FarCall(_) => features.extend(
+                [
+                    Abi::ForwardHeap,
+                    Abi::ForwardAuxHeap,
+                    Abi::ForwardPointer,
+                    Abi::Constructor,
+                    Abi::System,
+                    Abi::Shard,
+                ]
+                .map(Feature::Abi),
+            ),
+            Opcode::Ret(RetOpcode::Ok | RetOpcode::Revert) => features.extend(
+                [Abi::ForwardHeap, Abi::ForwardAuxHeap, Abi::ForwardPointer].map(Feature::Abi),
+            ),
+            _ => {}
+        }
+        cells.extend(features.into_iter().map(|feature| Cell { opcode, feature }));
+    }
+    cells
+}
+
+/// The condition `condition` as [`Feature::Predicate`] numbers it.
+pub fn predicate(condition: Condition) -> Feature {
+    Feature::Predicate(condition as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_forms_predicates_and_modes() {
+        let cells = cells();
+        assert!(cells.len() > 2000, "{} cells", cells.len());
+        for opcode in opcode_variants() {
+            let count = |kind: fn(&Feature) -> bool| {
+                (cells.iter())
+                    .filter(|cell| cell.opcode == opcode && kind(&cell.feature))
+                    .count()
+            };
+            assert!(
+                count(|feature| matches!(feature, Feature::Form(_))) > 0,
+                "{opcode:?}"
+            );
+            assert_eq!(count(|feature| matches!(feature, Feature::Mode(_))), 3);
+        }
+        // context.this reads no operand; context.set_context_u128 reads one.
+        let origins = |opcode: Opcode| {
+            (cells.iter())
+                .filter(|cell| cell.opcode == opcode)
+                .filter(|cell| matches!(cell.feature, Feature::Origin(..)))
+                .count()
+        };
+        assert_eq!(origins(Opcode::Context(ContextOpcode::This)), 0);
+        assert_eq!(
+            origins(Opcode::Context(ContextOpcode::SetContextU128)),
+            Origin::ALL.len()
+        );
+    }
+
+    #[test]
+    fn boundaries_are_classified() {
+        assert_eq!(Value::of(U256::from(32)), Value::V32);
+        assert_eq!(Value::of(U256::from(u32::MAX)), Value::U32Max);
+        assert_eq!(Value::of(U256::one() << 32), Value::Pow32);
+        assert_eq!(Value::of(U256::from(7)), Value::Other);
+        assert_eq!(HeapEnd::of(U256::from(64), 128), HeapEnd::Inside);
+        assert_eq!(HeapEnd::of(U256::from(96), 128), HeapEnd::LastWord);
+        assert_eq!(HeapEnd::of(U256::from(128), 128), HeapEnd::OneWordPast);
+        assert_eq!(HeapEnd::of(U256::from(161), 128), HeapEnd::FurtherPast);
+        assert_eq!(HeapEnd::of(U256::one() << 32, 128), HeapEnd::OutOfRange);
+        let pointer = |offset: u64, length: u64| {
+            PointerEnd::of(U256::from(offset) | U256::from(length) << 96)
+        };
+        assert_eq!(pointer(31, 32), PointerEnd::LastByte);
+        assert_eq!(pointer(32, 32), PointerEnd::AtLength);
+        assert_eq!(pointer(33, 32), PointerEnd::JustPast);
+        assert_eq!(pointer(0, 32), PointerEnd::Inside);
+    }
+}
