@@ -105,6 +105,14 @@ fn generated_deployments_go_through_the_deployer() {
         let Some(index) = txs.iter().position(|tx| matches!(tx, TxSpec::Deploy(_))) else {
             continue;
         };
+        // vm2 0.5.0 stops the whole VM at a static-memory instruction (the known divergence of
+        // vectors/known_static_memory_user.yaml): such a batch says nothing of deployments.
+        let static_memory = (file.contracts.iter())
+            .filter_map(|contract| contract.assembly.as_deref())
+            .any(|text| text.contains("uma.static_"));
+        if static_memory {
+            continue;
+        }
         deployments += 1;
         let prepared = file.prepare(&world).unwrap();
         let reference = VmLatest.run(&prepared.world, &prepared.batch);

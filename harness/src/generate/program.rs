@@ -317,10 +317,14 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// A heap offset: a small immediate, or a register holding one up to past the 4 GiB limit.
-    fn heap_offset(&mut self, u: &mut Unstructured) -> Result<String> {
+    /// A heap offset: a small immediate, a register holding one up to past the 4 GiB limit, or
+    /// one relative to the heap's bound at run time ([`Self::bound_offset`]).
+    fn heap_offset(&mut self, u: &mut Unstructured, heap: &str) -> Result<String> {
         if u.ratio(3, 4)? {
             return Ok(u.int_in_range(0..=2048u16)?.to_string());
+        }
+        if u.arbitrary()? {
+            return self.bound_offset(u, heap);
         }
         let offset: u64 = *u.choose(&[
             1 << 16,
@@ -337,9 +341,26 @@ impl<'a> Builder<'a> {
         Ok("r12".into())
     }
 
+    /// An offset near the frame's current bound of `heap` (`1` or `2`), read at run time from
+    /// `context.meta` (heap size in bits 64..96, aux heap size in 96..128), in r12: a 32-byte
+    /// access there ends inside the bound, in its last word, just past it (the heap grows by
+    /// exactly one word) or further.
+    fn bound_offset(&mut self, u: &mut Unstructured, heap: &str) -> Result<String> {
+        let shift = if heap == "1" { 64 } else { 96 };
+        let mask = self.constant(U256::from(u32::MAX));
+        self.emit("context.meta r12");
+        self.emit(format!("shr.s {shift}, r12, r12"));
+        self.emit(format!("and {mask}, r12, r12"));
+        match *u.choose(&[-64i16, -33, -32, -31, -1, 0, 1, 31, 32, 33])? {
+            delta if delta < 0 => self.emit(format!("sub.s {}, r12, r12", -delta)),
+            delta => self.emit(format!("add {delta}, r12, r12")),
+        }
+        Ok("r12".into())
+    }
+
     fn heap(&mut self, u: &mut Unstructured) -> Result<()> {
         let heap = *u.choose(&["1", "2"])?;
-        let offset = self.heap_offset(u)?;
+        let offset = self.heap_offset(u, heap)?;
         let inc = u.arbitrary::<bool>()?;
         match (u.arbitrary::<bool>()?, inc) {
             (true, false) => {
