@@ -131,10 +131,10 @@ fn the_readme_lists_every_command_and_only_those() {
         "README command list against `eravm-diff --help`"
     );
     for command in &commands {
-        let status = Command::new(BIN)
+        let output = Command::new(BIN)
             .args([command, "--help"])
-            .status()
+            .output()
             .unwrap();
-        assert!(status.success(), "eravm-diff {command} --help");
+        assert!(output.status.success(), "eravm-diff {command} --help");
     }
 }

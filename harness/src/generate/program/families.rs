@@ -1,275 +1,13 @@
-//! EraVM programs from fuzzer bytes, valid by construction: every program assembles (checked
-//! by a property test), every jump goes forward or round a bounded loop, and kernel-only opcodes
-//! are emitted mostly in contracts placed in kernel space.
-//!
-//! A program is a list of fragments, one family of opcodes each (arithmetic, memory, pointers,
-//! context, storage, logs, near and far calls, returns); fragments nest inside forward skips,
-//! bounded loops and near-called subroutines.
-//!
-//! Register use: r1 is the far-call ABI and the returned pointer; r2 the call target; r2..r9 hold
-//! values; r10 holds pointers; r11 storage keys; r12 scratch for operands built at run time;
-//! r15 counts loop iterations. Stack slots 0 and 1 keep the calldata and the last returndata
-//! pointer (pointers keep their tag only in registers and on the stack).
-
-use std::fmt::Write;
+//! Fragment families: one family of opcodes each (arithmetic, memory, pointers, context,
+//! storage, logs, control flow, near and far calls, returns).
 
 use arbitrary::{Result, Unstructured};
-use zksync_types::{Address, H256, U256};
+use zksync_types::{Address, U256};
 
-/// What a program can refer to besides itself.
-#[derive(Debug, Clone, Copy)]
-pub struct ProgramContext<'a> {
-    /// The contract's own address.
-    pub this: Address,
-    /// Other contracts worth calling: generated peers, system contracts, accounts.
-    pub call_targets: &'a [Address],
-    /// Code hashes worth decommitting.
-    pub code_hashes: &'a [H256],
-}
+use super::{Builder, Scope};
 
-impl ProgramContext<'_> {
-    /// Below 2^16: kernel-only opcodes succeed.
-    fn is_kernel(&self) -> bool {
-        self.this < Address::from_low_u64_be(1 << 16)
-    }
-}
-
-/// Generates the assembly text of one contract.
-pub fn program(u: &mut Unstructured, cx: &ProgramContext<'_>) -> Result<String> {
-    let mut builder = Builder::new(cx);
-    builder.main(u)?;
-    Ok(builder.finish())
-}
-
-/// Where a fragment is placed, which limits what it may contain.
-#[derive(Clone, Copy)]
-struct Scope {
-    /// Inside a loop body: nothing that zeroes r15 (far calls) or calls.
-    in_loop: bool,
-    /// Nesting depth of skips, loops and subroutines.
-    depth: u8,
-}
-
-const MAX_DEPTH: u8 = 3;
-const STACK_SLOTS: u16 = 16;
-
-struct Builder<'a> {
-    cx: &'a ProgramContext<'a>,
-    lines: Vec<String>,
-    subroutines: Vec<Vec<String>>,
-    constants: Vec<U256>,
-    labels: usize,
-}
-
-impl<'a> Builder<'a> {
-    fn new(cx: &'a ProgramContext<'a>) -> Self {
-        Self {
-            cx,
-            lines: vec![],
-            subroutines: vec![],
-            constants: vec![],
-            labels: 0,
-        }
-    }
-
-    fn emit(&mut self, line: impl Into<String>) {
-        self.lines.push(format!("    {}", line.into()));
-    }
-
-    fn label(&mut self, name: &str) {
-        self.lines.push(format!("{name}:"));
-    }
-
-    fn fresh_label(&mut self, kind: &str) -> String {
-        self.labels += 1;
-        format!("{kind}_{}", self.labels)
-    }
-
-    /// A code constant holding `value`, as an operand.
-    fn constant(&mut self, value: U256) -> String {
-        let index = match self.constants.iter().position(|c| *c == value) {
-            Some(index) => index,
-            None => {
-                self.constants.push(value);
-                self.constants.len() - 1
-            }
-        };
-        format!("@K[{index}]")
-    }
-
-    fn main(&mut self, u: &mut Unstructured) -> Result<()> {
-        self.label("__entry");
-        self.emit(format!("nop stack+=[{STACK_SLOTS}]"));
-        self.emit("ptr.add r1, r0, stack[0]");
-        self.emit("ptr.add r1, r0, stack[1]");
-        let scope = Scope {
-            in_loop: false,
-            depth: 0,
-        };
-        let count = u.int_in_range(2..=24)?;
-        for _ in 0..count {
-            self.fragment(u, scope)?;
-        }
-        self.far_return(u)
-    }
-
-    fn finish(self) -> String {
-        let mut text = String::new();
-        if !self.constants.is_empty() {
-            text.push_str("    .rodata\nK:\n");
-            for value in &self.constants {
-                let _ = writeln!(text, "    .cell {value}");
-            }
-        }
-        text.push_str("    .text\n");
-        for line in self.lines.iter().chain(self.subroutines.iter().flatten()) {
-            text.push_str(line);
-            text.push('\n');
-        }
-        text
-    }
-
-    fn fragment(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
-        let nested = scope.depth < MAX_DEPTH;
-        let calls = nested && !scope.in_loop;
-        // (weight, allowed) per family, in the order of the match below.
-        let table = [
-            (120, true),  // arithmetic
-            (40, true),   // mul / div
-            (60, true),   // shifts and bitwise
-            (40, true),   // constants
-            (60, true),   // heap and aux heap
-            (50, true),   // pointers
-            (40, true),   // context
-            (60, true),   // storage
-            (50, true),   // transient storage
-            (40, true),   // kernel logs
-            (40, nested), // forward skip
-            (20, calls),  // bounded loop
-            (50, calls),  // near call
-            (70, calls),  // far call
-            (10, true),   // nop and stack pointer moves
-            (10, true),   // invalid instruction
-            (1, true),    // static memory: rare, vm2 does not implement it
-        ];
-        let total: u32 = table.iter().filter(|(_, ok)| *ok).map(|(w, _)| w).sum();
-        let mut pick = u.int_in_range(0..=total - 1)?;
-        let mut family = 0;
-        for (index, (weight, ok)) in table.iter().enumerate() {
-            if !ok {
-                continue;
-            }
-            if pick < *weight {
-                family = index;
-                break;
-            }
-            pick -= weight;
-        }
-        match family {
-            0 => self.arithmetic(u),
-            1 => self.mul_div(u),
-            2 => self.shift_or_bitwise(u),
-            3 => self.load_constant(u),
-            4 => self.heap(u),
-            5 => self.pointer(u),
-            6 => self.context(u),
-            7 => self.storage(u, "sload", "sstore"),
-            8 => self.storage(u, "tload", "tstore"),
-            9 => self.kernel_log(u),
-            10 => self.forward_skip(u, scope),
-            11 => self.bounded_loop(u, scope),
-            12 => self.near_call(u, scope),
-            13 => self.far_call(u),
-            14 => self.nop(u),
-            15 => {
-                self.emit("invalid");
-                Ok(())
-            }
-            _ => self.static_memory(u),
-        }
-    }
-
-    // ---- operands ----
-
-    fn src_reg(u: &mut Unstructured) -> Result<&'static str> {
-        Ok(*u.choose(&["r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r0"])?)
-    }
-
-    fn dst_reg(u: &mut Unstructured) -> Result<&'static str> {
-        Ok(*u.choose(&["r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9"])?)
-    }
-
-    fn immediate(u: &mut Unstructured) -> Result<u16> {
-        Ok(match u.int_in_range(0..=5)? {
-            0 => 0,
-            1 => 1,
-            2 => u16::MAX,
-            3 => 32,
-            4 => u.int_in_range(0..=255)?,
-            _ => u.arbitrary()?,
-        })
-    }
-
-    fn interesting_word(u: &mut Unstructured) -> Result<U256> {
-        Ok(match u.int_in_range(0..=7)? {
-            0 => U256::zero(),
-            1 => U256::one(),
-            2 => U256::MAX,
-            3 => U256::one() << 255,
-            4 => U256::from(u.arbitrary::<u64>()?) << 128,
-            5 => U256::from(u32::MAX),
-            6 => U256::from(u.arbitrary::<u32>()?),
-            _ => U256::from_big_endian(&u.arbitrary::<[u8; 32]>()?),
-        })
-    }
-
-    /// A "full" source operand: register, immediate, stack slot or code constant.
-    fn src0(&mut self, u: &mut Unstructured) -> Result<String> {
-        Ok(match u.int_in_range(0..=9)? {
-            0..=4 => Self::src_reg(u)?.to_owned(),
-            5 | 6 => Self::immediate(u)?.to_string(),
-            7 => format!("stack[{}]", u.int_in_range(2..=STACK_SLOTS - 1)?),
-            8 => format!("stack-[{}]", u.int_in_range(1..=4)?),
-            _ => {
-                let value = Self::interesting_word(u)?;
-                self.constant(value)
-            }
-        })
-    }
-
-    /// A "full" destination operand: register or stack slot (never the pointer slots).
-    fn dst0(u: &mut Unstructured) -> Result<String> {
-        Ok(match u.int_in_range(0..=7)? {
-            0..=5 => Self::dst_reg(u)?.to_owned(),
-            6 => format!("stack[{}]", u.int_in_range(2..=STACK_SLOTS - 1)?),
-            _ => format!("stack+=[{}]", u.int_in_range(0..=1)?),
-        })
-    }
-
-    fn condition(u: &mut Unstructured) -> Result<&'static str> {
-        Ok(match u.int_in_range(0..=15)? {
-            0 => ".eq",
-            1 => ".ne",
-            2 => ".gt",
-            3 => ".lt",
-            4 => ".ge",
-            5 => ".le",
-            6 => ".gtlt",
-            _ => "",
-        })
-    }
-
-    fn set_flags(u: &mut Unstructured) -> Result<&'static str> {
-        Ok(if u.ratio(1, 3)? { "!" } else { "" })
-    }
-
-    fn swap(u: &mut Unstructured) -> Result<&'static str> {
-        Ok(if u.ratio(1, 3)? { ".s" } else { "" })
-    }
-
-    // ---- families ----
-
-    fn arithmetic(&mut self, u: &mut Unstructured) -> Result<()> {
+impl Builder<'_> {
+    pub(super) fn arithmetic(&mut self, u: &mut Unstructured) -> Result<()> {
         let (op, swap) = if u.arbitrary()? {
             ("add", "")
         } else {
@@ -281,7 +19,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn mul_div(&mut self, u: &mut Unstructured) -> Result<()> {
+    pub(super) fn mul_div(&mut self, u: &mut Unstructured) -> Result<()> {
         let (op, swap) = if u.arbitrary()? {
             ("mul", "")
         } else {
@@ -296,7 +34,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn shift_or_bitwise(&mut self, u: &mut Unstructured) -> Result<()> {
+    pub(super) fn shift_or_bitwise(&mut self, u: &mut Unstructured) -> Result<()> {
         let op = *u.choose(&["shl", "shr", "rol", "ror", "and", "or", "xor"])?;
         let swap = if op.len() == 3 && op != "and" && op != "xor" {
             Self::swap(u)?
@@ -309,7 +47,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn load_constant(&mut self, u: &mut Unstructured) -> Result<()> {
+    pub(super) fn load_constant(&mut self, u: &mut Unstructured) -> Result<()> {
         let value = Self::interesting_word(u)?;
         let constant = self.constant(value);
         let dst = Self::dst_reg(u)?;
@@ -317,48 +55,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// A heap offset: a small immediate, a register holding one up to past the 4 GiB limit, or
-    /// one relative to the heap's bound at run time ([`Self::bound_offset`]).
-    fn heap_offset(&mut self, u: &mut Unstructured, heap: &str) -> Result<String> {
-        if u.ratio(3, 4)? {
-            return Ok(u.int_in_range(0..=2048u16)?.to_string());
-        }
-        if u.arbitrary()? {
-            return self.bound_offset(u, heap);
-        }
-        let offset: u64 = *u.choose(&[
-            1 << 16,
-            1 << 20,
-            1 << 24,
-            (1 << 32) - 64,
-            (1 << 32) - 33,
-            (1 << 32) - 32,
-            1 << 32,
-            u64::MAX,
-        ])?;
-        let constant = self.constant(offset.into());
-        self.emit(format!("add {constant}, r0, r12"));
-        Ok("r12".into())
-    }
-
-    /// An offset near the frame's current bound of `heap` (`1` or `2`), read at run time from
-    /// `context.meta` (heap size in bits 64..96, aux heap size in 96..128), in r12: a 32-byte
-    /// access there ends inside the bound, in its last word, just past it (the heap grows by
-    /// exactly one word) or further.
-    fn bound_offset(&mut self, u: &mut Unstructured, heap: &str) -> Result<String> {
-        let shift = if heap == "1" { 64 } else { 96 };
-        let mask = self.constant(U256::from(u32::MAX));
-        self.emit("context.meta r12");
-        self.emit(format!("shr.s {shift}, r12, r12"));
-        self.emit(format!("and {mask}, r12, r12"));
-        match *u.choose(&[-64i16, -33, -32, -31, -1, 0, 1, 31, 32, 33])? {
-            delta if delta < 0 => self.emit(format!("sub.s {}, r12, r12", -delta)),
-            delta => self.emit(format!("add {delta}, r12, r12")),
-        }
-        Ok("r12".into())
-    }
-
-    fn heap(&mut self, u: &mut Unstructured) -> Result<()> {
+    pub(super) fn heap(&mut self, u: &mut Unstructured) -> Result<()> {
         let heap = *u.choose(&["1", "2"])?;
         let offset = self.heap_offset(u, heap)?;
         let inc = u.arbitrary::<bool>()?;
@@ -383,7 +80,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn pointer(&mut self, u: &mut Unstructured) -> Result<()> {
+    pub(super) fn pointer(&mut self, u: &mut Unstructured) -> Result<()> {
         if u.ratio(3, 4)? {
             let slot = u.int_in_range(0..=1)?;
             self.emit(format!("ptr.add stack[{slot}], r0, r10"));
@@ -433,7 +130,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn context(&mut self, u: &mut Unstructured) -> Result<()> {
+    pub(super) fn context(&mut self, u: &mut Unstructured) -> Result<()> {
         let kernel = self.cx.is_kernel();
         let reader = *u.choose(&[
             "this",
@@ -464,7 +161,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn storage(&mut self, u: &mut Unstructured, read: &str, write: &str) -> Result<()> {
+    pub(super) fn storage(&mut self, u: &mut Unstructured, read: &str, write: &str) -> Result<()> {
         let key = u.int_in_range(0..=7u16)?;
         self.emit(format!("add {key}, r0, r11"));
         if u.arbitrary()? {
@@ -477,7 +174,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn kernel_log(&mut self, u: &mut Unstructured) -> Result<()> {
+    pub(super) fn kernel_log(&mut self, u: &mut Unstructured) -> Result<()> {
         if !self.cx.is_kernel() && !u.ratio(1, 8)? {
             // Mostly skip kernel-only opcodes in user space; sometimes try them (they panic).
             return self.arithmetic(u);
@@ -516,7 +213,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn forward_skip(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
+    pub(super) fn forward_skip(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
         let label = self.fresh_label("skip");
         let cond = *u.choose(&[".eq", ".ne", ".gt", ".lt", ".ge", ".le", ".gtlt", ""])?;
         if u.arbitrary()? {
@@ -536,7 +233,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn bounded_loop(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
+    pub(super) fn bounded_loop(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
         let label = self.fresh_label("loop");
         let iterations = u.int_in_range(1..=16u16)?;
         self.emit(format!("add {iterations}, r0, r15"));
@@ -553,7 +250,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn near_call(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
+    pub(super) fn near_call(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
         let (sub, handler) = (self.fresh_label("sub"), self.fresh_label("handler"));
         let ergs: u16 = *u.choose(&[0, 0, 50, 500, 5000, u16::MAX])?;
         self.emit(format!("add {ergs}, r0, r12"));
@@ -587,7 +284,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn far_call(&mut self, u: &mut Unstructured) -> Result<()> {
+    pub(super) fn far_call(&mut self, u: &mut Unstructured) -> Result<()> {
         let target = match u.int_in_range(0..=9)? {
             0..=6 if !self.cx.call_targets.is_empty() => *u.choose(self.cx.call_targets)?,
             7 => self.cx.this,
@@ -656,7 +353,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn nop(&mut self, u: &mut Unstructured) -> Result<()> {
+    pub(super) fn nop(&mut self, u: &mut Unstructured) -> Result<()> {
         match u.int_in_range(0..=2)? {
             0 => self.emit("nop"),
             1 => self.emit(format!("nop stack+=[{}]", u.int_in_range(0..=3)?)),
@@ -665,7 +362,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn static_memory(&mut self, u: &mut Unstructured) -> Result<()> {
+    pub(super) fn static_memory(&mut self, u: &mut Unstructured) -> Result<()> {
         let offset = u.int_in_range(0..=256u16)?;
         if u.arbitrary()? {
             let dst = Self::dst_reg(u)?;
@@ -679,7 +376,7 @@ impl<'a> Builder<'a> {
 
     /// The end of the contract: success or revert with heap data or a forwarded pointer, or a
     /// panic.
-    fn far_return(&mut self, u: &mut Unstructured) -> Result<()> {
+    pub(super) fn far_return(&mut self, u: &mut Unstructured) -> Result<()> {
         let kind = *u.choose(&["ret.ok", "ret.ok", "ret.ok", "ret.revert", "ret.panic"])?;
         if kind == "ret.panic" {
             self.emit("ret.panic r0");

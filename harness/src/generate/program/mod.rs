@@ -1,0 +1,194 @@
+//! EraVM programs from fuzzer bytes, valid by construction: every program assembles (checked
+//! by a property test), every jump goes forward or round a bounded loop, and kernel-only opcodes
+//! are emitted mostly in contracts placed in kernel space.
+//!
+//! A program is a list of fragments, one family of opcodes each (arithmetic, memory, pointers,
+//! context, storage, logs, near and far calls, returns); fragments nest inside forward skips,
+//! bounded loops and near-called subroutines.
+//!
+//! Register use: r1 is the far-call ABI and the returned pointer; r2 the call target; r2..r9 hold
+//! values; r10 holds pointers; r11 storage keys; r12 scratch for operands built at run time;
+//! r15 counts loop iterations. Stack slots 0 and 1 keep the calldata and the last returndata
+//! pointer (pointers keep their tag only in registers and on the stack).
+
+mod families;
+mod operands;
+
+use std::fmt::Write;
+
+use arbitrary::{Result, Unstructured};
+use zksync_types::{Address, H256, U256};
+
+/// What a program can refer to besides itself.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgramContext<'a> {
+    /// The contract's own address.
+    pub this: Address,
+    /// Other contracts worth calling: generated peers, system contracts, accounts.
+    pub call_targets: &'a [Address],
+    /// Code hashes worth decommitting.
+    pub code_hashes: &'a [H256],
+}
+
+impl ProgramContext<'_> {
+    /// Below 2^16: kernel-only opcodes succeed.
+    fn is_kernel(&self) -> bool {
+        self.this < Address::from_low_u64_be(1 << 16)
+    }
+}
+
+/// Generates the assembly text of one contract.
+pub fn program(u: &mut Unstructured, cx: &ProgramContext<'_>) -> Result<String> {
+    let mut builder = Builder::new(cx);
+    builder.main(u)?;
+    Ok(builder.finish())
+}
+
+/// Where a fragment is placed, which limits what it may contain.
+#[derive(Clone, Copy)]
+struct Scope {
+    /// Inside a loop body: nothing that zeroes r15 (far calls) or calls.
+    in_loop: bool,
+    /// Nesting depth of skips, loops and subroutines.
+    depth: u8,
+}
+
+const MAX_DEPTH: u8 = 3;
+const STACK_SLOTS: u16 = 16;
+
+struct Builder<'a> {
+    cx: &'a ProgramContext<'a>,
+    lines: Vec<String>,
+    subroutines: Vec<Vec<String>>,
+    constants: Vec<U256>,
+    labels: usize,
+}
+
+impl<'a> Builder<'a> {
+    fn new(cx: &'a ProgramContext<'a>) -> Self {
+        Self {
+            cx,
+            lines: vec![],
+            subroutines: vec![],
+            constants: vec![],
+            labels: 0,
+        }
+    }
+
+    fn emit(&mut self, line: impl Into<String>) {
+        self.lines.push(format!("    {}", line.into()));
+    }
+
+    fn label(&mut self, name: &str) {
+        self.lines.push(format!("{name}:"));
+    }
+
+    fn fresh_label(&mut self, kind: &str) -> String {
+        self.labels += 1;
+        format!("{kind}_{}", self.labels)
+    }
+
+    /// A code constant holding `value`, as an operand.
+    fn constant(&mut self, value: U256) -> String {
+        let index = match self.constants.iter().position(|c| *c == value) {
+            Some(index) => index,
+            None => {
+                self.constants.push(value);
+                self.constants.len() - 1
+            }
+        };
+        format!("@K[{index}]")
+    }
+
+    fn main(&mut self, u: &mut Unstructured) -> Result<()> {
+        self.label("__entry");
+        self.emit(format!("nop stack+=[{STACK_SLOTS}]"));
+        self.emit("ptr.add r1, r0, stack[0]");
+        self.emit("ptr.add r1, r0, stack[1]");
+        let scope = Scope {
+            in_loop: false,
+            depth: 0,
+        };
+        let count = u.int_in_range(2..=24)?;
+        for _ in 0..count {
+            self.fragment(u, scope)?;
+        }
+        self.far_return(u)
+    }
+
+    fn finish(self) -> String {
+        let mut text = String::new();
+        if !self.constants.is_empty() {
+            text.push_str("    .rodata\nK:\n");
+            for value in &self.constants {
+                let _ = writeln!(text, "    .cell {value}");
+            }
+        }
+        text.push_str("    .text\n");
+        for line in self.lines.iter().chain(self.subroutines.iter().flatten()) {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    }
+
+    fn fragment(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
+        let nested = scope.depth < MAX_DEPTH;
+        let calls = nested && !scope.in_loop;
+        // (weight, allowed) per family, in the order of the match below.
+        let table = [
+            (120, true),  // arithmetic
+            (40, true),   // mul / div
+            (60, true),   // shifts and bitwise
+            (40, true),   // constants
+            (60, true),   // heap and aux heap
+            (50, true),   // pointers
+            (40, true),   // context
+            (60, true),   // storage
+            (50, true),   // transient storage
+            (40, true),   // kernel logs
+            (40, nested), // forward skip
+            (20, calls),  // bounded loop
+            (50, calls),  // near call
+            (70, calls),  // far call
+            (10, true),   // nop and stack pointer moves
+            (10, true),   // invalid instruction
+            (1, true),    // static memory: rare, vm2 does not implement it
+        ];
+        let total: u32 = table.iter().filter(|(_, ok)| *ok).map(|(w, _)| w).sum();
+        let mut pick = u.int_in_range(0..=total - 1)?;
+        let mut family = 0;
+        for (index, (weight, ok)) in table.iter().enumerate() {
+            if !ok {
+                continue;
+            }
+            if pick < *weight {
+                family = index;
+                break;
+            }
+            pick -= weight;
+        }
+        match family {
+            0 => self.arithmetic(u),
+            1 => self.mul_div(u),
+            2 => self.shift_or_bitwise(u),
+            3 => self.load_constant(u),
+            4 => self.heap(u),
+            5 => self.pointer(u),
+            6 => self.context(u),
+            7 => self.storage(u, "sload", "sstore"),
+            8 => self.storage(u, "tload", "tstore"),
+            9 => self.kernel_log(u),
+            10 => self.forward_skip(u, scope),
+            11 => self.bounded_loop(u, scope),
+            12 => self.near_call(u, scope),
+            13 => self.far_call(u),
+            14 => self.nop(u),
+            15 => {
+                self.emit("invalid");
+                Ok(())
+            }
+            _ => self.static_memory(u),
+        }
+    }
+}

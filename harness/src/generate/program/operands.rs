@@ -1,0 +1,126 @@
+//! Operands: registers, immediates, interesting words, full source and destination operands,
+//! predicates and modifiers, and heap offsets (fixed, or relative to the live bound).
+
+use arbitrary::{Result, Unstructured};
+use zksync_types::U256;
+
+use super::{Builder, STACK_SLOTS};
+
+impl Builder<'_> {
+    pub(super) fn src_reg(u: &mut Unstructured) -> Result<&'static str> {
+        Ok(*u.choose(&["r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r0"])?)
+    }
+
+    pub(super) fn dst_reg(u: &mut Unstructured) -> Result<&'static str> {
+        Ok(*u.choose(&["r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9"])?)
+    }
+
+    pub(super) fn immediate(u: &mut Unstructured) -> Result<u16> {
+        Ok(match u.int_in_range(0..=5)? {
+            0 => 0,
+            1 => 1,
+            2 => u16::MAX,
+            3 => 32,
+            4 => u.int_in_range(0..=255)?,
+            _ => u.arbitrary()?,
+        })
+    }
+
+    pub(super) fn interesting_word(u: &mut Unstructured) -> Result<U256> {
+        Ok(match u.int_in_range(0..=7)? {
+            0 => U256::zero(),
+            1 => U256::one(),
+            2 => U256::MAX,
+            3 => U256::one() << 255,
+            4 => U256::from(u.arbitrary::<u64>()?) << 128,
+            5 => U256::from(u32::MAX),
+            6 => U256::from(u.arbitrary::<u32>()?),
+            _ => U256::from_big_endian(&u.arbitrary::<[u8; 32]>()?),
+        })
+    }
+
+    /// A "full" source operand: register, immediate, stack slot or code constant.
+    pub(super) fn src0(&mut self, u: &mut Unstructured) -> Result<String> {
+        Ok(match u.int_in_range(0..=9)? {
+            0..=4 => Self::src_reg(u)?.to_owned(),
+            5 | 6 => Self::immediate(u)?.to_string(),
+            7 => format!("stack[{}]", u.int_in_range(2..=STACK_SLOTS - 1)?),
+            8 => format!("stack-[{}]", u.int_in_range(1..=4)?),
+            _ => {
+                let value = Self::interesting_word(u)?;
+                self.constant(value)
+            }
+        })
+    }
+
+    /// A "full" destination operand: register or stack slot (never the pointer slots).
+    pub(super) fn dst0(u: &mut Unstructured) -> Result<String> {
+        Ok(match u.int_in_range(0..=7)? {
+            0..=5 => Self::dst_reg(u)?.to_owned(),
+            6 => format!("stack[{}]", u.int_in_range(2..=STACK_SLOTS - 1)?),
+            _ => format!("stack+=[{}]", u.int_in_range(0..=1)?),
+        })
+    }
+
+    pub(super) fn condition(u: &mut Unstructured) -> Result<&'static str> {
+        Ok(match u.int_in_range(0..=15)? {
+            0 => ".eq",
+            1 => ".ne",
+            2 => ".gt",
+            3 => ".lt",
+            4 => ".ge",
+            5 => ".le",
+            6 => ".gtlt",
+            _ => "",
+        })
+    }
+
+    pub(super) fn set_flags(u: &mut Unstructured) -> Result<&'static str> {
+        Ok(if u.ratio(1, 3)? { "!" } else { "" })
+    }
+
+    pub(super) fn swap(u: &mut Unstructured) -> Result<&'static str> {
+        Ok(if u.ratio(1, 3)? { ".s" } else { "" })
+    }
+
+    /// A heap offset: a small immediate, a register holding one up to past the 4 GiB limit, or
+    /// one relative to the heap's bound at run time ([`Self::bound_offset`]).
+    pub(super) fn heap_offset(&mut self, u: &mut Unstructured, heap: &str) -> Result<String> {
+        if u.ratio(3, 4)? {
+            return Ok(u.int_in_range(0..=2048u16)?.to_string());
+        }
+        if u.arbitrary()? {
+            return self.bound_offset(u, heap);
+        }
+        let offset: u64 = *u.choose(&[
+            1 << 16,
+            1 << 20,
+            1 << 24,
+            (1 << 32) - 64,
+            (1 << 32) - 33,
+            (1 << 32) - 32,
+            1 << 32,
+            u64::MAX,
+        ])?;
+        let constant = self.constant(offset.into());
+        self.emit(format!("add {constant}, r0, r12"));
+        Ok("r12".into())
+    }
+
+    /// An offset near the frame's current bound of `heap` (`1` or `2`), read at run time from
+    /// `context.meta` (heap size in bits 64..96, aux heap size in 96..128), in r12: a 32-byte
+    /// access there ends inside the bound, in its last word, just past it (the heap grows by
+    /// exactly one word) or further.
+    pub(super) fn bound_offset(&mut self, u: &mut Unstructured, heap: &str) -> Result<String> {
+        let shift = if heap == "1" { 64 } else { 96 };
+        let mask = self.constant(U256::from(u32::MAX));
+        self.emit("context.meta r12");
+        self.emit(format!("shr.s {shift}, r12, r12"));
+        self.emit(format!("and {mask}, r12, r12"));
+        match *u.choose(&[-64i16, -33, -32, -31, -1, 0, 1, 31, 32, 33])? {
+            delta if delta < 0 => self.emit(format!("sub.s {}, r12, r12", -delta)),
+            delta => self.emit(format!("add {delta}, r12, r12")),
+        }
+        Ok("r12".into())
+    }
+}
