@@ -15,11 +15,11 @@ use eravm_diff::{
 };
 use tempfile::TempDir;
 
-/// Seed 11, sample 286: a generated batch of 21 transactions in 4 blocks in which one
-/// transaction writes transient storage and then reverts from a near call, where the planted
+/// Seed 11, sample 158: a generated chain of 2 L1 batches, 22 transactions in 4 blocks, in which
+/// one transaction writes transient storage and then reverts from a near call, where the planted
 /// fault shifts the refund.
 const SEED: u64 = 11;
-const SAMPLE: u64 = 286;
+const SAMPLE: u64 = 158;
 
 #[test]
 fn planted_fault_minimizes_to_two_transactions_and_ten_instructions() {
@@ -77,7 +77,7 @@ fn a_libfuzzer_input_becomes_a_vector_with_one_command() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains("before: 4 blocks, 21 transactions"),
+        stdout.contains("before: 2 L1 batches, 4 blocks, 22 transactions"),
         "{stdout}"
     );
     let file = load_batch_file(&vector).unwrap();

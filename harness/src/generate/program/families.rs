@@ -85,11 +85,12 @@ impl Builder<'_> {
             let slot = u.int_in_range(0..=1)?;
             self.emit(format!("ptr.add stack[{slot}], r0, r10"));
         }
-        match u.int_in_range(0..=9)? {
+        match u.int_in_range(0..=10)? {
             0 => {
                 let dst = Self::dst_reg(u)?;
                 self.emit(format!("ld r10, {dst}"));
             }
+            10 => self.pointer_to_its_end(u)?,
             1 => {
                 let dst = Self::dst_reg(u)?;
                 self.emit(format!("ld.inc r10, {dst}, r10"));
@@ -126,6 +127,36 @@ impl Builder<'_> {
                 let dst = Self::dst_reg(u)?;
                 self.emit(format!("uma.fat_ptr_read r10, r0, {dst}, r0"));
             }
+        }
+        Ok(())
+    }
+
+    /// Moves r10's offset to its length, or one before or after, computed at run time from
+    /// the pointer (offset in bits 0..32, length in 96..128; r13 scratch), then sometimes reads
+    /// through it or moves it again: `ld` and `ptr.*` meet a pointer at its last byte, its end
+    /// or just past it.
+    fn pointer_to_its_end(&mut self, u: &mut Unstructured) -> Result<()> {
+        let mask = self.constant(U256::from(u32::MAX));
+        self.emit("shr.s 96, r10, r12");
+        self.emit(format!("and {mask}, r12, r12"));
+        self.emit(format!("and {mask}, r10, r13"));
+        self.emit("sub r12, r13, r12");
+        match *u.choose(&[-1i16, 0, 1, 2])? {
+            delta if delta < 0 => self.emit(format!("sub.s {}, r12, r12", -delta)),
+            delta => self.emit(format!("add {delta}, r12, r12")),
+        }
+        self.emit("ptr.add r10, r12, r10");
+        match u.int_in_range(0..=2)? {
+            0 => {
+                let dst = Self::dst_reg(u)?;
+                self.emit(format!("ld r10, {dst}"));
+            }
+            1 => {
+                let op = *u.choose(&["add", "sub", "shrink"])?;
+                let amount = u.int_in_range(0..=2u16)?;
+                self.emit(format!("ptr.{op}.s {amount}, r10, r10"));
+            }
+            _ => {}
         }
         Ok(())
     }

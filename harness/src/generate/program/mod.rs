@@ -8,7 +8,7 @@
 //!
 //! Register use: r1 is the far-call ABI and the returned pointer; r2 the call target; r2..r9 hold
 //! values; r10 holds pointers; r11 storage keys; r12 scratch for operands built at run time;
-//! r15 counts loop iterations. Stack slots 0 and 1 keep the calldata and the last returndata
+//! r13 scratch for pointer fields; r15 counts loop iterations. Stack slots 0 and 1 keep the calldata and the last returndata
 //! pointer (pointers keep their tag only in registers and on the stack).
 
 mod families;
