@@ -33,6 +33,7 @@ use crate::{
     engine::OpcodeCounts,
     findings::{self, Disagreement, Triage, Triager},
     generate::seeded::generated,
+    isa::model::Cell,
     outcome::Outcome,
     pipeline::{thread_pool, RunOptions},
     support::{error::InputError, vm_output::StderrCapture},
@@ -311,7 +312,10 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Snapshot, sample: u64) -> Sa
     let prepared = file
         .prepare(&options.search.differential.world)
         .expect("generated batches are valid in the world they are generated for");
-    let run = RunOptions::counting_opcodes_in(&file);
+    let run = RunOptions {
+        count_cells: true,
+        ..RunOptions::counting_opcodes_in(&file)
+    };
     time.world = lap();
     let mut comparison = options.search.differential.run_prepared(&prepared, &run);
     time.reference = comparison.reference.elapsed.as_secs_f64();
@@ -320,6 +324,7 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Snapshot, sample: u64) -> Sa
     let compare_time = lap() - time.reference - time.candidate;
     let features = features(
         comparison.reference.opcodes.as_deref().unwrap_or_default(),
+        comparison.reference.cells.as_deref().unwrap_or_default(),
         &comparison.reference.outcome,
         comparison.key(),
     );
@@ -355,9 +360,16 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Snapshot, sample: u64) -> Sa
 const MAX_COUNT_BUCKET: u32 = 6;
 
 /// What makes an input worth keeping: opcodes executed (by order of magnitude of their count),
-/// kinds of transaction and block-tip results, panics, and divergence keys (causes).
-fn features(opcodes: &[(Opcode, u64)], outcome: &Outcome, key: Option<&str>) -> BTreeSet<String> {
+/// cells of the coverage model reached, kinds of transaction and block-tip results, panics, and
+/// divergence keys (causes).
+fn features(
+    opcodes: &[(Opcode, u64)],
+    cells: &[(Cell, u64)],
+    outcome: &Outcome,
+    key: Option<&str>,
+) -> BTreeSet<String> {
     let mut features = BTreeSet::new();
+    features.extend(cells.iter().map(|(cell, _)| format!("cell {cell}")));
     for (opcode, count) in opcodes {
         features.insert(format!(
             "executed {opcode:?} 2^{}",
