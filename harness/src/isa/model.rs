@@ -324,13 +324,13 @@ impl Form {
 }
 
 impl fmt::Display for Form {
-    /// `src0=stack-, dst0=reg, flags=10`.
+    /// `src0=stack-offset dst0=reg flags=10`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = |index: u8| match index {
             0 => "reg",
-            1 => "stack-=",
-            2 => "stack-",
-            3 => "stack",
+            1 => "push/pop",
+            2 => "stack-offset",
+            3 => "stack-absolute",
             4 => "imm",
             _ => "code",
         };

@@ -39,13 +39,15 @@ impl Builder<'_> {
         })
     }
 
-    /// A "full" source operand: register, immediate, stack slot or code constant.
+    /// A "full" source operand: register, immediate, stack slot (absolute, below the stack
+    /// pointer, or popped) or code constant.
     pub(super) fn src0(&mut self, u: &mut Unstructured) -> Result<String> {
-        Ok(match u.int_in_range(0..=9)? {
+        Ok(match u.int_in_range(0..=10)? {
             0..=4 => Self::src_reg(u)?.to_owned(),
             5 | 6 => Self::immediate(u)?.to_string(),
             7 => format!("stack[{}]", u.int_in_range(2..=STACK_SLOTS - 1)?),
             8 => format!("stack-[{}]", u.int_in_range(1..=4)?),
+            9 => format!("stack-=[{}]", u.int_in_range(0..=2)?),
             _ => {
                 let value = Self::interesting_word(u)?;
                 self.constant(value)
@@ -53,11 +55,13 @@ impl Builder<'_> {
         })
     }
 
-    /// A "full" destination operand: register or stack slot (never the pointer slots).
+    /// A "full" destination operand: register or stack slot (absolute but never the pointer
+    /// slots, below the stack pointer, or pushed).
     pub(super) fn dst0(u: &mut Unstructured) -> Result<String> {
-        Ok(match u.int_in_range(0..=7)? {
+        Ok(match u.int_in_range(0..=8)? {
             0..=5 => Self::dst_reg(u)?.to_owned(),
             6 => format!("stack[{}]", u.int_in_range(2..=STACK_SLOTS - 1)?),
+            7 => format!("stack-[{}]", u.int_in_range(1..=4)?),
             _ => format!("stack+=[{}]", u.int_in_range(0..=1)?),
         })
     }
