@@ -141,10 +141,8 @@ impl Builder<'_> {
         self.emit(format!("and {mask}, r12, r12"));
         self.emit(format!("and {mask}, r10, r13"));
         self.emit("sub r12, r13, r12");
-        match *u.choose(&[-1i16, 0, 1, 2])? {
-            delta if delta < 0 => self.emit(format!("sub.s {}, r12, r12", -delta)),
-            delta => self.emit(format!("add {delta}, r12, r12")),
-        }
+        let delta = *u.choose(&[-1i16, 0, 1, 2])?;
+        self.add_to_r12(delta);
         self.emit("ptr.add r10, r12, r10");
         match u.int_in_range(0..=2)? {
             0 => {

@@ -121,10 +121,16 @@ impl Builder<'_> {
         self.emit("context.meta r12");
         self.emit(format!("shr.s {shift}, r12, r12"));
         self.emit(format!("and {mask}, r12, r12"));
-        match *u.choose(&[-64i16, -33, -32, -31, -1, 0, 1, 31, 32, 33])? {
+        let delta = *u.choose(&[-64i16, -33, -32, -31, -1, 0, 1, 31, 32, 33])?;
+        self.add_to_r12(delta);
+        Ok("r12".into())
+    }
+
+    /// Adds `delta`, which may be negative, to r12 (wrapping).
+    pub(super) fn add_to_r12(&mut self, delta: i16) {
+        match delta {
             delta if delta < 0 => self.emit(format!("sub.s {}, r12, r12", -delta)),
             delta => self.emit(format!("add {delta}, r12, r12")),
         }
-        Ok("r12".into())
     }
 }
