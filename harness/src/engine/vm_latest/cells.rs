@@ -23,6 +23,7 @@ use zksync_multivm::{
 use zksync_types::Address;
 use zksync_vm_interface::storage::{StoragePtr, WriteStorage};
 
+use super::CodeFilter;
 use crate::{
     engine::CellCounts,
     isa::model::{self, Abi, Cell, Feature, Form, HeapEnd, Mode, Origin, PointerEnd, Src, Value},
@@ -31,7 +32,7 @@ use crate::{
 /// Counts cells in code at `code_addresses`; shared by the tracers of one run.
 #[derive(Clone)]
 pub struct CellCounter {
-    code_addresses: Rc<HashSet<Address>>,
+    code: CodeFilter,
     state: Rc<RefCell<State>>,
 }
 
@@ -57,7 +58,7 @@ struct Pending {
 impl CellCounter {
     pub fn new(code_addresses: HashSet<Address>) -> Self {
         Self {
-            code_addresses: Rc::new(code_addresses),
+            code: CodeFilter::new(code_addresses),
             state: Rc::new(RefCell::new(State {
                 counts: HashMap::new(),
                 origins: [Origin::Other; 15],
@@ -159,7 +160,7 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
         let Some((variant, predicate)) = state.fetched.take() else {
             return;
         };
-        if !self.code_addresses.contains(&frame.code_address) {
+        if !self.code.holds(frame.code_address) {
             return;
         }
         let fetched = variant.opcode;

@@ -52,8 +52,7 @@ impl Engine for VmLatest {
             .opcodes_in
             .clone()
             .map(|code_addresses| OpcodeCounter {
-                code_addresses: Rc::new(code_addresses),
-                in_code: None,
+                code: CodeFilter::new(code_addresses),
                 counts: Rc::default(),
             });
         let cells = (observe.opcodes_in.clone())
@@ -92,12 +91,38 @@ impl Engine for VmLatest {
     }
 }
 
+/// Whether code runs at one of a set of addresses: the set is looked up when the code address
+/// changes, not at every instruction.
+#[derive(Clone)]
+struct CodeFilter {
+    addresses: Rc<HashSet<Address>>,
+    /// The last code address seen, and whether it is in the set.
+    last: Option<(Address, bool)>,
+}
+
+impl CodeFilter {
+    fn new(addresses: HashSet<Address>) -> Self {
+        Self {
+            addresses: Rc::new(addresses),
+            last: None,
+        }
+    }
+
+    fn holds(&mut self, address: Address) -> bool {
+        match self.last {
+            Some((last, held)) if last == address => held,
+            _ => {
+                let held = self.addresses.contains(&address);
+                self.last = Some((address, held));
+                held
+            }
+        }
+    }
+}
+
 #[derive(Clone)]
 struct OpcodeCounter {
-    code_addresses: Rc<HashSet<Address>>,
-    /// The last code address seen, and whether it is one of `code_addresses`: the set is looked
-    /// up when the frame changes, not at every instruction.
-    in_code: Option<(Address, bool)>,
+    code: CodeFilter,
     /// Counts by opcode ([`Opcode::variant_idx`]) and variant within it.
     counts: Rc<RefCell<[[u64; VARIANTS]; VARIANTS]>>,
 }
@@ -125,15 +150,7 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for OpcodeCounter {
         data: AfterDecodingData,
         _memory: &SimpleMemory<H>,
     ) {
-        let address = state.vm_local_state.callstack.current.code_address;
-        let in_code = match self.in_code {
-            Some((last, in_code)) if last == address => in_code,
-            _ => {
-                let in_code = self.code_addresses.contains(&address);
-                self.in_code = Some((address, in_code));
-                in_code
-            }
-        };
+        let in_code = (self.code).holds(state.vm_local_state.callstack.current.code_address);
         if !data.resolved_condition || !in_code {
             return;
         }
