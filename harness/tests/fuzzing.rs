@@ -50,8 +50,8 @@ fn fuzzing_finds_the_rare_refund_fault() {
     let generator = GeneratorConfig::for_world(&world);
     let findings = TempDir::new().unwrap();
     let differential = Differential::new(world, VmLatest, RareRefundVmFast);
-    let summary = fuzz_seed_1(&differential, &generator, 24, findings.path());
-    assert_eq!(summary.executions, 24);
+    let summary = fuzz_seed_1(&differential, &generator, 48, findings.path());
+    assert_eq!(summary.executions, 48);
     let refund = summary
         .findings
         .iter()

@@ -42,7 +42,8 @@ proptest! {
     fn generated_contracts_assemble(bytes in proptest::collection::vec(any::<u8>(), 0..6000)) {
         for contract in generate(&bytes).contracts {
             let text = contract.assembly.unwrap();
-            prop_assert!(assemble(&text).is_ok(), "{}", text);
+            let assembled = assemble(&text);
+            prop_assert!(assembled.is_ok(), "{}\n{}", assembled.unwrap_err(), text);
         }
     }
 }
@@ -276,6 +277,67 @@ fn coverage_counts_cells_of_the_model() {
         Opcode::UMA(UMAOpcode::HeapWrite),
         Feature::Heap(HeapEnd::Inside),
     );
+}
+
+/// A cell shown only in a near-called subroutine that reverts is reached only in a dying frame;
+/// one shown after it, in the frame that returns, lives.
+#[test]
+fn cells_tell_dying_frames_from_living_ones() {
+    use eravm_diff::{
+        engine::VmLatest,
+        isa::model::{Cell, Feature, Src, Value},
+        pipeline::{Differential, RunOptions},
+    };
+    use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{AddOpcode, BinopOpcode, Opcode};
+    let file = parse_batch_file(
+        "dying.yaml",
+        r#"
+expect: equal
+balances: [{account: 1, amount: "1000000000000000000"}]
+contracts:
+  - address: "0xc0de000000000000000000000000000000000001"
+    assembly: |
+      .text
+      __entry:
+          near_call r0, @dies, @handler
+      handler:
+          add 5, r0, r3
+          ret.ok r0
+      dies:
+          xor 7, r0, r4
+          ret.revert r0
+batches:
+  - blocks:
+      - transactions:
+          - l2: {from: 1, to: "0xc0de000000000000000000000000000000000001", gas_limit: 2000000}
+"#,
+    )
+    .unwrap();
+    let differential = Differential::new(default_world(), VmLatest, VmFast);
+    let run = RunOptions {
+        count_cells: true,
+        ..RunOptions::counting_opcodes_in(&file)
+    };
+    let cells = differential
+        .run_file(&file, &run)
+        .unwrap()
+        .reference
+        .cells
+        .unwrap();
+    let value = |opcode, value| Cell {
+        opcode,
+        feature: Feature::Value(Src::Src0, value),
+    };
+    let xor = value(Opcode::Binop(BinopOpcode::Xor), Value::Other);
+    let add = value(Opcode::Add(AddOpcode::Add), Value::Other);
+    for cell in [xor, add] {
+        assert!(
+            cells.executions.iter().any(|(shown, _)| *shown == cell),
+            "{cell} shown"
+        );
+    }
+    assert!(cells.dying_only.contains(&xor), "{:?}", cells.dying_only);
+    assert!(!cells.dying_only.contains(&add), "{:?}", cells.dying_only);
 }
 
 /// Some generated batches are chains of L1 batches; every one of them runs through the pipeline

@@ -55,7 +55,8 @@ fn equal_vectors_have_equal_step_traces() {
 /// Generated batches whose outcomes agree: their steps agree too, except where a known cause
 /// acts in a frame whose effects never reach the outcome: memory growth (vm2's single memory
 /// model for v26, the upstream FIXME) moving a heap bound, or a kernel `log.decommit` returning
-/// a pointer to another page. Anything else fails.
+/// a pointer to another page, or a failing `ptr.*` moving sp for its push in zk_evm only.
+/// Anything else fails.
 #[test]
 fn equal_generated_outcomes_differ_in_steps_only_by_known_causes() {
     let world = default_world();
@@ -85,8 +86,10 @@ fn equal_generated_outcomes_differ_in_steps_only_by_known_causes() {
         let memory_growth = cause.instruction.starts_with("UMA(")
             && ["heap_bound", "aux_heap_bound"].contains(&cause.component.as_str());
         let decommit = cause.instruction == "Log(Decommit)" && cause.component.starts_with('r');
+        // known_ptr_push_before_panic: a failing `ptr.*` pushes in zk_evm only.
+        let push_before_panic = cause.instruction.starts_with("Ptr(") && cause.component == "sp";
         assert!(
-            memory_growth || decommit,
+            memory_growth || decommit || push_before_panic,
             "sample {sample}: {}",
             cause.summary()
         );

@@ -13,8 +13,8 @@ use eravm_diff::{
         minimize::Minimizer,
     },
     generate::{GeneratorConfig, Profile},
-    isa::opcode_variants,
-    support::error::InputError,
+    isa::{model, opcode_variants},
+    support::{error::InputError, files::write_atomic},
     world::WorldSource,
 };
 
@@ -115,9 +115,13 @@ pub struct CoverageArgs {
     /// What generated batches are made of (see `fuzz --profile`).
     #[arg(long, value_enum, default_value_t)]
     profile: Profile,
-    /// List the cells of the coverage model that no sample reached.
+    /// List the cells of the coverage model that no sample reached, those reached only in
+    /// dying frames, and the impossible ones with the reason.
     #[arg(long)]
     unreached: bool,
+    /// Write the coverage model's matrix (a square per cell) to this HTML file.
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
     /// Print the counts as JSON (`cells.reached`, `cells.reachable`, … for scripts).
     #[arg(long)]
     json: bool,
@@ -145,6 +149,18 @@ impl CoverageArgs {
             let reached: std::collections::HashSet<_> = reached.iter().collect();
             (reachable.iter()).filter(move |cell| !reached.contains(cell))
         };
+        let dying_only = coverage.dying_only();
+        let impossible: Vec<_> = (model::cells().into_iter())
+            .filter_map(|cell| Some((cell, model::impossible(&cell)?)))
+            .collect();
+        if let Some(path) = &self.html {
+            let title = format!(
+                "eravm-diff coverage: {} samples of the {} profile, seed {}",
+                coverage.samples, self.profile, self.seed
+            );
+            write_atomic(path, coverage.html(&title).as_bytes())
+                .map_err(|err| InputError::at(path, format!("cannot write: {err}")))?;
+        }
         if self.json {
             let json = serde_json::json!({
                 "samples": coverage.samples,
@@ -159,6 +175,10 @@ impl CoverageArgs {
                     "reached": reached.len(),
                     "reachable": reachable.len(),
                     "unreached": unreached().map(ToString::to_string).collect::<Vec<_>>(),
+                    "dying_only": dying_only.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "impossible": impossible.iter().map(|(cell, reason)| {
+                        serde_json::json!({"cell": cell.to_string(), "reason": reason})
+                    }).collect::<Vec<_>>(),
                 },
             });
             println!("{json:#}");
@@ -197,13 +217,22 @@ impl CoverageArgs {
             }
         }
         println!(
-            "cells of the coverage model: {}/{} reached",
+            "cells of the coverage model: {}/{} reachable cells reached ({:.1} %), {} only in dying frames; {} impossible",
             reached.len(),
             reachable.len(),
+            100.0 * reached.len() as f64 / reachable.len() as f64,
+            dying_only.len(),
+            impossible.len(),
         );
         if self.unreached {
             for cell in unreached() {
                 println!("  unreached: {cell}");
+            }
+            for cell in &dying_only {
+                println!("  only in dying frames: {cell}");
+            }
+            for (cell, reason) in &impossible {
+                println!("  impossible: {cell}: {reason}");
             }
         }
         let total: u64 = coverage.regions.values().sum();

@@ -4,7 +4,10 @@
 //! reference showed each cell of the coverage model there ([`crate::isa::model`]); and where
 //! execution went: the instructions the reference executed in each [`Region`].
 
-use std::collections::BTreeMap;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt::Write,
+};
 
 use rayon::prelude::*;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::Opcode;
@@ -15,9 +18,10 @@ use zksync_types::Address;
 use crate::{
     batch_file::BatchFile,
     generate::{seeded::sample_batch, GeneratorConfig},
-    isa::model::{self, Cell},
+    isa::model::{self, Cell, Feature, Src},
     isa::opcode_variants,
     pipeline::{Differential, RunOptions},
+    report::html::escape,
     support::assembly::emitted_opcodes,
     world::is_generated_contract,
 };
@@ -74,6 +78,8 @@ pub struct Coverage {
     pub emitted: BTreeMap<Opcode, u64>,
     pub executed: BTreeMap<Opcode, u64>,
     pub cells: BTreeMap<Cell, u64>,
+    /// Cells shown in a frame that lived (see [`CellCounts`](crate::engine::CellCounts)).
+    pub living: BTreeSet<Cell>,
     /// Instructions the reference executed in the transactions (not the block tip), by region.
     pub regions: BTreeMap<Region, u64>,
 }
@@ -90,19 +96,27 @@ impl Coverage {
         for (cell, count) in other.cells {
             *self.cells.entry(cell).or_default() += count;
         }
+        self.living.extend(other.living);
         for (region, count) in other.regions {
             *self.regions.entry(region).or_default() += count;
         }
         self
     }
 
-    /// The model's cells, and those the samples reached.
+    /// The model's reachable cells, and those the samples reached.
     pub fn cells_reached(&self) -> (Vec<Cell>, Vec<Cell>) {
-        let cells = model::cells();
+        let cells = model::reachable_cells();
         let reached = (cells.iter().copied())
             .filter(|cell| self.cells.contains_key(cell))
             .collect();
         (cells, reached)
+    }
+
+    /// Cells the samples reached only in frames that reverted or panicked.
+    pub fn dying_only(&self) -> Vec<Cell> {
+        (self.cells.keys().copied())
+            .filter(|cell| !self.living.contains(cell))
+            .collect()
     }
 
     /// Variants never emitted, and variants never executed.
@@ -155,9 +169,13 @@ pub fn measure(
             coverage
                 .executed
                 .extend((reference.opcodes).expect("the reference engine counts opcodes"));
-            coverage
-                .cells
-                .extend((reference.cells).expect("the reference engine counts cells"));
+            let cells = reference.cells.expect("the reference engine counts cells");
+            let dying: BTreeSet<Cell> = cells.dying_only.into_iter().collect();
+            coverage.living = (cells.executions.iter())
+                .map(|(cell, _)| *cell)
+                .filter(|cell| !dying.contains(cell))
+                .collect();
+            coverage.cells.extend(cells.executions);
             let trace = reference.steps.expect("the reference engine records steps");
             for step in trace.segments.iter().flat_map(|segment| &segment.steps) {
                 *coverage
@@ -168,4 +186,95 @@ pub fn measure(
             coverage
         })
         .reduce(Coverage::default, Coverage::merge)
+}
+
+/// The columns of the HTML matrix: a kind of feature each.
+const COLUMNS: [&str; 10] = [
+    "form",
+    "predicate",
+    "mode",
+    "src0 origin",
+    "src0 value",
+    "src1 origin",
+    "src1 value",
+    "heap end",
+    "pointer offset",
+    "abi",
+];
+
+fn column(feature: &Feature) -> usize {
+    match feature {
+        Feature::Form(_) => 0,
+        Feature::Predicate(_) => 1,
+        Feature::Mode(_) => 2,
+        Feature::Origin(Src::Src0, _) => 3,
+        Feature::Value(Src::Src0, _) => 4,
+        Feature::Origin(Src::Src1, _) => 5,
+        Feature::Value(Src::Src1, _) => 6,
+        Feature::Heap(_) => 7,
+        Feature::Pointer(_) => 8,
+        Feature::Abi(_) => 9,
+    }
+}
+
+impl Coverage {
+    /// The coverage model as an HTML page: a row per opcode variant, a column per kind of
+    /// feature, a square per cell (reached, reached only in dying frames, unreached,
+    /// impossible), its name, count or reason in its tooltip.
+    pub fn html(&self, title: &str) -> String {
+        let (reachable, reached) = self.cells_reached();
+        let dying: BTreeSet<Cell> = self.dying_only().into_iter().collect();
+        let mut rows: BTreeMap<Opcode, [String; COLUMNS.len()]> = BTreeMap::new();
+        for cell in model::cells() {
+            let (class, note) = match (self.cells.get(&cell), model::impossible(&cell)) {
+                (_, Some(reason)) => ("x", reason.to_owned()),
+                (Some(count), _) if dying.contains(&cell) => {
+                    ("d", format!("{count} executions, all in dying frames"))
+                }
+                (Some(count), _) => ("r", format!("{count} executions")),
+                (None, _) => ("u", "unreached".to_owned()),
+            };
+            let row = rows.entry(cell.opcode).or_default();
+            let _ = write!(
+                row[column(&cell.feature)],
+                "<span class=\"{class}\" title=\"{}: {}\"></span>",
+                escape(&cell.feature.to_string()),
+                escape(&note)
+            );
+        }
+        let mut html = format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>{title}</title><style>\
+             body{{font-family:sans-serif;margin:2em;color:#222}}\
+             table{{border-collapse:collapse}}\
+             td,th{{border:1px solid #ccc;padding:2px 4px;font-size:12px;vertical-align:top}}\
+             td span{{display:inline-block;width:9px;height:9px;margin:1px}}\
+             .r{{background:#2a2}} .d{{background:#e90}} .u{{background:#d22}} .x{{background:#bbb}}\
+             </style></head><body>\n<h1>{title}</h1>\n<p>{} of {} reachable cells reached \
+             ({} only in dying frames); {} impossible. \
+             <span class=\"r\">&nbsp;&nbsp;</span> reached \
+             <span class=\"d\">&nbsp;&nbsp;</span> only in dying frames \
+             <span class=\"u\">&nbsp;&nbsp;</span> unreached \
+             <span class=\"x\">&nbsp;&nbsp;</span> impossible; hover a square for its cell.</p>\n\
+             <table><tr><th>opcode variant</th>",
+            reached.len(),
+            reachable.len(),
+            dying.len(),
+            model::cells().len() - reachable.len(),
+            title = escape(title),
+        );
+        for name in COLUMNS {
+            let _ = write!(html, "<th>{name}</th>");
+        }
+        html.push_str("</tr>\n");
+        for (opcode, columns) in rows {
+            let _ = write!(html, "<tr><th>{}</th>", escape(&format!("{opcode:?}")));
+            for squares in columns {
+                let _ = write!(html, "<td>{squares}</td>");
+            }
+            html.push_str("</tr>\n");
+        }
+        html.push_str("</table>\n</body></html>\n");
+        html
+    }
 }

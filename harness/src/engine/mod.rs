@@ -79,8 +79,13 @@ pub struct Observed {
 /// Executed instructions per opcode variant.
 pub type OpcodeCounts = Vec<(Opcode, u64)>;
 
-/// Executions per coverage cell, in cell order.
-pub type CellCounts = Vec<(Cell, u64)>;
+/// Executions per coverage cell, in cell order, and the cells shown only in frames that then
+/// reverted or panicked (whose effects were rolled back), in cell order.
+#[derive(Debug, Clone, Default)]
+pub struct CellCounts {
+    pub executions: Vec<(Cell, u64)>,
+    pub dying_only: Vec<Cell>,
+}
 
 /// Any engine can be served over the engine protocol.
 impl<E: Engine + ?Sized> Served for E {

@@ -324,7 +324,7 @@ fn evaluate(options: &CampaignOptions<'_>, corpus: &Snapshot, sample: u64) -> Sa
     let compare_time = lap() - time.reference - time.candidate;
     let features = features(
         comparison.reference.opcodes.as_deref().unwrap_or_default(),
-        comparison.reference.cells.as_deref().unwrap_or_default(),
+        (comparison.reference.cells.as_ref()).map_or(&[][..], |cells| &cells.executions),
         &comparison.reference.outcome,
         comparison.key(),
     );

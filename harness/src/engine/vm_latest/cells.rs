@@ -1,7 +1,9 @@
 //! Counting the coverage model's cells ([`crate::isa::model`]) as the reference executes:
 //! the fetched instruction's form, predicate and mode; its operands' origins and boundary
 //! classes; where a heap access ends, a pointer's offset, a call's ABI. Where each register's
-//! value came from is followed from instruction to instruction, across far calls and returns.
+//! value came from is followed from instruction to instruction, across far calls and returns;
+//! so is whether the frame a cell was shown in lived (its effects kept) or died (reverted or
+//! panicked).
 
 use std::{
     cell::RefCell,
@@ -38,6 +40,11 @@ pub struct CellCounter {
 
 struct State {
     counts: HashMap<Cell, u64>,
+    /// Cells shown in a frame whose caller returned: what a kept frame shows.
+    living: HashSet<Cell>,
+    /// Per open frame (by callstack depth), cells shown in it and not yet living: they live
+    /// when every frame up to the run's own ends without reverting or panicking.
+    frames: Vec<HashSet<Cell>>,
     /// Where each of r1..r15 got its value.
     origins: [Origin; 15],
     /// The instruction fetched, if it executes (its condition held).
@@ -61,6 +68,8 @@ impl CellCounter {
             code: CodeFilter::new(code_addresses),
             state: Rc::new(RefCell::new(State {
                 counts: HashMap::new(),
+                living: HashSet::new(),
+                frames: vec![],
                 origins: [Origin::Other; 15],
                 fetched: None,
                 pending: None,
@@ -68,10 +77,20 @@ impl CellCounter {
         }
     }
 
+    /// The counts so far; cells of frames still open live (the run ended in them).
     pub fn counts(&self) -> CellCounts {
-        let mut counts: CellCounts = self.state.borrow().counts.clone().into_iter().collect();
-        counts.sort();
-        counts
+        let state = self.state.borrow();
+        let open: HashSet<&Cell> = state.frames.iter().flatten().collect();
+        let mut executions: Vec<(Cell, u64)> = state.counts.clone().into_iter().collect();
+        executions.sort();
+        let dying_only = (executions.iter())
+            .map(|(cell, _)| *cell)
+            .filter(|cell| !state.living.contains(cell) && !open.contains(cell))
+            .collect();
+        CellCounts {
+            executions,
+            dying_only,
+        }
     }
 }
 
@@ -209,12 +228,19 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
                 _ => {}
             }
         }
+        let depth = local.callstack.depth();
+        if state.frames.len() <= depth {
+            state.frames.resize_with(depth + 1, HashSet::new);
+        }
         for feature in features {
             let cell = Cell {
                 opcode: fetched,
                 feature,
             };
             *state.counts.entry(cell).or_default() += 1;
+            if !state.living.contains(&cell) {
+                state.frames[depth].insert(cell);
+            }
         }
     }
 
@@ -231,6 +257,9 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
             return;
         };
         let depth = local.callstack.depth();
+        if depth != pending.depth {
+            state.frame_changed(pending.depth, depth, pending.opcode);
+        }
         match pending.opcode {
             // The callee's frame starts with the calldata pointer in r1.
             Opcode::FarCall(_) if depth > pending.depth => {
@@ -250,6 +279,29 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
                     }
                 }
             }
+        }
+    }
+}
+
+impl State {
+    /// A frame opened (`to` deeper than `from`) or ended by `opcode`: the cells of an ended
+    /// frame go to its caller's when it returned, and are dropped when it reverted or panicked.
+    fn frame_changed(&mut self, from: usize, to: usize, opcode: Opcode) {
+        if to > from {
+            if let Some(frame) = self.frames.get_mut(to) {
+                frame.clear();
+            }
+            return;
+        }
+        let Some(ended) = self.frames.get_mut(from).map(std::mem::take) else {
+            return;
+        };
+        if opcode != Opcode::Ret(RetOpcode::Ok) {
+            return;
+        }
+        match self.frames.get_mut(to) {
+            Some(caller) => caller.extend(ended),
+            None => self.living.extend(ended),
         }
     }
 }

@@ -2,9 +2,11 @@
 //! storage, logs, control flow, near and far calls, returns).
 
 use arbitrary::{Result, Unstructured};
+use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::RetOpcode;
 use zksync_types::{Address, U256};
 
-use super::{Builder, Scope};
+use super::{aimed::Aim, Builder, Scope};
+use crate::isa::model::Src;
 
 impl Builder<'_> {
     pub(super) fn arithmetic(&mut self, u: &mut Unstructured) -> Result<()> {
@@ -279,16 +281,39 @@ impl Builder<'_> {
         Ok(())
     }
 
-    pub(super) fn near_call(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
+    pub(super) fn near_call(
+        &mut self,
+        u: &mut Unstructured,
+        scope: Scope,
+        aim: &Aim,
+    ) -> Result<()> {
+        self.near_call_ending(u, scope, aim, None)
+    }
+
+    /// A near call (its condition and ergs operand as `aim` says) of a subroutine that ends
+    /// with `ending` (a return and its aim), or with a return drawn at random.
+    pub(super) fn near_call_ending(
+        &mut self,
+        u: &mut Unstructured,
+        scope: Scope,
+        aim: &Aim,
+        ending: Option<(RetOpcode, Aim)>,
+    ) -> Result<()> {
         let (sub, handler) = (self.fresh_label("sub"), self.fresh_label("handler"));
-        let ergs: u16 = *u.choose(&[0, 0, 50, 500, 5000, u16::MAX])?;
-        self.emit(format!("add {ergs}, r0, r12"));
-        let cond = if u.ratio(1, 6)? {
-            Self::condition(u)?
-        } else {
-            ""
+        let ergs = match aim.operand.filter(|operand| operand.src == Src::Src0) {
+            Some(operand) => self.register_of(u, operand, "r12")?,
+            None => {
+                let ergs: u16 = *u.choose(&[0, 0, 50, 500, 5000, u16::MAX])?;
+                self.emit(format!("add {ergs}, r0, r12"));
+                "r12".into()
+            }
         };
-        self.emit(format!("near_call{cond} r12, @{sub}, @{handler}"));
+        let cond = match aim.condition {
+            Some(condition) => condition,
+            None if u.ratio(1, 6)? => Self::condition(u)?,
+            None => "",
+        };
+        self.emit(format!("near_call{cond} {ergs}, @{sub}, @{handler}"));
         self.label(&handler);
 
         // The subroutine is called from this site only, so `to_label` returns go forward.
@@ -301,19 +326,57 @@ impl Builder<'_> {
         for _ in 0..u.int_in_range(1..=5)? {
             self.fragment(u, inner)?;
         }
-        match u.int_in_range(0..=5)? {
-            0 | 1 => self.emit("ret.ok r0"),
-            2 => self.emit("ret.revert r0"),
-            3 => self.emit("ret.panic r0"),
-            4 => self.emit(format!("ret.ok.to_label r0, @{handler}")),
-            _ => self.emit(format!("ret.revert.to_label r0, @{handler}")),
+        match ending {
+            Some((ret, aim)) => self.near_return(u, ret, &aim, &handler)?,
+            None => match u.int_in_range(0..=5)? {
+                0 | 1 => self.emit("ret.ok r0"),
+                2 => self.emit("ret.revert r0"),
+                3 => self.emit("ret.panic r0"),
+                4 => self.emit(format!("ret.ok.to_label r0, @{handler}")),
+                _ => self.emit(format!("ret.revert.to_label r0, @{handler}")),
+            },
         }
         let body = std::mem::replace(&mut self.lines, outer);
         self.subroutines.push(body);
         Ok(())
     }
 
-    pub(super) fn far_call(&mut self, u: &mut Unstructured) -> Result<()> {
+    /// A subroutine's return `ret` as `aim` says (to `handler` when its form says so); if its
+    /// condition does not hold, a plain `ret.ok` follows.
+    fn near_return(
+        &mut self,
+        u: &mut Unstructured,
+        ret: RetOpcode,
+        aim: &Aim,
+        handler: &str,
+    ) -> Result<()> {
+        let kind = match ret {
+            RetOpcode::Ok => "ret.ok",
+            RetOpcode::Revert => "ret.revert",
+            RetOpcode::Panic => "ret.panic",
+        };
+        let to_label = match aim.form {
+            Some(form) => form.flags[0],
+            None => u.arbitrary()?,
+        };
+        let src0 = match aim.operand.filter(|operand| operand.src == Src::Src0) {
+            Some(operand) => self.register_of(u, operand, "r12")?,
+            None => "r0".into(),
+        };
+        let condition = aim.condition.unwrap_or("");
+        match to_label {
+            true => self.emit(format!("{kind}.to_label{condition} {src0}, @{handler}")),
+            false => self.emit(format!("{kind}{condition} {src0}")),
+        }
+        if !condition.is_empty() {
+            self.emit("ret.ok r0");
+        }
+        Ok(())
+    }
+
+    /// A far call; `aim` may set its condition, its static and shard modifiers (the form's
+    /// flags) and where its ABI (src0, r1) or its target address (src1, r2) come from.
+    pub(super) fn far_call(&mut self, u: &mut Unstructured, aim: &Aim) -> Result<()> {
         let target = match u.int_in_range(0..=9)? {
             0..=6 if !self.cx.call_targets.is_empty() => *u.choose(self.cx.call_targets)?,
             7 => self.cx.this,
@@ -321,7 +384,12 @@ impl Builder<'_> {
             _ => Address::from_low_u64_be(u.arbitrary::<u64>()? | (1 << 40)),
         };
         let mode = *u.choose(&["", "", "", ".delegate", ".mimic"])?;
-        let is_static = if u.ratio(1, 5)? { ".static" } else { "" };
+        let [is_static, shard_call] = match aim.form {
+            Some(form) => form.flags,
+            None => [u.ratio(1, 5)?, u.ratio(1, 40)?],
+        };
+        let is_static = if is_static { ".static" } else { "" };
+        let shard_call = if shard_call { ".shard" } else { "" };
         let system = u.ratio(1, 3)?;
         let gas: u64 = *u.choose(&[0, 2_000, 30_000, 200_000, 200_000, u32::MAX.into()])?;
         let forward = u.ratio(1, 5)?;
@@ -375,9 +443,21 @@ impl Builder<'_> {
         }
         let address = self.constant(U256::from_big_endian(target.as_bytes()));
         self.emit(format!("add {address}, r0, r2"));
+        for (src, register, scratch) in [(Src::Src0, "r1", "r12"), (Src::Src1, "r2", "r13")] {
+            if let Some(operand) = aim.operand.filter(|operand| operand.src == src) {
+                let value = self.register_of(u, operand, scratch)?;
+                self.emit(format!("add {value}, r0, {register}"));
+            }
+        }
         let failed = self.fresh_label("call_failed");
-        self.emit(format!("far_call{mode}{is_static} r1, r2, @{failed}"));
-        self.emit("ptr.add r1, r0, stack[1]");
+        let condition = aim.condition.unwrap_or("");
+        self.emit(format!(
+            "far_call{mode}{is_static}{shard_call}{condition} r1, r2, @{failed}"
+        ));
+        // A call its condition skipped leaves the ABI, no pointer, in r1.
+        if condition.is_empty() {
+            self.emit("ptr.add r1, r0, stack[1]");
+        }
         self.label(&failed);
         Ok(())
     }

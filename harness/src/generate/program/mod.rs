@@ -11,12 +11,15 @@
 //! r13 scratch for pointer fields; r15 counts loop iterations. Stack slots 0 and 1 keep the calldata and the last returndata
 //! pointer (pointers keep their tag only in registers and on the stack).
 
+mod aimed;
 mod families;
 mod operands;
 
 use std::fmt::Write;
 
 use arbitrary::{Result, Unstructured};
+
+use self::aimed::Aim;
 use zksync_types::{Address, H256, U256};
 
 /// What a program can refer to besides itself.
@@ -154,6 +157,7 @@ impl<'a> Builder<'a> {
             (10, true),   // nop and stack pointer moves
             (10, true),   // invalid instruction
             (1, true),    // static memory: rare, vm2 does not implement it
+            (300, true),  // aimed at a cell of the coverage model
         ];
         let total: u32 = table.iter().filter(|(_, ok)| *ok).map(|(w, _)| w).sum();
         let mut pick = u.int_in_range(0..=total - 1)?;
@@ -181,14 +185,15 @@ impl<'a> Builder<'a> {
             9 => self.kernel_log(u),
             10 => self.forward_skip(u, scope),
             11 => self.bounded_loop(u, scope),
-            12 => self.near_call(u, scope),
-            13 => self.far_call(u),
+            12 => self.near_call(u, scope, &Aim::default()),
+            13 => self.far_call(u, &Aim::default()),
             14 => self.nop(u),
             15 => {
                 self.emit("invalid");
                 Ok(())
             }
-            _ => self.static_memory(u),
+            16 => self.static_memory(u),
+            _ => self.aimed(u, scope),
         }
     }
 }
