@@ -454,15 +454,7 @@ impl Builder<'_> {
                 self.emit(format!("{read} r11, {scratch}"));
             }
             Origin::Context => {
-                let reader = *u.choose(&[
-                    "this",
-                    "caller",
-                    "code_source",
-                    "meta",
-                    "ergs_left",
-                    "sp",
-                    "get_context_u128",
-                ])?;
+                let reader = *u.choose(super::CONTEXT_READERS)?;
                 self.emit(format!("context.{reader} {scratch}"));
             }
         }

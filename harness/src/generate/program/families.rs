@@ -163,15 +163,7 @@ impl Builder<'_> {
 
     pub(super) fn context(&mut self, u: &mut Unstructured) -> Result<()> {
         let kernel = self.cx.is_kernel();
-        let reader = *u.choose(&[
-            "this",
-            "caller",
-            "code_source",
-            "meta",
-            "ergs_left",
-            "sp",
-            "get_context_u128",
-        ])?;
+        let reader = *u.choose(super::CONTEXT_READERS)?;
         // Kernel-only context writes, occasionally tried from user space too (they panic there).
         if u.ratio(1, if kernel { 3 } else { 12 })? {
             match u.int_in_range(0..=2)? {

@@ -58,6 +58,16 @@ struct Scope {
 
 const MAX_DEPTH: u8 = 3;
 const STACK_SLOTS: u16 = 16;
+/// The `context.*` readers, by their assembly names.
+const CONTEXT_READERS: &[&str] = &[
+    "this",
+    "caller",
+    "code_source",
+    "meta",
+    "ergs_left",
+    "sp",
+    "get_context_u128",
+];
 
 struct Builder<'a> {
     cx: &'a ProgramContext<'a>,
