@@ -189,10 +189,11 @@ pub fn measure(
 }
 
 /// The columns of the HTML matrix: a kind of feature each.
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     "form",
     "predicate",
     "mode",
+    "ergs",
     "src0 origin",
     "src0 value",
     "src1 origin",
@@ -207,13 +208,14 @@ fn column(feature: &Feature) -> usize {
         Feature::Form(_) => 0,
         Feature::Predicate(_) => 1,
         Feature::Mode(_) => 2,
-        Feature::Origin(Src::Src0, _) => 3,
-        Feature::Value(Src::Src0, _) => 4,
-        Feature::Origin(Src::Src1, _) => 5,
-        Feature::Value(Src::Src1, _) => 6,
-        Feature::Heap(_) => 7,
-        Feature::Pointer(_) => 8,
-        Feature::Abi(_) => 9,
+        Feature::Ergs(_) => 3,
+        Feature::Origin(Src::Src0, _) => 4,
+        Feature::Value(Src::Src0, _) => 5,
+        Feature::Origin(Src::Src1, _) => 6,
+        Feature::Value(Src::Src1, _) => 7,
+        Feature::Heap(_) => 8,
+        Feature::Pointer(_) => 9,
+        Feature::Abi(_) => 10,
     }
 }
 

@@ -3,6 +3,8 @@
 //! - its encoding form (operand addressing and modifier flags, every form zkevm_opcode_defs'
 //!   decoding table holds for the variant) and its predicate;
 //! - the mode it ran in (user or kernel space, static context);
+//! - the frame's ergs relative to the instruction's price ([`Ergs`]: enough, exactly enough, one
+//!   short, further short);
 //! - where each operand value came from ([`Origin`]) and which boundary it sat on ([`Value`]);
 //! - for heap accesses, where the access ends relative to the frame's heap bound ([`HeapEnd`]);
 //!   for fat-pointer reads and `ptr.*`, the pointer's offset relative to its length
@@ -262,6 +264,34 @@ impl PointerEnd {
     }
 }
 
+/// The frame's ergs when an instruction is fetched, relative to its price (its base cost, which
+/// the VM charges before it runs the instruction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ergs {
+    /// More than the price.
+    Plenty,
+    /// Exactly the price: the instruction runs and leaves none.
+    Exact,
+    /// One short of the price: the instruction fails for want of ergs.
+    OneShort,
+    /// Further short.
+    FarShort,
+}
+
+impl Ergs {
+    pub const ALL: [Self; 4] = [Self::Plenty, Self::Exact, Self::OneShort, Self::FarShort];
+
+    pub fn of(remaining: u32, price: u32) -> Self {
+        match remaining.cmp(&price) {
+            std::cmp::Ordering::Greater => Self::Plenty,
+            std::cmp::Ordering::Equal => Self::Exact,
+            std::cmp::Ordering::Less if remaining + 1 == price => Self::OneShort,
+            std::cmp::Ordering::Less => Self::FarShort,
+        }
+    }
+}
+
 /// The ABI a far call or a return carries in its first operand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -353,6 +383,7 @@ pub enum Feature {
     /// The predicate (`Condition` as zkevm_opcode_defs numbers it), and that it held.
     Predicate(u8),
     Mode(Mode),
+    Ergs(Ergs),
     Origin(Src, Origin),
     Value(Src, Value),
     Heap(HeapEnd),
@@ -369,6 +400,7 @@ impl fmt::Display for Feature {
                 write!(f, "predicate {}", names[usize::from(*condition)])
             }
             Self::Mode(mode) => write!(f, "mode {mode:?}"),
+            Self::Ergs(ergs) => write!(f, "ergs {ergs:?}"),
             Self::Origin(src, origin) => write!(f, "{src:?} from {origin:?}"),
             Self::Value(src, value) => write!(f, "{src:?} value {value:?}"),
             Self::Heap(end) => write!(f, "heap end {end:?}"),
@@ -445,6 +477,10 @@ pub fn cells() -> Vec<Cell> {
         };
         features.extend((0..predicates).map(Feature::Predicate));
         features.extend([Mode::User, Mode::Kernel, Mode::Static].map(Feature::Mode));
+        // `invalid` costs every erg there is: it is always short.
+        if !matches!(opcode, Opcode::Invalid(_)) {
+            features.extend(Ergs::ALL.map(Feature::Ergs));
+        }
         for &src in sources(opcode) {
             features.extend(Origin::ALL.map(|origin| Feature::Origin(src, origin)));
             features.extend(Value::ALL.map(|value| Feature::Value(src, value)));
@@ -555,6 +591,10 @@ mod tests {
         assert_eq!(Value::of(U256::from(u32::MAX)), Value::U32Max);
         assert_eq!(Value::of(U256::one() << 32), Value::Pow32);
         assert_eq!(Value::of(U256::from(7)), Value::Other);
+        assert_eq!(Ergs::of(7, 6), Ergs::Plenty);
+        assert_eq!(Ergs::of(6, 6), Ergs::Exact);
+        assert_eq!(Ergs::of(5, 6), Ergs::OneShort);
+        assert_eq!(Ergs::of(0, 6), Ergs::FarShort);
         assert_eq!(HeapEnd::of(U256::from(64), 128), HeapEnd::Inside);
         assert_eq!(HeapEnd::of(U256::from(96), 128), HeapEnd::LastWord);
         assert_eq!(HeapEnd::of(U256::from(128), 128), HeapEnd::OneWordPast);

@@ -1,5 +1,5 @@
 //! Counting the coverage model's cells ([`crate::isa::model`]) as the reference executes:
-//! the fetched instruction's form, predicate and mode; its operands' origins and boundary
+//! the fetched instruction's form, predicate, mode and ergs; its operands' origins and boundary
 //! classes; where a heap access ends, a pointer's offset, a call's ABI. Where each register's
 //! value came from is followed from instruction to instruction, across far calls and returns;
 //! so is whether the frame a cell was shown in lived (its effects kept) or died (reverted or
@@ -28,7 +28,9 @@ use zksync_vm_interface::storage::{StoragePtr, WriteStorage};
 use super::CodeFilter;
 use crate::{
     engine::CellCounts,
-    isa::model::{self, Abi, Cell, Feature, Form, HeapEnd, Mode, Origin, PointerEnd, Src, Value},
+    isa::model::{
+        self, Abi, Cell, Ergs, Feature, Form, HeapEnd, Mode, Origin, PointerEnd, Src, Value,
+    },
 };
 
 /// Counts cells in code at `code_addresses`; shared by the tracers of one run.
@@ -47,8 +49,9 @@ struct State {
     frames: Vec<HashSet<Cell>>,
     /// Where each of r1..r15 got its value.
     origins: [Origin; 15],
-    /// The instruction fetched, if it executes (its condition held).
-    fetched: Option<(OpcodeVariant, Feature)>,
+    /// The instruction fetched, if it executes (its condition held), with its predicate and
+    /// ergs features.
+    fetched: Option<(OpcodeVariant, [Feature; 2])>,
     /// What the executing instruction will write, for after it.
     pending: Option<Pending>,
 }
@@ -120,14 +123,18 @@ fn writes_register(operand: Operand) -> bool {
 impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
     fn after_decoding(
         &mut self,
-        _state: VmLocalStateData<'_>,
+        state: VmLocalStateData<'_>,
         data: AfterDecodingData,
         _memory: &SimpleMemory<H>,
     ) {
         let (variant, condition, _) =
             EncodingModeProduction::variant_and_condition_from_u64_word(data.raw_opcode_unmasked);
         let executes = data.resolved_condition && !data.did_skip_cycle;
-        self.state.borrow_mut().fetched = executes.then(|| (variant, model::predicate(condition)));
+        // The price is charged after decoding: the frame's ergs are still those before it.
+        let remaining = state.vm_local_state.callstack.current.ergs_remaining;
+        let ergs = Ergs::of(remaining, variant.ergs_price());
+        self.state.borrow_mut().fetched =
+            executes.then(|| (variant, [model::predicate(condition), Feature::Ergs(ergs)]));
     }
 
     fn before_execution(
@@ -176,7 +183,7 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
             writes: [(dst0, written), dst1],
         });
 
-        let Some((variant, predicate)) = state.fetched.take() else {
+        let Some((variant, [predicate, ergs])) = state.fetched.take() else {
             return;
         };
         if !self.code.holds(frame.code_address) {
@@ -184,6 +191,9 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
         }
         let fetched = variant.opcode;
         let mut features = vec![Feature::Form(Form::of(&variant)), predicate];
+        if !matches!(fetched, Opcode::Invalid(_)) {
+            features.push(ergs);
+        }
         features.push(Feature::Mode(match frame.is_kernel_mode() {
             true => Mode::Kernel,
             false => Mode::User,

@@ -14,8 +14,8 @@ use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
 };
 use zksync_types::U256;
 
-use super::{Builder, Scope, STACK_SLOTS};
-use crate::isa::model::{self, Cell, Feature, Form, Origin, Src, Value};
+use super::{operands::boundary, Builder, Scope, STACK_SLOTS};
+use crate::isa::model::{self, Cell, Ergs, Feature, Form, Origin, Src, Value};
 
 /// What an aimed instruction must show; `None` leaves it to chance.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,23 +62,6 @@ fn condition_suffix(predicate: u8) -> &'static str {
         .trim_end_matches('.')
 }
 
-/// A word of the boundary class `value` (`Other`: any word that is none of them).
-fn boundary(u: &mut Unstructured, value: Value) -> Result<U256> {
-    Ok(match value {
-        Value::Zero => U256::zero(),
-        Value::One => U256::one(),
-        Value::V31 => U256::from(31),
-        Value::V32 => U256::from(32),
-        Value::V255 => U256::from(255),
-        Value::V256 => U256::from(256),
-        Value::U32Max => U256::from(u32::MAX),
-        Value::Pow32 => U256::one() << 32,
-        Value::Pow255 => U256::one() << 255,
-        Value::Max => U256::MAX,
-        Value::Other => U256::from(u.int_in_range(1000..=60_000u32)?),
-    })
-}
-
 impl Builder<'_> {
     /// A fragment aimed at a cell drawn from the model.
     pub(super) fn aimed(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
@@ -115,9 +98,14 @@ impl Builder<'_> {
                     value: Some(value),
                 })
             }
-            Feature::Mode(_) | Feature::Heap(_) | Feature::Pointer(_) | Feature::Abi(_) => {
-                return self.family_of(u, opcode, scope)
+            Feature::Ergs(ergs) if ergs != Ergs::Plenty && calls => {
+                return self.aim_ergs(u, opcode, ergs)
             }
+            Feature::Mode(_)
+            | Feature::Ergs(_)
+            | Feature::Heap(_)
+            | Feature::Pointer(_)
+            | Feature::Abi(_) => return self.family_of(u, opcode, scope),
         }
         // A kernel-only instruction in user space fails before it reads its operands; it
         // still shows its form and predicate, but ends the frame: tried one time in eight.
@@ -386,81 +374,6 @@ impl Builder<'_> {
         })
     }
 
-    /// A register holding a value of the aimed origin and boundary class, written into
-    /// `scratch` (r12 or r13) where it has to be made.
-    pub(super) fn register_of(
-        &mut self,
-        u: &mut Unstructured,
-        operand: Operand,
-        scratch: &str,
-    ) -> Result<String> {
-        let word = match operand.value {
-            Some(value) => boundary(u, value)?,
-            None => Self::interesting_word(u)?,
-        };
-        let origin = match operand.origin {
-            Some(origin) => origin,
-            None => *u.choose(&[
-                Origin::Immediate,
-                Origin::Code,
-                Origin::Stack,
-                Origin::Computed,
-                Origin::Loaded,
-                Origin::Storage,
-            ])?,
-        };
-        let constant = self.constant(word);
-        match origin {
-            Origin::Zero => return Ok("r0".into()),
-            Origin::Calldata => return Ok("r1".into()),
-            Origin::Other => return Ok("r14".into()),
-            Origin::ReturnedOk | Origin::ReturnedRevert | Origin::ReturnedPanic => {
-                // How the call ends is up to the callee: over many samples, every way.
-                self.far_call(u, &Aim::default())?;
-                return Ok("r1".into());
-            }
-            Origin::Immediate if word.bits() <= 16 => {
-                self.emit(format!("add {word}, r0, {scratch}"))
-            }
-            Origin::Immediate => {
-                let imm = Self::immediate(u)?;
-                self.emit(format!("add {imm}, r0, {scratch}"));
-            }
-            Origin::Code => self.emit(format!("add {constant}, r0, {scratch}")),
-            Origin::Stack => {
-                let slot = u.int_in_range(2..=STACK_SLOTS - 1)?;
-                self.emit(format!("add {constant}, r0, stack[{slot}]"));
-                self.emit(format!("add stack[{slot}], r0, {scratch}"));
-            }
-            Origin::Computed => self.emit(format!("or {constant}, r0, {scratch}")),
-            Origin::Loaded => {
-                let (offset, heap) = (u.int_in_range(0..=2048u16)?, *u.choose(&["1", "2"])?);
-                self.emit(format!("add {constant}, r0, {scratch}"));
-                self.emit(format!("st.{heap} {offset}, {scratch}"));
-                self.emit(format!("ld.{heap} {offset}, {scratch}"));
-            }
-            Origin::Pointer => {
-                let (slot, amount) = (u.int_in_range(0..=1)?, u.int_in_range(1..=64u16)?);
-                self.emit(format!("add {amount}, r0, {scratch}"));
-                self.emit(format!("ptr.add stack[{slot}], {scratch}, {scratch}"));
-            }
-            Origin::Storage => {
-                let (read, write) = *u.choose(&[("sload", "sstore"), ("tload", "tstore")])?;
-                self.emit(format!("add {}, r0, r11", u.int_in_range(0..=7u16)?));
-                if u.arbitrary()? {
-                    self.emit(format!("add {constant}, r0, {scratch}"));
-                    self.emit(format!("{write} r11, {scratch}"));
-                }
-                self.emit(format!("{read} r11, {scratch}"));
-            }
-            Origin::Context => {
-                let reader = *u.choose(super::CONTEXT_READERS)?;
-                self.emit(format!("context.{reader} {scratch}"));
-            }
-        }
-        Ok(scratch.into())
-    }
-
     /// Heap, aux heap, fat-pointer and static-memory accesses: src0 is the offset (or the
     /// pointer), src1 the value written.
     fn aim_uma(
@@ -724,7 +637,7 @@ impl Builder<'_> {
     }
 }
 
-fn shift_name(shift: ShiftOpcode) -> &'static str {
+pub(super) fn shift_name(shift: ShiftOpcode) -> &'static str {
     match shift {
         ShiftOpcode::Shl => "shl",
         ShiftOpcode::Shr => "shr",
@@ -733,7 +646,7 @@ fn shift_name(shift: ShiftOpcode) -> &'static str {
     }
 }
 
-fn binop_name(binop: BinopOpcode) -> &'static str {
+pub(super) fn binop_name(binop: BinopOpcode) -> &'static str {
     match binop {
         BinopOpcode::And => "and",
         BinopOpcode::Or => "or",

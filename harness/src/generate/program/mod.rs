@@ -14,6 +14,7 @@
 mod aimed;
 mod families;
 mod operands;
+mod short;
 
 use std::fmt::Write;
 

@@ -1,0 +1,128 @@
+//! Instructions fetched short of ergs: the coverage model's ergs cells ([`Ergs`]), an
+//! instruction run with exactly its price, one erg short, or further short.
+
+use arbitrary::{Result, Unstructured};
+use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
+    ContextOpcode, FarCallOpcode, LogOpcode, Opcode, PtrOpcode, RetOpcode, UMAOpcode,
+};
+use zksync_types::U256;
+
+use super::{
+    aimed::{binop_name, shift_name},
+    Builder,
+};
+use crate::isa::model::Ergs;
+
+impl Builder<'_> {
+    /// `opcode` fetched with exactly its price in ergs, one erg short, or further short: a
+    /// subroutine near-called with that many ergs (the callee gets exactly what a near call
+    /// asks for, a nonzero amount) whose first instruction is a bare `opcode` on whatever the
+    /// registers hold. It fails, or runs with no ergs left and the next one fails; the call's
+    /// panic handler goes on.
+    pub(super) fn aim_ergs(
+        &mut self,
+        u: &mut Unstructured,
+        opcode: Opcode,
+        ergs: Ergs,
+    ) -> Result<()> {
+        let price = opcode.ergs_price();
+        let budget = match ergs {
+            Ergs::Exact => price,
+            Ergs::OneShort => price - 1,
+            _ => u.int_in_range(1..=price.saturating_sub(2).max(1))?,
+        };
+        let (sub, handler, next) = (
+            self.fresh_label("sub"),
+            self.fresh_label("handler"),
+            self.fresh_label("next"),
+        );
+        let Some(bare) = bare(opcode, &next) else {
+            return self.arithmetic(u);
+        };
+        let budget = match u16::try_from(budget) {
+            Ok(small) => small.to_string(),
+            Err(_) => self.constant(U256::from(budget)),
+        };
+        self.emit(format!("add {budget}, r0, r12"));
+        self.emit(format!("near_call r12, @{sub}, @{handler}"));
+        self.label(&handler);
+        let outer = std::mem::take(&mut self.lines);
+        self.label(&sub);
+        self.emit(bare);
+        self.label(&next);
+        self.emit("ret.ok r0");
+        let body = std::mem::replace(&mut self.lines, outer);
+        self.subroutines.push(body);
+        Ok(())
+    }
+}
+
+/// `opcode` on registers as they are (r2, r3 in; r12, r13 out), jumping or calling to `next`:
+/// an instruction to run short of ergs. None for `invalid` (always short) and static memory
+/// (aimed at rarely).
+fn bare(opcode: Opcode, next: &str) -> Option<String> {
+    Some(match opcode {
+        Opcode::Invalid(_) => return None,
+        Opcode::Nop(_) => "nop".into(),
+        Opcode::Add(_) => "add r2, r3, r12".into(),
+        Opcode::Sub(_) => "sub r2, r3, r12".into(),
+        Opcode::Mul(_) => "mul r2, r3, r12, r13".into(),
+        Opcode::Div(_) => "div r2, r3, r12, r13".into(),
+        Opcode::Jump(_) => format!("jump @{next}"),
+        Opcode::Context(context) => match context {
+            ContextOpcode::SetContextU128 => "context.set_context_u128 r2".into(),
+            ContextOpcode::AuxMutating0 => "context.set_ergs_per_pubdata r2".into(),
+            ContextOpcode::IncrementTxNumber => "context.inc_tx_num".into(),
+            ContextOpcode::This => "context.this r12".into(),
+            ContextOpcode::Caller => "context.caller r12".into(),
+            ContextOpcode::CodeAddress => "context.code_source r12".into(),
+            ContextOpcode::Meta => "context.meta r12".into(),
+            ContextOpcode::ErgsLeft => "context.ergs_left r12".into(),
+            ContextOpcode::Sp => "context.sp r12".into(),
+            ContextOpcode::GetContextU128 => "context.get_context_u128 r12".into(),
+        },
+        Opcode::Shift(shift) => format!("{} r2, r3, r12", shift_name(shift)),
+        Opcode::Binop(binop) => format!("{} r2, r3, r12", binop_name(binop)),
+        Opcode::Ptr(ptr) => {
+            let name = match ptr {
+                PtrOpcode::Add => "add",
+                PtrOpcode::Sub => "sub",
+                PtrOpcode::Pack => "pack",
+                PtrOpcode::Shrink => "shrink",
+            };
+            format!("ptr.{name} r2, r3, r12")
+        }
+        Opcode::NearCall(_) => format!("near_call r0, @{next}, @{next}"),
+        Opcode::Log(log) => match log {
+            LogOpcode::StorageRead => "log.sread r2, r0, r12".into(),
+            LogOpcode::TransientStorageRead => "log.tread r2, r0, r12".into(),
+            LogOpcode::StorageWrite => "log.swrite r2, r3, r0".into(),
+            LogOpcode::TransientStorageWrite => "log.twrite r2, r3, r0".into(),
+            LogOpcode::Event => "log.event r2, r3, r0".into(),
+            LogOpcode::ToL1Message => "log.to_l1 r2, r3, r0".into(),
+            LogOpcode::PrecompileCall => "log.precompile r2, r3, r12".into(),
+            LogOpcode::Decommit => "log.decommit r2, r3, r12".into(),
+        },
+        Opcode::FarCall(kind) => {
+            let kind = match kind {
+                FarCallOpcode::Normal => "",
+                FarCallOpcode::Delegate => ".delegate",
+                FarCallOpcode::Mimic => ".mimic",
+            };
+            format!("far_call{kind} r2, r3, @{next}")
+        }
+        Opcode::Ret(ret) => match ret {
+            RetOpcode::Ok => "ret.ok r0".into(),
+            RetOpcode::Revert => "ret.revert r0".into(),
+            RetOpcode::Panic => "ret.panic r0".into(),
+        },
+        Opcode::UMA(uma) => match uma {
+            UMAOpcode::HeapRead => "uma.heap_read r0, r0, r12, r0".into(),
+            UMAOpcode::AuxHeapRead => "uma.aux_heap_read r0, r0, r12, r0".into(),
+            UMAOpcode::FatPointerRead => "uma.fat_ptr_read r2, r0, r12, r0".into(),
+            UMAOpcode::HeapWrite => "uma.heap_write r0, r2, r0, r0".into(),
+            UMAOpcode::AuxHeapWrite => "uma.aux_heap_write r0, r2, r0, r0".into(),
+            UMAOpcode::StaticMemoryRead | UMAOpcode::StaticMemoryWrite => return None,
+        },
+    })
+}
