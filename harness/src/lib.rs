@@ -10,6 +10,7 @@
 // What a VM is given and what it reports.
 pub mod batch;
 pub mod batch_file;
+pub mod frame;
 pub mod isa;
 pub mod key;
 pub mod outcome;

@@ -16,12 +16,18 @@ use crate::{
     batch_file::{BatchFile, Expectation, PreparedBatch},
     chain::ChainPosition,
     divergence::{
+        cause::Cause,
         compare,
         explain::{explain, Explanation},
+        frame::{compare_frames, frame_cause, FrameDifference},
         tolerance::Tolerances,
         Divergence,
     },
-    engine::{CellCounts, Engine, Observe, OpcodeCounts},
+    engine::{
+        frame::{FrameEngine, FrameObserved},
+        CellCounts, Engine, Observe, OpcodeCounts,
+    },
+    frame::Frame,
     key,
     outcome::Outcome,
     pubdata::da::{self, DaFinding, Verdict},
@@ -330,6 +336,62 @@ fn run_engine(engine: &dyn Engine, world: &World, batch: &Batch, observe: &Obser
         opcodes: observed.opcodes,
         cells: observed.cells,
         steps: observed.steps,
+    }
+}
+
+/// The frame-level pipeline: a frame on the reference and the candidate frame engine, every
+/// instruction recorded and compared, then the outcomes.
+pub struct FrameDifferential {
+    pub reference: Box<dyn FrameEngine>,
+    pub candidate: Box<dyn FrameEngine>,
+    pub tolerances: Tolerances,
+}
+
+/// Two frame engines' runs of one frame, compared.
+#[derive(Debug, Clone)]
+pub struct FrameComparison {
+    pub reference: FrameObserved,
+    pub candidate: FrameObserved,
+    /// Where the outcomes differ (empty if they agree).
+    pub differences: Vec<FrameDifference>,
+    /// What the divergence comes from: `None` if the engines agree, steps included.
+    pub cause: Option<Cause>,
+}
+
+impl FrameDifferential {
+    /// Runs `frame` on both engines (steps recorded, and on the reference whatever `observe`
+    /// asks for besides) and compares them.
+    pub fn run(&self, frame: &Frame, observe: &Observe) -> FrameComparison {
+        let observe = Observe {
+            steps: true,
+            ..observe.clone()
+        };
+        let reference = self.reference.run_frame(frame, &observe);
+        let candidate = self.candidate.run_frame(
+            frame,
+            &Observe {
+                opcodes_in: None,
+                ..observe
+            },
+        );
+        let differences = compare_frames(&reference.outcome, &candidate.outcome);
+        let traces = (reference.steps.as_ref(), candidate.steps.as_ref());
+        let cause = frame_cause(traces, &differences, self.tolerances, &|address| {
+            (frame.contracts.iter())
+                .find(|contract| contract.address == address)
+                .map(|contract| contract.bytecode.0.as_slice())
+        });
+        FrameComparison {
+            reference,
+            candidate,
+            differences,
+            cause,
+        }
+    }
+
+    /// `reference vs candidate`, for origins and reports.
+    pub fn engines(&self) -> String {
+        format!("{} vs {}", self.reference.name(), self.candidate.name())
     }
 }
 

@@ -222,6 +222,14 @@ impl StepSink {
         }
     }
 
+    /// The trace of a frame-level run (one execution), cut short where the engine panicked if
+    /// it did.
+    pub fn into_frame_trace(self, panicked_at: Option<String>) -> StepTrace {
+        let mut trace = std::mem::take(&mut *self.0.borrow_mut());
+        trace.panicked_at = panicked_at;
+        trace
+    }
+
     /// The trace of a run that ended with `outcome`, each execution marked rolled back if it
     /// was run again or its transaction was not included.
     pub fn finish(&self, outcome: &Outcome) -> StepTrace {

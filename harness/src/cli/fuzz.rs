@@ -9,7 +9,7 @@ use eravm_diff::{
     console,
     drive::{
         coverage::{measure, Region},
-        fuzz::{fuzz, FuzzOptions},
+        fuzz::{fuzz, fuzz_frames, FrameFuzzOptions, FuzzOptions},
         minimize::Minimizer,
     },
     generate::{GeneratorConfig, Profile},
@@ -18,7 +18,9 @@ use eravm_diff::{
     world::WorldSource,
 };
 
-use super::{default_jobs, finish_capture, pool, status, CommandResult, EngineArgs, SessionArgs};
+use super::{
+    default_jobs, finish_capture, load_known, pool, status, CommandResult, EngineArgs, SessionArgs,
+};
 
 #[derive(clap::Args)]
 pub struct FuzzArgs {
@@ -30,12 +32,28 @@ pub struct FuzzArgs {
     /// Minimize each new finding before it is left in the findings directory.
     #[arg(long)]
     minimize: bool,
+    /// `batch`: generated batches through the bootloader; `frame`: generated programs straight
+    /// on zk_evm and zksync_vm2, every instruction compared (`--profile` and `--world` do not
+    /// apply, nor `--minimize` yet).
+    #[arg(long, value_enum, default_value_t)]
+    level: Level,
     #[command(flatten)]
     session: SessionArgs,
 }
 
+/// Where samples run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    #[default]
+    Batch,
+    Frame,
+}
+
 impl FuzzArgs {
     pub fn execute(self) -> CommandResult {
+        if self.level == Level::Frame {
+            return self.fuzz_frames();
+        }
         let session = self.session.load()?;
         let differential = &session.differential;
         let options = FuzzOptions {
@@ -97,6 +115,61 @@ impl FuzzArgs {
                     .map_err(|err| InputError::at(&finding.path, format!("cannot write: {err}")))?;
                 println!("      minimized: {}", minimized.after);
             }
+        }
+        Ok(status(summary.findings.is_empty()))
+    }
+}
+
+impl FuzzArgs {
+    fn fuzz_frames(self) -> CommandResult {
+        let differential = self.session.engines.frame_differential()?;
+        let known = load_known(&self.session.vectors)?;
+        let options = FrameFuzzOptions {
+            differential: &differential,
+            known: &known,
+            budget: self.session.budget(Duration::from_secs(self.seconds)),
+            findings: &self.findings,
+        };
+        console!(
+            "fuzzing frames on {} with seed {} on {} jobs; findings go to {}",
+            differential.engines(),
+            self.session.seed,
+            self.session.jobs,
+            self.findings.display()
+        );
+        let start = Instant::now();
+        let progress = |executions: u64, found: usize| {
+            let seconds = start.elapsed().as_secs_f64();
+            console!(
+                "[{seconds:>6.1}s] {executions} executions ({:.1}/s), {found} new findings",
+                executions as f64 / seconds
+            );
+        };
+        let capture = self.session.capture()?;
+        let summary = fuzz_frames(&options, &progress);
+        let vm_output = finish_capture(capture);
+        let summary = summary
+            .map_err(|err| InputError::at(&self.findings, format!("cannot write: {err}")))?;
+        let seconds = summary.elapsed.as_secs_f64().max(1e-9);
+        println!(
+            "{} executions in {seconds:.1} s: {:.1} executions/s, {:.0} instructions/s; {} divergent samples, {} new causes",
+            summary.executions,
+            summary.executions as f64 / seconds,
+            summary.instructions as f64 / seconds,
+            summary.divergent_samples,
+            summary.findings.len()
+        );
+        if vm_output.total() > 0 {
+            println!("VM output (captured; --verbose shows it): {vm_output}");
+        }
+        for finding in &summary.findings {
+            let (cause, sample) = (&finding.cause, finding.sample);
+            println!(
+                "  {}  sample {sample}  {}",
+                cause.fingerprint,
+                finding.path.display()
+            );
+            println!("      {}", cause.summary());
         }
         Ok(status(summary.findings.is_empty()))
     }

@@ -19,10 +19,14 @@ use std::{
 use eravm_diff::{
     divergence::tolerance::Tolerances,
     drive::{Budget, Search},
-    engine::{self, Engine},
+    engine::{
+        self,
+        frame::{frame_engine, FRAME_CANDIDATE, FRAME_REFERENCE},
+        Engine,
+    },
     findings::KnownDivergences,
     generate::{GeneratorConfig, Profile},
-    pipeline::{thread_pool, Differential, Oracle},
+    pipeline::{thread_pool, Differential, FrameDifferential, Oracle},
     support::{
         error::InputError,
         vm_output::{OutputSummary, StderrCapture},
@@ -67,6 +71,27 @@ impl EngineArgs {
                 Tolerances::DEFAULT
             },
             oracle: self.oracle,
+        })
+    }
+
+    /// The frame-level pipeline for these engines: `vm_latest` runs as zk_evm, `vm_fast` (with
+    /// a step fault, if it has one) as zksync_vm2; other engines have no frame level.
+    pub fn frame_differential(&self) -> Result<FrameDifferential, InputError> {
+        let frame_engine = |name: &str| {
+            let frame_name = match name {
+                "vm_latest" => FRAME_REFERENCE.to_owned(),
+                _ => name.replacen("vm_fast", FRAME_CANDIDATE, 1),
+            };
+            frame_engine(&frame_name).ok_or_else(|| InputError::new(name, "has no frame level: frames run on vm_latest (as zk_evm) and vm_fast, with or without a step fault (as zksync_vm2)"))
+        };
+        Ok(FrameDifferential {
+            reference: frame_engine(&self.reference)?,
+            candidate: frame_engine(&self.candidate)?,
+            tolerances: if self.strict {
+                Tolerances::STRICT
+            } else {
+                Tolerances::DEFAULT
+            },
         })
     }
 }

@@ -15,6 +15,7 @@ pub mod cause;
 pub mod explain;
 mod fields;
 mod first;
+pub mod frame;
 mod pubdata;
 mod steps;
 pub mod tolerance;

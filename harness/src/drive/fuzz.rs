@@ -4,6 +4,7 @@
 //! cause of divergence is written once, as a YAML batch, to the findings directory.
 
 use std::{
+    collections::HashSet,
     path::{Path, PathBuf},
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -12,12 +13,23 @@ use std::{
     time::{Duration, Instant},
 };
 
+use arbitrary::Unstructured;
+use serde::Serialize;
+
 use crate::{
     batch_file::BatchFile,
-    drive::Search,
-    findings::{write_finding, Disagreement, Triage, Triager},
-    generate::{seeded::sample_batch, GeneratorConfig},
-    pipeline::{thread_pool, Differential, RunOptions},
+    divergence::cause::Cause,
+    drive::{Budget, Search},
+    engine::Observe,
+    findings::{write_finding, Disagreement, KnownDivergences, Triage, Triager},
+    frame::Frame,
+    generate::{
+        self,
+        seeded::{sample_batch, seeded_bytes, INPUT_LEN},
+        GeneratorConfig,
+    },
+    pipeline::{thread_pool, Differential, FrameDifferential, RunOptions},
+    support::files::write_atomic,
 };
 
 /// What to fuzz, and for how long.
@@ -60,23 +72,68 @@ pub fn fuzz(
     progress: &(dyn Fn(u64, usize) + Sync),
 ) -> std::io::Result<FuzzSummary> {
     std::fs::create_dir_all(options.findings)?;
+    let divergent = AtomicU64::new(0);
+    let triager = Triager::new(options.search.known, []);
+    let findings = Mutex::new(Vec::new());
+    let budget = &options.search.budget;
+    let (executions, elapsed) = run_samples(
+        budget,
+        &|executions| progress(executions, findings.lock().unwrap().len()),
+        &|sample| {
+            let disagreement = run_sample(
+                options.search.differential,
+                options.search.generator,
+                budget.seed,
+                sample,
+            );
+            let Some((mut file, disagreement)) = disagreement else {
+                return Ok(());
+            };
+            divergent.fetch_add(1, Ordering::Relaxed);
+            if triager.triage(&disagreement) != Triage::New {
+                return Ok(());
+            }
+            let origin = options.search.origin("fuzz", sample);
+            let path = write_finding(options.findings, &mut file, origin, &disagreement)?;
+            findings.lock().unwrap().push(Finding {
+                sample,
+                disagreement,
+                file,
+                path,
+            });
+            Ok(())
+        },
+    )?;
+    let mut findings = findings.into_inner().unwrap();
+    findings.sort_by_key(|finding| finding.sample);
+    Ok(FuzzSummary {
+        executions,
+        elapsed,
+        divergent_samples: divergent.into_inner(),
+        findings,
+    })
+}
+
+/// Runs `sample` for samples 0, 1, … on `budget.jobs` workers until the budget is spent or a
+/// sample fails (its error is returned); `progress` is called about once a second with the
+/// executions so far. Returns the executions and the time taken.
+fn run_samples(
+    budget: &Budget,
+    progress: &(dyn Fn(u64) + Sync),
+    sample: &(dyn Fn(u64) -> std::io::Result<()> + Sync),
+) -> std::io::Result<(u64, Duration)> {
     let start = Instant::now();
     let next_sample = AtomicU64::new(0);
     let executions = AtomicU64::new(0);
-    let divergent = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
-    let triager = Triager::new(options.search.known, []);
-    let findings = Mutex::new(Vec::new());
     let failure = Mutex::new(None);
-
-    let pool = thread_pool(options.search.budget.jobs).map_err(std::io::Error::other)?;
+    let pool = thread_pool(budget.jobs).map_err(std::io::Error::other)?;
     pool.in_place_scope(|scope| {
-        for _ in 0..options.search.budget.jobs.max(1) {
+        for _ in 0..budget.jobs.max(1) {
             scope.spawn(|_| {
                 while !stop.load(Ordering::Relaxed) {
-                    let sample = next_sample.fetch_add(1, Ordering::Relaxed);
-                    let budget = &options.search.budget;
-                    if budget.samples.is_some_and(|limit| sample >= limit)
+                    let index = next_sample.fetch_add(1, Ordering::Relaxed);
+                    if budget.samples.is_some_and(|limit| index >= limit)
                         || budget
                             .duration
                             .is_some_and(|limit| start.elapsed() >= limit)
@@ -84,32 +141,11 @@ pub fn fuzz(
                         stop.store(true, Ordering::Relaxed);
                         break;
                     }
-                    let disagreement = run_sample(
-                        options.search.differential,
-                        options.search.generator,
-                        options.search.budget.seed,
-                        sample,
-                    );
+                    let result = sample(index);
                     executions.fetch_add(1, Ordering::Relaxed);
-                    let Some((mut file, disagreement)) = disagreement else {
-                        continue;
-                    };
-                    divergent.fetch_add(1, Ordering::Relaxed);
-                    if triager.triage(&disagreement) != Triage::New {
-                        continue;
-                    }
-                    let origin = options.search.origin("fuzz", sample);
-                    match write_finding(options.findings, &mut file, origin, &disagreement) {
-                        Ok(path) => findings.lock().unwrap().push(Finding {
-                            sample,
-                            disagreement,
-                            file,
-                            path,
-                        }),
-                        Err(err) => {
-                            *failure.lock().unwrap() = Some(err);
-                            stop.store(true, Ordering::Relaxed);
-                        }
+                    if let Err(err) = result {
+                        *failure.lock().unwrap() = Some(err);
+                        stop.store(true, Ordering::Relaxed);
                     }
                 }
             });
@@ -120,22 +156,115 @@ pub fn fuzz(
             std::thread::sleep(Duration::from_millis(50));
             if reported.elapsed() >= Duration::from_secs(1) {
                 reported = Instant::now();
-                progress(
-                    executions.load(Ordering::Relaxed),
-                    findings.lock().unwrap().len(),
-                );
+                progress(executions.load(Ordering::Relaxed));
             }
         }
     });
-    if let Some(err) = failure.into_inner().unwrap() {
-        return Err(err);
+    match failure.into_inner().unwrap() {
+        Some(err) => Err(err),
+        None => Ok((executions.into_inner(), start.elapsed())),
     }
+}
+
+/// What to fuzz at frame level ([`crate::frame`]), and for how long.
+pub struct FrameFuzzOptions<'a> {
+    pub differential: &'a FrameDifferential,
+    pub known: &'a KnownDivergences,
+    pub budget: Budget,
+    pub findings: &'a Path,
+}
+
+/// A new cause found at frame level, written as a frame file.
+#[derive(Debug, Clone)]
+pub struct FrameFinding {
+    pub sample: u64,
+    pub cause: Cause,
+    pub path: PathBuf,
+}
+
+/// Totals of a frame-level fuzzing run.
+#[derive(Debug, Clone)]
+pub struct FrameFuzzSummary {
+    pub executions: u64,
+    pub elapsed: Duration,
+    /// Samples on which the engines disagreed (known causes included).
+    pub divergent_samples: u64,
+    /// Instructions the reference executed, over all samples.
+    pub instructions: u64,
+    pub findings: Vec<FrameFinding>,
+}
+
+/// A frame finding as written: where it came from, its cause, and the frame.
+#[derive(Debug, Serialize)]
+struct FrameFindingFile<'a> {
+    origin: String,
+    cause: &'a str,
+    summary: String,
+    frame: &'a Frame,
+}
+
+/// Fuzzes at frame level: sample `i` of seed `s` is the frame generated from the same bytes as
+/// batch-level sample `i`'s; every instruction is compared, and each new cause (one no vector
+/// declares, not met before in the run) is written once, as `<cause>.yaml`.
+pub fn fuzz_frames(
+    options: &FrameFuzzOptions<'_>,
+    progress: &(dyn Fn(u64, usize) + Sync),
+) -> std::io::Result<FrameFuzzSummary> {
+    std::fs::create_dir_all(options.findings)?;
+    let divergent = AtomicU64::new(0);
+    let instructions = AtomicU64::new(0);
+    let seen = Mutex::new(HashSet::new());
+    let findings = Mutex::new(Vec::new());
+    let budget = &options.budget;
+    let (executions, elapsed) = run_samples(
+        budget,
+        &|executions| progress(executions, findings.lock().unwrap().len()),
+        &|sample| {
+            let bytes = seeded_bytes(budget.seed, sample, INPUT_LEN);
+            let frame = generate::frame(&mut Unstructured::new(&bytes))
+                .expect("the frame generator never fails");
+            let comparison = options.differential.run(&frame, &Observe::default());
+            let steps = comparison.reference.steps.as_ref();
+            let executed = steps.map_or(0, |trace| {
+                trace.segments.iter().map(|s| s.steps.len()).sum()
+            });
+            instructions.fetch_add(executed as u64, Ordering::Relaxed);
+            let Some(cause) = comparison.cause else {
+                return Ok(());
+            };
+            divergent.fetch_add(1, Ordering::Relaxed);
+            let known = options.known.0.contains_key(&cause.fingerprint);
+            if known || !seen.lock().unwrap().insert(cause.fingerprint.clone()) {
+                return Ok(());
+            }
+            let file = FrameFindingFile {
+                origin: format!(
+                    "eravm-diff fuzz --level frame --seed {} (sample {sample}), {}",
+                    budget.seed,
+                    options.differential.engines()
+                ),
+                cause: &cause.fingerprint,
+                summary: cause.summary(),
+                frame: &frame,
+            };
+            let path = options.findings.join(format!("{}.yaml", cause.fingerprint));
+            let text = serde_yaml::to_string(&file).map_err(std::io::Error::other)?;
+            write_atomic(&path, text.as_bytes())?;
+            findings.lock().unwrap().push(FrameFinding {
+                sample,
+                cause,
+                path,
+            });
+            Ok(())
+        },
+    )?;
     let mut findings = findings.into_inner().unwrap();
     findings.sort_by_key(|finding| finding.sample);
-    Ok(FuzzSummary {
-        executions: executions.into_inner(),
-        elapsed: start.elapsed(),
+    Ok(FrameFuzzSummary {
+        executions,
+        elapsed,
         divergent_samples: divergent.into_inner(),
+        instructions: instructions.into_inner(),
         findings,
     })
 }

@@ -9,6 +9,7 @@
 
 mod driver;
 pub mod fault;
+pub mod frame;
 mod registry;
 pub mod remote;
 mod vm_fast;

@@ -70,11 +70,7 @@ where
 {
     let sink = observe.steps.then(StepSink::default);
     let outcome = run_vm_traced::<V>(world, batch, observe.last_transaction, &mut |transaction| {
-        let recorder = StepRecorder {
-            sink: sink.clone(),
-            before: None,
-            registers: None,
-        };
+        let recorder = StepRecorder::recording(sink.clone());
         if let Some(sink) = &sink {
             sink.start(transaction);
         }
@@ -97,6 +93,17 @@ pub struct StepRecorder {
     /// The registers before the next instruction: read from the VM before the first, then
     /// kept up to date with each instruction's writes (nothing else writes registers).
     registers: Option<Registers>,
+}
+
+impl StepRecorder {
+    /// A recorder writing into `sink`, or an idle one.
+    pub fn recording(sink: Option<StepSink>) -> Self {
+        Self {
+            sink,
+            before: None,
+            registers: None,
+        }
+    }
 }
 
 /// Where an instruction runs.

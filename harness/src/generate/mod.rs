@@ -12,6 +12,7 @@
 
 mod contracts;
 mod dump;
+mod frame;
 mod program;
 pub mod seeded;
 
@@ -30,6 +31,7 @@ use self::program::{program, ProgramContext};
 pub use self::{
     contracts::{selectors, RealContracts},
     dump::mutate_dump,
+    frame::frame,
 };
 use crate::{
     batch_file::{

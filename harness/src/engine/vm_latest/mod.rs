@@ -28,7 +28,7 @@ use crate::{
 
 mod cells;
 
-use self::cells::CellCounter;
+pub(super) use self::cells::CellCounter;
 
 type Vm = vm_latest::Vm<VmStorage, HistoryEnabled>;
 
@@ -48,16 +48,7 @@ impl Engine for VmLatest {
     /// counted. Cells are counted likewise ([`CellCounter`]). Neither counts nor steps cover the
     /// block tip.
     fn run_observed(&self, world: &World, batch: &Batch, observe: &Observe) -> Observed {
-        let counter = observe
-            .opcodes_in
-            .clone()
-            .map(|code_addresses| OpcodeCounter {
-                code: CodeFilter::new(code_addresses),
-                counts: Rc::default(),
-            });
-        let cells = (observe.opcodes_in.clone())
-            .filter(|_| observe.cells)
-            .map(CellCounter::new);
+        let (counter, cells) = counters(observe);
         let sink = observe.steps.then(StepSink::default);
         let outcome =
             run_vm_traced::<Vm>(world, batch, observe.last_transaction, &mut |transaction| {
@@ -70,14 +61,7 @@ impl Engine for VmLatest {
                 }
                 if let Some(sink) = &sink {
                     sink.start(transaction);
-                    tracers.push(
-                        StepRecorder {
-                            sink: sink.clone(),
-                            before: None,
-                            registers: None,
-                        }
-                        .into_tracer_pointer(),
-                    );
+                    tracers.push(StepRecorder::new(sink.clone()).into_tracer_pointer());
                 }
                 vm_latest::TracerDispatcher::new(tracers)
             });
@@ -89,6 +73,41 @@ impl Engine for VmLatest {
             steps,
         }
     }
+}
+
+/// The opcode and cell counters `observe` asks for.
+fn counters(observe: &Observe) -> (Option<OpcodeCounter>, Option<CellCounter>) {
+    let counter = (observe.opcodes_in.clone()).map(|code_addresses| OpcodeCounter {
+        code: CodeFilter::new(code_addresses),
+        counts: Rc::default(),
+    });
+    let cells = (observe.opcodes_in.clone())
+        .filter(|_| observe.cells)
+        .map(CellCounter::new);
+    (counter, cells)
+}
+
+/// Tracers of the reference, as zk_evm driven directly runs them (with no storage pointer).
+pub(super) type Watchers<H> = Vec<Box<dyn DynTracer<(), SimpleMemory<H>>>>;
+
+/// The tracers that observe what `observe` asks for, for zk_evm driven directly (a frame), and
+/// the counters among them, to read when the run is over.
+pub(super) fn watchers<H: HistoryMode + 'static>(
+    observe: &Observe,
+    sink: Option<StepSink>,
+) -> (Watchers<H>, Option<OpcodeCounter>, Option<CellCounter>) {
+    let (counter, cells) = counters(observe);
+    let mut watchers: Watchers<H> = vec![];
+    if let Some(counter) = &counter {
+        watchers.push(Box::new(counter.clone()));
+    }
+    if let Some(cells) = &cells {
+        watchers.push(Box::new(cells.clone()));
+    }
+    if let Some(sink) = sink {
+        watchers.push(Box::new(StepRecorder::new(sink)));
+    }
+    (watchers, counter, cells)
 }
 
 /// Whether code runs at one of a set of addresses: the set is looked up when the code address
@@ -121,7 +140,7 @@ impl CodeFilter {
 }
 
 #[derive(Clone)]
-struct OpcodeCounter {
+pub(super) struct OpcodeCounter {
     code: CodeFilter,
     /// Counts by opcode ([`Opcode::variant_idx`]) and variant within it.
     counts: Rc<RefCell<[[u64; VARIANTS]; VARIANTS]>>,
@@ -131,7 +150,7 @@ struct OpcodeCounter {
 const VARIANTS: usize = 16;
 
 impl OpcodeCounter {
-    fn counts(&self) -> OpcodeCounts {
+    pub(super) fn counts(&self) -> OpcodeCounts {
         let counts = self.counts.borrow();
         (crate::isa::opcode_variants().into_iter())
             .map(|opcode| {
@@ -180,6 +199,16 @@ struct Before {
     opcode: Opcode,
     /// The heap and offset a heap store writes to (its first operand).
     store: Option<(Memory, u32)>,
+}
+
+impl StepRecorder {
+    fn new(sink: StepSink) -> Self {
+        Self {
+            sink,
+            before: None,
+            registers: None,
+        }
+    }
 }
 
 fn registers(state: &VmLocalState) -> Registers {
