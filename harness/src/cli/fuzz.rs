@@ -68,14 +68,7 @@ impl FuzzArgs {
             self.session.jobs,
             self.findings.display()
         );
-        let start = Instant::now();
-        let progress = |executions: u64, found: usize| {
-            let seconds = start.elapsed().as_secs_f64();
-            console!(
-                "[{seconds:>6.1}s] {executions} executions ({:.1}/s), {found} new findings",
-                executions as f64 / seconds
-            );
-        };
+        let progress = progress(Instant::now());
         let capture = self.session.capture()?;
         let summary = fuzz(&options, &progress);
         let vm_output = finish_capture(capture);
@@ -137,14 +130,7 @@ impl FuzzArgs {
             self.session.jobs,
             self.findings.display()
         );
-        let start = Instant::now();
-        let progress = |executions: u64, found: usize| {
-            let seconds = start.elapsed().as_secs_f64();
-            console!(
-                "[{seconds:>6.1}s] {executions} executions ({:.1}/s), {found} new findings",
-                executions as f64 / seconds
-            );
-        };
+        let progress = progress(Instant::now());
         let capture = self.session.capture()?;
         let summary = fuzz_frames(&options, &progress);
         let vm_output = finish_capture(capture);
@@ -172,6 +158,17 @@ impl FuzzArgs {
             println!("      {}", cause.summary());
         }
         Ok(status(summary.findings.is_empty()))
+    }
+}
+
+/// The progress line of a fuzzing run started at `start`: (executions, new findings).
+fn progress(start: Instant) -> impl Fn(u64, usize) + Sync {
+    move |executions, found| {
+        let seconds = start.elapsed().as_secs_f64();
+        console!(
+            "[{seconds:>6.1}s] {executions} executions ({:.1}/s), {found} new findings",
+            executions as f64 / seconds
+        );
     }
 }
 
