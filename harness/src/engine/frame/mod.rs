@@ -72,24 +72,27 @@ pub fn frame_engine_names() -> Vec<String> {
         .collect()
 }
 
-/// `outcome` of a run, or the engine's own panic as an outcome.
-fn caught(run: impl FnOnce() -> Result<FrameOutcome, String>) -> FrameOutcome {
+/// The outcome of a run, or the engine's own failure as an outcome; with where the engine
+/// panicked, named as batch-level traces name it (by location), if it did.
+fn caught(run: impl FnOnce() -> Result<FrameOutcome, String>) -> (FrameOutcome, Option<String>) {
+    let failed = |panic: String| FrameOutcome {
+        panic: Some(panic),
+        ..FrameOutcome::default()
+    };
     match panic_guard::catch(run) {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(error)) => FrameOutcome {
-            panic: Some(error),
-            ..FrameOutcome::default()
-        },
-        Err(panic) => FrameOutcome {
-            panic: Some(panic.to_string()),
-            ..FrameOutcome::default()
-        },
+        Ok(Ok(outcome)) => (outcome, None),
+        Ok(Err(error)) => (failed(error.clone()), Some(error)),
+        Err(panic) => {
+            let location = (panic.location.as_ref())
+                .map_or_else(|| "an unknown location".to_owned(), ToString::to_string);
+            (failed(panic.to_string()), Some(location))
+        }
     }
 }
 
 /// A trace of one execution, its steps recorded into `sink`.
-fn trace(sink: Option<StepSink>, outcome: &FrameOutcome) -> Option<StepTrace> {
-    sink.map(|sink| sink.into_frame_trace(outcome.panic.clone()))
+fn trace(sink: Option<StepSink>, panicked_at: Option<String>) -> Option<StepTrace> {
+    sink.map(|sink| sink.into_frame_trace(panicked_at))
 }
 
 fn sink(observe: &Observe) -> Option<StepSink> {
@@ -108,9 +111,9 @@ impl FrameEngine for ZkEvm {
     fn run_frame(&self, frame: &Frame, observe: &Observe) -> FrameObserved {
         let sink = sink(observe);
         let (watchers, opcodes, cells) = vm_latest::watchers(observe, sink.clone());
-        let outcome = caught(|| zk_evm::run(frame, watchers));
+        let (outcome, panicked_at) = caught(|| zk_evm::run(frame, watchers));
         FrameObserved {
-            steps: trace(sink, &outcome),
+            steps: trace(sink, panicked_at),
             opcodes: opcodes.map(|counter| counter.counts()),
             cells: cells.map(|counter| counter.counts()),
             outcome,
@@ -131,14 +134,14 @@ impl FrameEngine for ZksyncVm2 {
         fn faulty<const FAULT: usize>(
             frame: &Frame,
             recorder: vm_fast::StepRecorder,
-        ) -> FrameOutcome {
+        ) -> (FrameOutcome, Option<String>) {
             let mut tracers = (StepFaultTracer::<FAULT>::default(), recorder);
             caught(|| Ok(vm2::run(frame, &mut tracers)))
         }
         let sink = sink(observe);
         let recorder = vm_fast::StepRecorder::recording(sink.clone());
         use StepFault::*;
-        let outcome = match self.0 {
+        let (outcome, panicked_at) = match self.0 {
             None => caught(|| Ok(vm2::run(frame, &mut { recorder }))),
             Some(Register) => faulty::<{ Register as usize }>(frame, recorder),
             Some(PointerTag) => faulty::<{ PointerTag as usize }>(frame, recorder),
@@ -147,7 +150,7 @@ impl FrameEngine for ZksyncVm2 {
             Some(HeapWord) => faulty::<{ HeapWord as usize }>(frame, recorder),
         };
         FrameObserved {
-            steps: trace(sink, &outcome),
+            steps: trace(sink, panicked_at),
             opcodes: None,
             cells: None,
             outcome,
