@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use arbitrary::{Result, Unstructured};
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
-    BinopOpcode, ContextOpcode, JumpOpcode, LogOpcode, Opcode, PtrOpcode, RetOpcode, ShiftOpcode,
-    UMAOpcode, OPCODES_TABLE,
+    BinopOpcode, ContextOpcode, LogOpcode, Opcode, PtrOpcode, RetOpcode, ShiftOpcode, UMAOpcode,
+    OPCODES_TABLE,
 };
 use zksync_types::U256;
 
@@ -35,7 +35,7 @@ pub(super) struct Operand {
 }
 
 impl Aim {
-    fn operand(&self, src: Src) -> Option<Operand> {
+    pub(super) fn operand(&self, src: Src) -> Option<Operand> {
         self.operand.filter(|operand| operand.src == src)
     }
 }
@@ -203,7 +203,7 @@ impl Builder<'_> {
 
     /// The form to write: the aimed one, or one of the opcode's drawn at random, with src0
     /// addressed as an aimed origin requires.
-    fn form_for(u: &mut Unstructured, opcode: Opcode, aim: &Aim) -> Result<Form> {
+    pub(super) fn form_for(u: &mut Unstructured, opcode: Opcode, aim: &Aim) -> Result<Form> {
         if let Some(form) = aim.form {
             return Ok(form);
         }
@@ -521,102 +521,6 @@ impl Builder<'_> {
             ContextOpcode::GetContextU128 => format!("context.get_context_u128{condition} {dst}"),
         };
         self.emit(line);
-        Ok(())
-    }
-
-    /// A jump: forward to a label, or — for src0 addressed otherwise, or an aimed operand — to
-    /// a target beyond any generated program (pc 0xffff: the frame panics), so that no jump
-    /// goes backwards unbounded.
-    fn aim_jump(
-        &mut self,
-        u: &mut Unstructured,
-        aim: &Aim,
-        condition: &str,
-        scope: Scope,
-    ) -> Result<()> {
-        if let Some(operand) = aim.operand(Src::Src0) {
-            if scope.depth < super::MAX_DEPTH && !scope.in_loop {
-                return self.wild_jump(u, operand, condition);
-            }
-        }
-        let form = Self::form_for(u, Opcode::Jump(JumpOpcode), aim)?;
-        if form.src0 == 4 && aim.operand.is_none() {
-            let label = self.fresh_label("skip");
-            self.emit(format!("jump{condition} @{label}"));
-            self.label(&label);
-            return Ok(());
-        }
-        // Targets whose low 16 bits are 0xffff.
-        let far = [U256::from(0xffffu32), U256::from(u32::MAX), U256::MAX];
-        let target = match aim.operand(Src::Src0) {
-            Some(Operand {
-                value: Some(value @ (Value::U32Max | Value::Max)),
-                ..
-            }) => boundary(u, value)?,
-            _ => *u.choose(&far)?,
-        };
-        let origin = aim.operand(Src::Src0).and_then(|operand| operand.origin);
-        let operand = Operand {
-            src: Src::Src0,
-            origin: origin.filter(|origin| {
-                matches!(
-                    origin,
-                    Origin::Code | Origin::Stack | Origin::Computed | Origin::Loaded
-                )
-            }),
-            value: None,
-        };
-        let src0 = match form.src0 {
-            5 => self.constant(target),
-            4 => "65535".into(),
-            addressing => {
-                let constant = self.constant(target);
-                self.emit(format!("add {constant}, r0, r12"));
-                let register = match operand.origin {
-                    Some(Origin::Computed) => {
-                        self.emit("or r12, r0, r12");
-                        "r12".to_owned()
-                    }
-                    _ => "r12".to_owned(),
-                };
-                match addressing {
-                    0 => register,
-                    1 => {
-                        self.emit(format!("add {register}, r0, stack+=[1]"));
-                        "stack-=[1]".into()
-                    }
-                    2 => {
-                        self.emit(format!("add {register}, r0, stack-[1]"));
-                        "stack-[1]".into()
-                    }
-                    _ => {
-                        self.emit(format!("add {register}, r0, stack[2]"));
-                        "stack[2]".into()
-                    }
-                }
-            }
-        };
-        self.emit(format!("jump{condition} {src0}"));
-        Ok(())
-    }
-
-    /// A jump to wherever a register of any origin and value points — backwards too — from a
-    /// subroutine near-called with a few thousand ergs: a loop it starts ends when they run
-    /// out, and the call's panic handler goes on. Never inside a loop, whose counter the
-    /// code jumped to may overwrite.
-    fn wild_jump(&mut self, u: &mut Unstructured, operand: Operand, condition: &str) -> Result<()> {
-        let (sub, handler) = (self.fresh_label("sub"), self.fresh_label("handler"));
-        let ergs = u.int_in_range(200..=4000u16)?;
-        self.emit(format!("add {ergs}, r0, r12"));
-        self.emit(format!("near_call r12, @{sub}, @{handler}"));
-        self.label(&handler);
-        let outer = std::mem::take(&mut self.lines);
-        self.label(&sub);
-        let target = self.register_of(u, operand, "r12")?;
-        self.emit(format!("jump{condition} {target}"));
-        self.emit("ret.ok r0");
-        let body = std::mem::replace(&mut self.lines, outer);
-        self.subroutines.push(body);
         Ok(())
     }
 

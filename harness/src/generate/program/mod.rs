@@ -12,9 +12,9 @@
 //! pointer (pointers keep their tag only in registers and on the stack).
 
 mod aimed;
+mod bounded;
 mod families;
 mod operands;
-mod short;
 
 use std::fmt::Write;
 

@@ -1,17 +1,19 @@
-//! Instructions fetched short of ergs: the coverage model's ergs cells ([`Ergs`]), an
-//! instruction run with exactly its price, one erg short, or further short.
+//! Code run in a subroutine near-called with a bounded budget of ergs: an instruction fetched
+//! with exactly its price, one erg short, or further short (the coverage model's ergs cells,
+//! [`Ergs`]), and jumps, which may go anywhere because the budget ends any loop they start.
 
 use arbitrary::{Result, Unstructured};
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
-    ContextOpcode, FarCallOpcode, LogOpcode, Opcode, PtrOpcode, RetOpcode, UMAOpcode,
+    ContextOpcode, FarCallOpcode, JumpOpcode, LogOpcode, Opcode, PtrOpcode, RetOpcode, UMAOpcode,
 };
 use zksync_types::U256;
 
 use super::{
-    aimed::{binop_name, shift_name},
-    Builder,
+    aimed::{binop_name, shift_name, Aim, Operand},
+    operands::boundary,
+    Builder, Scope,
 };
-use crate::isa::model::Ergs;
+use crate::isa::model::{Ergs, Origin, Src, Value};
 
 impl Builder<'_> {
     /// `opcode` fetched with exactly its price in ergs, one erg short, or further short: a
@@ -31,28 +33,127 @@ impl Builder<'_> {
             Ergs::OneShort => price - 1,
             _ => u.int_in_range(1..=price.saturating_sub(2).max(1))?,
         };
-        let (sub, handler, next) = (
-            self.fresh_label("sub"),
-            self.fresh_label("handler"),
-            self.fresh_label("next"),
-        );
-        let Some(bare) = bare(opcode, &next) else {
+        let next = self.fresh_label("next");
+        let Some(instruction) = bare(opcode, &next) else {
             return self.arithmetic(u);
         };
         let budget = match u16::try_from(budget) {
             Ok(small) => small.to_string(),
             Err(_) => self.constant(U256::from(budget)),
         };
-        self.emit(format!("add {budget}, r0, r12"));
+        self.bounded_subroutine(&budget, |builder| {
+            builder.emit(instruction);
+            builder.label(&next);
+            Ok(())
+        })
+    }
+
+    /// A jump: forward to a label, or — for src0 addressed otherwise, or an aimed operand — to
+    /// a target beyond any generated program (pc 0xffff: the frame panics), so that no jump
+    /// goes backwards unbounded.
+    pub(super) fn aim_jump(
+        &mut self,
+        u: &mut Unstructured,
+        aim: &Aim,
+        condition: &str,
+        scope: Scope,
+    ) -> Result<()> {
+        if let Some(operand) = aim.operand(Src::Src0) {
+            if scope.depth < super::MAX_DEPTH && !scope.in_loop {
+                return self.wild_jump(u, operand, condition);
+            }
+        }
+        let form = Self::form_for(u, Opcode::Jump(JumpOpcode), aim)?;
+        if form.src0 == 4 && aim.operand.is_none() {
+            let label = self.fresh_label("skip");
+            self.emit(format!("jump{condition} @{label}"));
+            self.label(&label);
+            return Ok(());
+        }
+        // Targets whose low 16 bits are 0xffff.
+        let far = [U256::from(0xffffu32), U256::from(u32::MAX), U256::MAX];
+        let target = match aim.operand(Src::Src0) {
+            Some(Operand {
+                value: Some(value @ (Value::U32Max | Value::Max)),
+                ..
+            }) => boundary(u, value)?,
+            _ => *u.choose(&far)?,
+        };
+        let origin = aim.operand(Src::Src0).and_then(|operand| operand.origin);
+        let operand = Operand {
+            src: Src::Src0,
+            origin: origin.filter(|origin| {
+                matches!(
+                    origin,
+                    Origin::Code | Origin::Stack | Origin::Computed | Origin::Loaded
+                )
+            }),
+            value: None,
+        };
+        let src0 = match form.src0 {
+            5 => self.constant(target),
+            4 => "65535".into(),
+            addressing => {
+                let constant = self.constant(target);
+                self.emit(format!("add {constant}, r0, r12"));
+                let register = match operand.origin {
+                    Some(Origin::Computed) => {
+                        self.emit("or r12, r0, r12");
+                        "r12".to_owned()
+                    }
+                    _ => "r12".to_owned(),
+                };
+                match addressing {
+                    0 => register,
+                    1 => {
+                        self.emit(format!("add {register}, r0, stack+=[1]"));
+                        "stack-=[1]".into()
+                    }
+                    2 => {
+                        self.emit(format!("add {register}, r0, stack-[1]"));
+                        "stack-[1]".into()
+                    }
+                    _ => {
+                        self.emit(format!("add {register}, r0, stack[2]"));
+                        "stack[2]".into()
+                    }
+                }
+            }
+        };
+        self.emit(format!("jump{condition} {src0}"));
+        Ok(())
+    }
+
+    /// A jump to wherever a register of any origin and value points — backwards too — from a
+    /// subroutine near-called with a few thousand ergs: a loop it starts ends when they run
+    /// out, and the call's panic handler goes on. Never inside a loop, whose counter the
+    /// code jumped to may overwrite.
+    fn wild_jump(&mut self, u: &mut Unstructured, operand: Operand, condition: &str) -> Result<()> {
+        let ergs = u.int_in_range(200..=4000u16)?.to_string();
+        self.bounded_subroutine(&ergs, |builder| {
+            let target = builder.register_of(u, operand, "r12")?;
+            builder.emit(format!("jump{condition} {target}"));
+            Ok(())
+        })
+    }
+
+    /// `body` in a subroutine near-called with `ergs` (an operand: an immediate or a constant),
+    /// ending in `ret.ok`; the call's panic handler is where the program goes on.
+    fn bounded_subroutine(
+        &mut self,
+        ergs: &str,
+        body: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        let (sub, handler) = (self.fresh_label("sub"), self.fresh_label("handler"));
+        self.emit(format!("add {ergs}, r0, r12"));
         self.emit(format!("near_call r12, @{sub}, @{handler}"));
         self.label(&handler);
         let outer = std::mem::take(&mut self.lines);
         self.label(&sub);
-        self.emit(bare);
-        self.label(&next);
+        body(self)?;
         self.emit("ret.ok r0");
-        let body = std::mem::replace(&mut self.lines, outer);
-        self.subroutines.push(body);
+        let code = std::mem::replace(&mut self.lines, outer);
+        self.subroutines.push(code);
         Ok(())
     }
 }
