@@ -45,14 +45,19 @@ fn main() {
     embed_known_divergences(&manifest_dir.join("../vectors"));
 }
 
-/// Writes `$OUT_DIR/known_divergences.rs`: `(cause, why)` of every vector that declares
-/// `expect: {cause, why}` (or a symptom: `{divergence, why}`). The same list as
+/// Writes `$OUT_DIR/known_divergences.rs`: `(cause, why)` of every vector (batch vectors, and
+/// frame vectors in `frames/`) that declares `expect: {cause, why}` (or a symptom:
+/// `{divergence, why}`). The same list as
 /// `KnownDivergences::declared_in` reads at run time (a build script cannot call the library);
 /// a unit test in `findings.rs` checks they agree.
 fn embed_known_divergences(vectors: &Path) {
-    println!("cargo:rerun-if-changed={}", vectors.display());
     let mut known = vec![];
-    if let Ok(entries) = std::fs::read_dir(vectors) {
+    // Batch vectors, then frame vectors.
+    for dir in [vectors.to_path_buf(), vectors.join("frames")] {
+        println!("cargo:rerun-if-changed={}", dir.display());
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         let mut files: Vec<PathBuf> = entries
             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
             .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))

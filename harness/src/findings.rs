@@ -8,7 +8,7 @@ use std::{
 };
 
 use crate::{
-    batch_file::{batch_files_in, load_batch_file, write_batch_file, BatchFile, Expectation},
+    batch_file::{batch_files_in, load_input_file, write_batch_file, BatchFile, Expectation},
     divergence::{cause::Cause, Divergence},
     key,
     pipeline::Comparison,
@@ -22,12 +22,18 @@ use crate::{
 pub struct KnownDivergences(pub HashMap<String, String>);
 
 impl KnownDivergences {
-    /// The divergences the batch files in `dir` declare (`expect: {cause, why}`).
+    /// The divergences the batch files in `dir` and the frame files in `dir/frames` declare
+    /// (`expect: {cause, why}`).
     pub fn declared_in(dir: &Path) -> Result<Self, InputError> {
         let mut known = HashMap::new();
-        for path in batch_files_in(dir)? {
-            if let Some(Expectation::Divergence { key, why }) = load_batch_file(&path)?.expect {
-                known.insert(key, why);
+        let frames = dir.join("frames");
+        let mut files = batch_files_in(dir)?;
+        if frames.is_dir() {
+            files.extend(batch_files_in(&frames)?);
+        }
+        for path in files {
+            if let Some(Expectation::Divergence { key, why }) = load_input_file(&path)?.expect() {
+                known.insert(key.clone(), why.clone());
             }
         }
         Ok(Self(known))

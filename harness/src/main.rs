@@ -22,7 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run YAML batch files (or every *.yaml in a directory) on both engines and compare.
+    /// Run YAML batch and frame files (or every *.yaml in a directory and its subdirectories)
+    /// on both engines and compare.
     ///
     /// Exits 0 when every outcome is as its file expects (equal, unless the file declares a known
     /// divergence), 1 otherwise, 2 on bad input.
@@ -39,8 +40,8 @@ enum Command {
     ///
     /// Exits 0 when the oracle finds nothing wrong, 1 on a violation, 2 on bad input.
     Pubdata(pubdata::PubdataArgs),
-    /// Name the cause of a batch's divergence: the first instruction where the engines part
-    /// ways, with the steps of both around it.
+    /// Name the cause of a batch's or a frame's divergence: the first instruction where the
+    /// engines part ways, with the steps of both around it.
     Explain(explain::ExplainArgs),
     /// Generate batches from a seed and run them on both engines until the budget is spent;
     /// write each divergence with a new cause as a YAML batch to the findings directory.
@@ -52,8 +53,9 @@ enum Command {
     ///
     /// Exits 0 when every variant was both emitted and executed, 1 otherwise.
     Coverage(fuzz::CoverageArgs),
-    /// Minimize a diverging batch (a YAML batch file, or a libFuzzer `diff_batch` input such as
-    /// a crash file) to the smallest batch whose divergence has the same cause.
+    /// Minimize a diverging batch or frame (a YAML batch or frame file, or a libFuzzer
+    /// `diff_batch` input such as a crash file) to the smallest one whose divergence has the
+    /// same cause.
     ///
     /// Exits 0 when the minimized batch was written, 2 on bad input or when the input does not
     /// diverge.

@@ -31,7 +31,7 @@ use crate::{
     key,
     outcome::Outcome,
     pubdata::da::{self, DaFinding, Verdict},
-    steps::StepTrace,
+    steps::{Step, StepTrace},
     support::error::InputError,
     world::World,
 };
@@ -356,6 +356,8 @@ pub struct FrameComparison {
     pub differences: Vec<FrameDifference>,
     /// What the divergence comes from: `None` if the engines agree, steps included.
     pub cause: Option<Cause>,
+    /// The aligned steps of both engines around the cause's instruction.
+    pub window: Vec<(usize, Option<Step>, Option<Step>)>,
 }
 
 impl FrameDifferential {
@@ -376,16 +378,21 @@ impl FrameDifferential {
         );
         let differences = compare_frames(&reference.outcome, &candidate.outcome);
         let traces = (reference.steps.as_ref(), candidate.steps.as_ref());
-        let cause = frame_cause(traces, &differences, self.tolerances, &|address| {
+        let explanation = frame_cause(traces, &differences, self.tolerances, &|address| {
             (frame.contracts.iter())
                 .find(|contract| contract.address == address)
                 .map(|contract| contract.bytecode.0.as_slice())
         });
+        let (cause, window) = match explanation {
+            Some(explanation) => (Some(explanation.cause), explanation.window),
+            None => (None, vec![]),
+        };
         FrameComparison {
             reference,
             candidate,
             differences,
             cause,
+            window,
         }
     }
 

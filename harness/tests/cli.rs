@@ -176,6 +176,68 @@ fn malformed_batches_exit_two_naming_file_and_problem() {
     assert!(run.stderr.contains("does not assemble"), "{}", run.stderr);
 }
 
+/// Frame files: each malformed program, world or call exits 2 naming the file and the field.
+#[test]
+fn malformed_frame_files_exit_two_naming_file_and_field() {
+    let dir = TempDir::new().unwrap();
+    let frame =
+        std::fs::read_to_string(format!("{VECTORS}/frames/known_static_memory_user.yaml")).unwrap();
+    let cases = [
+        (
+            "bad_mnemonic.yaml",
+            frame.replace("uma.static_read 218, r0, r2, r0", "frobnicate r2, r3"),
+            "contracts[0] (0x00000000000000000000000000000000000c0de0)",
+        ),
+        (
+            "no_ergs.yaml",
+            frame.replace("  ergs: 100000\n", "  calldata: \"0x\"\n"),
+            "missing field `ergs`",
+        ),
+        (
+            "bad_calldata.yaml",
+            frame.replace("  ergs: 100000\n", "  ergs: 100000\n  calldata: \"0xzz\"\n"),
+            "frame.calldata",
+        ),
+        (
+            "unknown_field.yaml",
+            frame.replace("  ergs: 100000\n", "  ergs: 100000\n  gas: 1\n"),
+            "unknown field `gas`",
+        ),
+        (
+            "kernel_entry.yaml",
+            frame.replace(
+                "0x00000000000000000000000000000000000c0de0",
+                "0x0000000000000000000000000000000000004003",
+            ),
+            "contracts: the entry program's address",
+        ),
+        (
+            "no_programs.yaml",
+            "contracts: []\nframe: {ergs: 1000}\n".to_owned(),
+            "contracts: no programs: the first is the entry",
+        ),
+        (
+            "huge_value.yaml",
+            frame.replace(
+                "  ergs: 100000\n",
+                "  ergs: 100000\n  value: \"0x100000000000000000000000000000000\"\n",
+            ),
+            "frame.value",
+        ),
+        (
+            "truncated.yaml",
+            frame[..frame.find("frame:").unwrap() + 8].to_owned(),
+            "not a valid frame file",
+        ),
+    ];
+    for (name, text, problem) in cases {
+        let path = write(&dir, name, &text);
+        for command in ["run", "explain"] {
+            assert_bad_input(&eravm_diff(&[command, &path]), &path, problem);
+        }
+    }
+}
+
 #[test]
 fn malformed_dumps_and_missing_files_exit_two() {
     let dir = TempDir::new().unwrap();

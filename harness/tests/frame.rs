@@ -2,12 +2,14 @@
 
 use arbitrary::Unstructured;
 use eravm_diff::{
+    batch_file::{batch_files_in, load_input_file, Expectation, FrameFile, InputFile},
     divergence::tolerance::Tolerances,
     engine::{
         fault::StepFault,
-        frame::{frame_engine, ZkEvm, ZksyncVm2},
+        frame::{frame_engine, FrameEngine, ZkEvm, ZksyncVm2},
         Observe,
     },
+    findings::KnownDivergences,
     frame::{Frame, FrameContract, FrameResult},
     generate::{frame, seeded::seeded_bytes},
     outcome::Word,
@@ -94,8 +96,10 @@ fn generated_frames_mostly_agree() {
     let (mut agree, mut steps, mut returned) = (0, 0, 0);
     for sample in 0..40 {
         let bytes = seeded_bytes(1, sample, 8192);
-        let frame = frame(&mut Unstructured::new(&bytes)).unwrap();
-        frame.check().unwrap();
+        let frame = frame(&mut Unstructured::new(&bytes))
+            .unwrap()
+            .prepare()
+            .unwrap();
         let comparison = differential.run(&frame, &Observe::default());
         for observed in [&comparison.reference, &comparison.candidate] {
             assert!(
@@ -128,4 +132,63 @@ fn frame_engines_are_found_by_name() {
         assert_eq!(frame_engine(name).unwrap().name(), name);
     }
     assert!(frame_engine("vm_fast").is_none());
+}
+
+fn frame_vectors() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/frames");
+    batch_files_in(&dir).unwrap()
+}
+
+fn load_frame(path: &std::path::Path) -> FrameFile {
+    match load_input_file(path).unwrap() {
+        InputFile::Frame(file) => file,
+        InputFile::Batch(_) => panic!("{}: not a frame file", path.display()),
+    }
+}
+
+/// Every frame vector shows the cause it declares (or agreement), and a frame vector that shares
+/// a cause with a batch vector shares its explanation: the mechanism is the same at both levels.
+#[test]
+fn frame_vectors_show_their_expected_causes() {
+    let files = frame_vectors();
+    assert!(files.len() >= 6, "{} frame vectors", files.len());
+    let batch_level = KnownDivergences::declared_in(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors"),
+    )
+    .unwrap();
+    let differential = differential(ZksyncVm2(None));
+    let mut failures = vec![];
+    for path in &files {
+        let file = load_frame(path);
+        let frame = file.prepare().unwrap();
+        let comparison = differential.run(&frame, &Observe::default());
+        let found = comparison.cause.as_ref().map(|cause| &cause.fingerprint);
+        match (&file.expect, found) {
+            (None | Some(Expectation::Equal), None) => {}
+            (Some(Expectation::Divergence { key, why }), Some(found)) if key == found => {
+                if let Some(known) = batch_level.0.get(key) {
+                    assert_eq!(known, why, "{}: another why for {key}", path.display());
+                }
+            }
+            (expected, _) => failures.push(format!(
+                "{}: expected {expected:?}, found {:?}",
+                path.display(),
+                comparison.cause.as_ref().map(|cause| cause.summary())
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Golden outputs of the frame vectors: what zk_evm's entry frame leaves behind, as YAML.
+#[test]
+fn frame_outcomes_match_golden_snapshots() {
+    for path in frame_vectors() {
+        let frame = load_frame(&path).prepare().unwrap();
+        let observed = ZkEvm.run_frame(&frame, &Observe::default());
+        let name = format!("frame_{}", path.file_stem().unwrap().to_str().unwrap());
+        insta::with_settings!({prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!(name, serde_yaml::to_string(&observed.outcome).unwrap());
+        });
+    }
 }

@@ -18,8 +18,10 @@ use zksync_types::{
 };
 
 use super::{
+    frame::FrameFile,
     keys::{test_key, test_key_address},
-    BatchFile, BlockSpec, DeployTxSpec, FactoryDepSpec, L1TxSpec, L2TxSpec, Party, TxSpec,
+    BatchFile, BlockSpec, DeployTxSpec, Expectation, FactoryDepSpec, L1TxSpec, L2TxSpec, Party,
+    TxSpec,
 };
 use crate::{
     batch::{Batch, Block},
@@ -62,12 +64,42 @@ impl PreparedBatch {
     }
 }
 
+/// A batch file or a frame file, told apart by a top-level `frame:` key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputFile {
+    Batch(BatchFile),
+    Frame(FrameFile),
+}
+
+impl InputFile {
+    pub fn expect(&self) -> Option<&Expectation> {
+        match self {
+            Self::Batch(file) => file.expect.as_ref(),
+            Self::Frame(file) => file.expect.as_ref(),
+        }
+    }
+}
+
+/// Reads and parses a YAML batch or frame file.
+pub fn load_input_file(path: &Path) -> Result<InputFile, InputError> {
+    let text = read_text(path)?;
+    parse_input_file(&path.display().to_string(), &text)
+}
+
+/// Parses YAML batch or frame text; `origin` names it in errors.
+pub fn parse_input_file(origin: &str, text: &str) -> Result<InputFile, InputError> {
+    if !is_frame_file(text) {
+        return parse_batch_file(origin, text).map(InputFile::Batch);
+    }
+    serde_yaml::from_str(text)
+        .map(InputFile::Frame)
+        .map_err(|err| InputError::new(origin, format!("not a valid frame file: {err}")))
+}
+
 /// Reads and parses a YAML batch file.
 pub fn load_batch_file(path: &Path) -> Result<BatchFile, InputError> {
-    let bytes = read_file(path)?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|err| InputError::at(path, format!("not UTF-8 text: {err}")))?;
-    parse_batch_file(&path.display().to_string(), text)
+    let text = read_text(path)?;
+    parse_batch_file(&path.display().to_string(), &text)
 }
 
 /// Writes a batch file atomically.
@@ -76,10 +108,32 @@ pub fn write_batch_file(path: &Path, file: &BatchFile) -> std::io::Result<()> {
     write_atomic(path, yaml.as_bytes())
 }
 
+/// Writes a frame file atomically.
+pub fn write_frame_file(path: &Path, file: &FrameFile) -> std::io::Result<()> {
+    let yaml = serde_yaml::to_string(file).map_err(std::io::Error::other)?;
+    write_atomic(path, yaml.as_bytes())
+}
+
 /// Parses YAML batch text; `origin` names it in errors.
 pub fn parse_batch_file(origin: &str, text: &str) -> Result<BatchFile, InputError> {
+    if is_frame_file(text) {
+        return Err(InputError::new(
+            origin,
+            "a frame file (top-level `frame:`), where a batch file is wanted",
+        ));
+    }
     serde_yaml::from_str(text)
         .map_err(|err| InputError::new(origin, format!("not a valid batch: {err}")))
+}
+
+fn read_text(path: &Path) -> Result<String, InputError> {
+    let bytes = read_file(path)?;
+    String::from_utf8(bytes).map_err(|err| InputError::at(path, format!("not UTF-8 text: {err}")))
+}
+
+/// Whether YAML text is a mapping with a `frame` key (text that is not YAML is not).
+fn is_frame_file(text: &str) -> bool {
+    serde_yaml::from_str::<serde_yaml::Value>(text).is_ok_and(|value| value.get("frame").is_some())
 }
 
 /// The `*.yaml` batch files of a directory, in name order.
@@ -141,7 +195,7 @@ impl BatchFile {
 
 /// The bytecode of a contract or factory dependency, given as assembly, as bytecode, or as the
 /// name of a real compiled contract.
-fn code(
+pub(super) fn code(
     assembly: &Option<String>,
     bytecode: &Option<HexBytes>,
     reference: &Option<String>,

@@ -1,9 +1,11 @@
-//! `minimize`: a diverging batch or libFuzzer input to a regression vector.
+//! `minimize`: a diverging batch, frame or libFuzzer input to a regression vector.
 
 use std::path::PathBuf;
 
 use eravm_diff::{
-    drive::minimize::{load_input, Minimizer},
+    batch_file::{FrameFile, InputFile},
+    drive::minimize::{load_input, FrameMinimizer, Minimizer},
+    engine::Observe,
     findings::{describe, Disagreement},
     generate::GeneratorConfig,
     pipeline::RunOptions,
@@ -15,7 +17,7 @@ use super::{default_jobs, pool, status, CommandResult, EngineArgs};
 
 #[derive(clap::Args)]
 pub struct MinimizeArgs {
-    /// A `.yaml`/`.yml` batch file, or any other file as `diff_batch` fuzzer bytes.
+    /// A `.yaml`/`.yml` batch or frame file, or any other file as `diff_batch` fuzzer bytes.
     input: PathBuf,
     /// Where to write the minimized batch (e.g. vectors/NAME.yaml).
     #[arg(short, long)]
@@ -36,7 +38,10 @@ impl MinimizeArgs {
     pub fn execute(self) -> CommandResult {
         let input = &self.input;
         let world = self.world.load()?;
-        let mut file = load_input(input, &GeneratorConfig::for_world(&world))?;
+        let mut file = match load_input(input, &GeneratorConfig::for_world(&world))? {
+            InputFile::Batch(file) => file,
+            InputFile::Frame(file) => return self.minimize_frame(file),
+        };
         let differential = self.engines.differential(world)?;
         let comparison = differential
             .run_file(&file, &RunOptions::default())
@@ -76,6 +81,55 @@ impl MinimizeArgs {
             "{} candidates; {} written, keeping {key}",
             minimized.candidates,
             self.output.display(),
+        );
+        Ok(status(true))
+    }
+
+    /// Minimizes a frame file, keeping its cause.
+    fn minimize_frame(&self, mut file: FrameFile) -> CommandResult {
+        let input = &self.input;
+        let frame = file.prepare().map_err(|err| err.within(input.display()))?;
+        let differential = self.engines.frame_differential()?;
+        let comparison = differential.run(&frame, &Observe::default());
+        let Some(cause) = comparison.cause else {
+            return Err(InputError::at(
+                input,
+                "the engines agree on it: nothing to minimize",
+            ));
+        };
+        if let Some(wanted) = self
+            .key
+            .as_ref()
+            .filter(|wanted| **wanted != cause.fingerprint)
+        {
+            return Err(InputError::at(
+                input,
+                format!("it shows {}, not {wanted}", cause.fingerprint),
+            ));
+        }
+        eprintln!("minimizing {}: {}", cause.fingerprint, cause.summary());
+        if file.expect.is_none() {
+            file.description = Some(format!(
+                "Unexplained cause {}: {}",
+                cause.fingerprint,
+                cause.summary()
+            ));
+        }
+        let minimizer = FrameMinimizer {
+            differential: &differential,
+            key: cause.fingerprint.clone(),
+            progress: &|line| eprintln!("  {line}"),
+        };
+        let minimized = pool(self.jobs)?
+            .install(|| minimizer.minimize_into(&file, &self.output))
+            .map_err(|err| InputError::at(&self.output, format!("cannot write: {err}")))?;
+        println!("before: {}", minimized.before);
+        println!("after:  {}", minimized.after);
+        println!(
+            "{} candidates; {} written, keeping {}",
+            minimized.candidates,
+            self.output.display(),
+            cause.fingerprint,
         );
         Ok(status(true))
     }

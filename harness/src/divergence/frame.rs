@@ -6,7 +6,8 @@ use std::{collections::BTreeSet, fmt};
 
 use super::{
     cause::{Cause, CauseKind, CodeAt},
-    explain::first_difference,
+    explain::Explanation,
+    steps::localize,
     tolerance::Tolerances,
 };
 use crate::{frame::FrameOutcome, steps::StepTrace};
@@ -100,22 +101,28 @@ fn shown<T: fmt::Debug>(value: Option<&T>) -> String {
 }
 
 /// The cause of a frame-level divergence: the first step at which the traces differ (after
-/// tolerances), else the first differing field of the outcomes. `None` if nothing differs.
+/// tolerances), else the first differing field of the outcomes; with the aligned steps around
+/// the cause. `None` if nothing differs.
 pub fn frame_cause(
     traces: (Option<&StepTrace>, Option<&StepTrace>),
     differences: &[FrameDifference],
     tolerances: Tolerances,
     code: CodeAt<'_>,
-) -> Option<Cause> {
+) -> Option<Explanation> {
     if let (Some(reference), Some(candidate)) = traces {
-        if let Some(cause) = first_difference(reference, candidate, tolerances, code) {
-            return Some(cause);
+        let localized = localize(reference, candidate, tolerances, code, None);
+        if let Some(cause) = localized.cause {
+            return Some(Explanation {
+                cause,
+                tolerated_only: false,
+                window: localized.window,
+            });
         }
     }
     let first = differences.first()?;
-    Some(Cause::new(
-        "outcome".into(),
-        first.field.into(),
-        CauseKind::Value,
-    ))
+    Some(Explanation {
+        cause: Cause::new("outcome".into(), first.field.into(), CauseKind::Value),
+        tolerated_only: false,
+        window: vec![],
+    })
 }

@@ -13,24 +13,20 @@ use std::{
     time::{Duration, Instant},
 };
 
-use arbitrary::Unstructured;
-use serde::Serialize;
-
 use crate::{
-    batch_file::BatchFile,
+    batch_file::{write_frame_file, BatchFile},
     divergence::cause::Cause,
     drive::{Budget, Search},
     engine::Observe,
     findings::{write_finding, Disagreement, KnownDivergences, Triage, Triager},
-    frame::Frame,
     generate::{
         self,
         seeded::{sample_batch, seeded_bytes, INPUT_LEN},
         GeneratorConfig,
     },
     pipeline::{thread_pool, Differential, FrameDifferential, RunOptions},
-    support::files::write_atomic,
 };
+use arbitrary::Unstructured;
 
 /// What to fuzz, and for how long.
 pub struct FuzzOptions<'a> {
@@ -194,15 +190,6 @@ pub struct FrameFuzzSummary {
     pub findings: Vec<FrameFinding>,
 }
 
-/// A frame finding as written: where it came from, its cause, and the frame.
-#[derive(Debug, Serialize)]
-struct FrameFindingFile<'a> {
-    origin: String,
-    cause: &'a str,
-    summary: String,
-    frame: &'a Frame,
-}
-
 /// Fuzzes at frame level: sample `i` of seed `s` is the frame generated from the same bytes as
 /// batch-level sample `i`'s; every instruction is compared, and each new cause (one no vector
 /// declares, not met before in the run) is written once, as `<cause>.yaml`.
@@ -221,8 +208,9 @@ pub fn fuzz_frames(
         &|executions| progress(executions, findings.lock().unwrap().len()),
         &|sample| {
             let bytes = seeded_bytes(budget.seed, sample, INPUT_LEN);
-            let frame = generate::frame(&mut Unstructured::new(&bytes))
+            let mut file = generate::frame(&mut Unstructured::new(&bytes))
                 .expect("the frame generator never fails");
+            let frame = file.prepare().expect("generated frames are valid");
             let comparison = options.differential.run(&frame, &Observe::default());
             let steps = comparison.reference.steps.as_ref();
             let executed = steps.map_or(0, |trace| {
@@ -237,19 +225,19 @@ pub fn fuzz_frames(
             if known || !seen.lock().unwrap().insert(cause.fingerprint.clone()) {
                 return Ok(());
             }
-            let file = FrameFindingFile {
-                origin: format!(
-                    "eravm-diff fuzz --level frame --seed {} (sample {sample}), {}",
-                    budget.seed,
-                    options.differential.engines()
-                ),
-                cause: &cause.fingerprint,
-                summary: cause.summary(),
-                frame: &frame,
-            };
+            file.origin = Some(format!(
+                "eravm-diff fuzz --level frame --seed {} (sample {sample}), {}",
+                budget.seed,
+                options.differential.engines()
+            ));
+            file.description = Some(format!(
+                "Unexplained cause {}: {}. Add `expect: {{cause, why}}` with a one-line \
+                 explanation once it is understood.",
+                cause.fingerprint,
+                cause.summary()
+            ));
             let path = options.findings.join(format!("{}.yaml", cause.fingerprint));
-            let text = serde_yaml::to_string(&file).map_err(std::io::Error::other)?;
-            write_atomic(&path, text.as_bytes())?;
+            write_frame_file(&path, &file)?;
             findings.lock().unwrap().push(FrameFinding {
                 sample,
                 cause,

@@ -6,11 +6,15 @@ use std::sync::OnceLock;
 use arbitrary::Unstructured;
 
 use crate::{
-    batch_file::{parse_batch_file, PreparedBatch},
-    engine::{VmFast, VmLatest},
+    batch_file::{parse_input_file, InputFile, PreparedBatch},
+    divergence::tolerance::Tolerances,
+    engine::{
+        frame::{ZkEvm, ZksyncVm2},
+        Observe, VmFast, VmLatest,
+    },
     findings::{Disagreement, KnownDivergences},
-    generate::{batch, mutate_dump, GeneratorConfig, Profile},
-    pipeline::{Differential, RunOptions},
+    generate::{self, batch, mutate_dump, GeneratorConfig, Profile},
+    pipeline::{Differential, FrameDifferential, RunOptions},
     pubdata::Pubdata,
     report::run::Report,
     support::assembly::assemble,
@@ -82,6 +86,41 @@ pub fn diff_batch_on(
     });
 }
 
+/// `diff_frame`: a generated frame straight on zk_evm and zksync_vm2, every instruction
+/// compared; a cause no vector declares panics with the frame file.
+pub fn diff_frame(data: &[u8]) {
+    static FRAMES: OnceLock<(FrameDifferential, KnownDivergences)> = OnceLock::new();
+    let (differential, known) = FRAMES.get_or_init(|| {
+        let differential = FrameDifferential {
+            reference: Box::new(ZkEvm),
+            candidate: Box::new(ZksyncVm2(None)),
+            tolerances: Tolerances::DEFAULT,
+        };
+        (differential, KnownDivergences::embedded())
+    });
+    let Ok(file) = generate::frame(&mut Unstructured::new(data)) else {
+        return;
+    };
+    let frame = file.prepare().expect("generated frames are valid");
+    let comparison = differential.run(&frame, &Observe::default());
+    let Some(cause) = comparison.cause else {
+        return;
+    };
+    if known.0.contains_key(&cause.fingerprint) {
+        return;
+    }
+    panic!(
+        "unexplained frame divergence {}: {}\n{}\nframe:\n{}",
+        cause.fingerprint,
+        cause.summary(),
+        (comparison.differences.iter())
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        serde_yaml::to_string(&file).expect("frame files serialize")
+    );
+}
+
 /// `diff_dump`: a real dump's transactions, mutated, on both VMs.
 pub fn diff_dump(data: &[u8]) {
     let harness = harness();
@@ -98,15 +137,22 @@ pub fn diff_dump(data: &[u8]) {
     check(differential, known, "mutated dump", &prepared, show_input);
 }
 
-/// `load_inputs`: the YAML, dump and assembly loaders return errors, never panic.
+/// `load_inputs`: the YAML (batch and frame files), dump and assembly loaders return errors,
+/// never panic.
 pub fn load_inputs(data: &[u8]) {
     let _ = parse_dump("fuzz input", data);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let _ = assemble(text);
-    if let Ok(file) = parse_batch_file("fuzz input", text) {
-        let _ = file.prepare(&harness().differential.world);
+    match parse_input_file("fuzz input", text) {
+        Ok(InputFile::Batch(file)) => {
+            let _ = file.prepare(&harness().differential.world);
+        }
+        Ok(InputFile::Frame(file)) => {
+            let _ = file.prepare();
+        }
+        Err(_) => {}
     }
 }
 

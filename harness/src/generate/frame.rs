@@ -1,18 +1,19 @@
-//! Frames from fuzzer bytes ([`crate::frame`]): 1–4 generated programs that call each other,
+//! Frame files from fuzzer bytes ([`crate::frame`]): 1–4 generated programs that call each other,
 //! the entry in user space and about a third of the others in kernel space, with calldata,
-//! ergs, a value and a few storage slots drawn too. The programs are the `programs` profile's.
+//! ergs, a value and a few storage slots drawn too. The programs are the `programs` profile's,
+//! kept as assembly text.
 
 use arbitrary::{Result, Unstructured};
-use zksync_types::{Address, U256};
+use zksync_types::Address;
 
 use super::{
     program::{program, ProgramContext},
     SYSTEM_TARGETS,
 };
 use crate::{
-    frame::{account_code, code_hash, Frame, FrameContract},
-    outcome::Word,
-    support::{assembly::assemble, bytes::HexBytes},
+    batch_file::{ContractSpec, FrameCall, FrameFile, Quantity, StorageSpec, DEFAULT_CALLER},
+    frame::{account_code, code_hash},
+    support::bytes::HexBytes,
     world::generated_contract_address,
 };
 
@@ -22,8 +23,8 @@ const ERGS: [u32; 4] = [20_000, 200_000, 1_000_000, 4_000_000];
 /// An address with no code: far calls to it run the account stand-in.
 const ACCOUNT: u64 = 0xacc0_0000;
 
-/// Generates a frame.
-pub fn frame(u: &mut Unstructured) -> Result<Frame> {
+/// Generates a frame file.
+pub fn frame(u: &mut Unstructured) -> Result<FrameFile> {
     let count = u.int_in_range(1..=4)?;
     let addresses: Vec<Address> = (0..count)
         .map(|index| {
@@ -45,31 +46,39 @@ pub fn frame(u: &mut Unstructured) -> Result<Frame> {
             call_targets: &call_targets,
             code_hashes: &code_hashes,
         };
-        let text = program(u, &cx)?;
-        let bytecode = assemble(&text).expect("generated programs assemble");
-        contracts.push(FrameContract {
+        contracts.push(ContractSpec {
             address: this,
-            bytecode: HexBytes(bytecode),
+            name: None,
+            assembly: Some(program(u, &cx)?),
+            bytecode: None,
+            compiled: None,
         });
         for _ in 0..u.int_in_range(0..=2)? {
-            let key = U256::from(u.int_in_range(0..=7u8)?);
-            let value = U256::from(u.arbitrary::<u64>()?);
-            storage.push((this, Word::from(key), Word::from(value)));
+            storage.push(StorageSpec {
+                address: this,
+                key: Quantity::from(u64::from(u.int_in_range(0..=7u8)?)),
+                value: Quantity::from(u.arbitrary::<u64>()?),
+            });
         }
     }
     let calldata = (0..u.int_in_range(0..=96)?)
         .map(|_| u.arbitrary())
         .collect::<Result<_>>()?;
-    Ok(Frame {
+    Ok(FrameFile {
+        origin: None,
+        description: None,
+        expect: None,
         contracts,
-        calldata: HexBytes(calldata),
-        ergs: *u.choose(&ERGS)?,
-        caller: Address::from_low_u64_be(0xca11e7),
-        value: if u.ratio(1, 4)? {
-            u.arbitrary::<u64>()?.into()
-        } else {
-            0
-        },
         storage,
+        frame: FrameCall {
+            ergs: *u.choose(&ERGS)?,
+            caller: Address::from_low_u64_be(DEFAULT_CALLER),
+            value: if u.ratio(1, 4)? {
+                Quantity::from(u.arbitrary::<u64>()?)
+            } else {
+                Quantity::default()
+            },
+            calldata: HexBytes(calldata),
+        },
     })
 }

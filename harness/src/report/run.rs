@@ -88,6 +88,18 @@ pub enum ExpectationSummary {
     },
 }
 
+impl ExpectationSummary {
+    pub fn of(expected: &Expectation) -> Self {
+        match expected {
+            Expectation::Equal => Self::Equal,
+            Expectation::Divergence { key, why } => Self::Divergence {
+                key: key.clone(),
+                why: why.clone(),
+            },
+        }
+    }
+}
+
 impl Report {
     /// The report of `comparison`.
     pub fn new(
@@ -134,13 +146,7 @@ impl Report {
             } else {
                 Verdict::Equal
             },
-            expected: expected.map(|expected| match expected {
-                Expectation::Equal => ExpectationSummary::Equal,
-                Expectation::Divergence { key, why } => ExpectationSummary::Divergence {
-                    key: key.clone(),
-                    why: why.clone(),
-                },
-            }),
+            expected: expected.map(ExpectationSummary::of),
             as_expected,
             divergence,
             cause: explanation.map(|explanation| explanation.cause.clone()),

@@ -1,19 +1,16 @@
-//! Minimizing a diverging batch while keeping its divergence: delta debugging over L2 blocks,
-//! transactions, contracts, the lines of each contract, calldata, gas limits, values, balances and
-//! storage. A reduction is kept only if the divergence keeps the same cause, not merely some
-//! divergence.
-//!
-//! Candidates of one step are evaluated in parallel (rayon); the first one in candidate order
-//! that still shows the cause is taken, so the result does not depend on thread timing.
+//! Minimizing a diverging batch: delta debugging over L1 batches, L2 blocks, transactions,
+//! contracts, the lines of each contract, balances, storage, calldata, factory deps, values and
+//! gas limits.
 
 use std::{fmt, path::Path, time::Instant};
 
-use rayon::prelude::*;
-
 use arbitrary::Unstructured;
 
+use super::{code_lines, instruction_count, list_pass, pass, set_code_lines};
 use crate::{
-    batch_file::{load_batch_file, write_batch_file, BatchFile, BlockSpec, Quantity, TxSpec},
+    batch_file::{
+        load_input_file, write_batch_file, BatchFile, BlockSpec, InputFile, Quantity, TxSpec,
+    },
     generate::{batch, GeneratorConfig},
     pipeline::{Differential, RunOptions},
     support::{
@@ -89,25 +86,17 @@ impl fmt::Display for Size {
     }
 }
 
-/// Instructions in assembly text: lines with code that are neither labels nor directives.
-pub fn instruction_count(text: &str) -> usize {
-    text.lines()
-        .map(|line| line.split(';').next().unwrap_or_default().trim())
-        .filter(|code| !code.is_empty() && !code.starts_with('.') && !code.ends_with(':'))
-        .count()
-}
-
-/// A batch to minimize: a `.yaml`/`.yml` batch file, or any other file (a libFuzzer crash, say)
-/// as `diff_batch` fuzzer input.
-pub fn load_input(path: &Path, generator: &GeneratorConfig) -> Result<BatchFile, InputError> {
+/// An input to minimize: a `.yaml`/`.yml` batch or frame file, or any other file (a libFuzzer
+/// crash, say) as `diff_batch` fuzzer input.
+pub fn load_input(path: &Path, generator: &GeneratorConfig) -> Result<InputFile, InputError> {
     match path.extension().and_then(|ext| ext.to_str()) {
-        Some("yaml" | "yml") => load_batch_file(path),
+        Some("yaml" | "yml") => load_input_file(path),
         _ => {
             let bytes = read_file(path)?;
             let mut file = batch(&mut Unstructured::new(&bytes), generator)
                 .map_err(|err| InputError::at(path, format!("not a diff_batch input: {err}")))?;
             file.origin = Some(format!("libFuzzer diff_batch input {}", path.display()));
-            Ok(file)
+            Ok(InputFile::Batch(file))
         }
     }
 }
@@ -156,7 +145,8 @@ impl Minimizer<'_> {
         let mut file = file.clone();
         loop {
             let size = Size::of(&file);
-            file = self.pass(
+            file = pass(
+                self.progress,
                 "L1 batches",
                 file,
                 &test,
@@ -166,22 +156,33 @@ impl Minimizer<'_> {
                     !f.batches.is_empty()
                 },
             );
-            file = self.pass("blocks", file, &test, blocks, set_blocks);
-            file = self.pass("transactions", file, &test, transactions, set_transactions);
-            file = self.list_pass("contracts", file, &test, |f| &mut f.contracts);
+            file = pass(self.progress, "blocks", file, &test, blocks, set_blocks);
+            file = pass(
+                self.progress,
+                "transactions",
+                file,
+                &test,
+                transactions,
+                set_transactions,
+            );
+            file = list_pass(self.progress, "contracts", file, &test, |f| {
+                &mut f.contracts
+            });
             for index in 0..file.contracts.len() {
-                file = self.pass(
+                file = pass(
+                    self.progress,
                     "contract lines",
                     file,
                     &test,
-                    |f| code_lines(f, index),
-                    |f, lines| set_code_lines(f, index, lines),
+                    |f| code_lines(&f.contracts[index]),
+                    |f, lines| set_code_lines(&mut f.contracts[index], lines),
                 );
             }
-            file = self.list_pass("balances", file, &test, |f| &mut f.balances);
-            file = self.list_pass("storage", file, &test, |f| &mut f.storage);
+            file = list_pass(self.progress, "balances", file, &test, |f| &mut f.balances);
+            file = list_pass(self.progress, "storage", file, &test, |f| &mut f.storage);
             for tx in 0..transactions(&file).len() {
-                file = self.pass(
+                file = pass(
+                    self.progress,
                     "calldata",
                     file,
                     &test,
@@ -193,7 +194,8 @@ impl Minimizer<'_> {
                         set_field(f, tx, |spec| *shared_fields_mut(spec).0 = HexBytes(bytes))
                     },
                 );
-                file = self.pass(
+                file = pass(
+                    self.progress,
                     "factory deps",
                     file,
                     &test,
@@ -217,52 +219,6 @@ impl Minimizer<'_> {
             after,
             candidates: counter.into_inner(),
         }
-    }
-
-    /// Delta debugging over one list in the batch.
-    fn pass<T: Clone + Send + Sync>(
-        &self,
-        what: &str,
-        file: BatchFile,
-        test: &(dyn Fn(&BatchFile) -> bool + Sync),
-        get: impl Fn(&BatchFile) -> Vec<T>,
-        set: impl Fn(&mut BatchFile, Vec<T>) -> bool + Sync,
-    ) -> BatchFile {
-        let items = get(&file);
-        let before = items.len();
-        let build = |items: Vec<T>| {
-            let mut candidate = file.clone();
-            set(&mut candidate, items).then_some(candidate)
-        };
-        let kept = ddmin(items, &|items: &[T]| {
-            build(items.to_vec()).is_some_and(|c| test(&c))
-        });
-        if kept.len() < before {
-            (self.progress)(&format!("{what}: {before} -> {}", kept.len()));
-            return build(kept).expect("the kept items were tested");
-        }
-        file
-    }
-
-    /// [`Self::pass`] over a list of the batch that may shrink to nothing.
-    fn list_pass<T: Clone + Send + Sync>(
-        &self,
-        what: &str,
-        mut file: BatchFile,
-        test: &(dyn Fn(&BatchFile) -> bool + Sync),
-        list: impl Fn(&mut BatchFile) -> &mut Vec<T> + Sync,
-    ) -> BatchFile {
-        let items = list(&mut file).clone();
-        self.pass(
-            what,
-            file,
-            test,
-            |_| items.clone(),
-            |f, kept| {
-                *list(f) = kept;
-                true
-            },
-        )
     }
 
     /// Smaller gas limits (halving) and zero values for transaction `tx`.
@@ -297,42 +253,6 @@ impl Minimizer<'_> {
         }
         file
     }
-}
-
-/// Delta debugging (complements only): the smallest sublist found for which `test` holds.
-/// Complements of one granularity are tested in parallel; the first success in order wins.
-fn ddmin<T: Clone + Send + Sync>(
-    mut items: Vec<T>,
-    test: &(dyn Fn(&[T]) -> bool + Sync),
-) -> Vec<T> {
-    if !items.is_empty() && test(&[]) {
-        return vec![];
-    }
-    let mut chunks = 2;
-    while items.len() >= 2 {
-        let size = items.len().div_ceil(chunks);
-        let starts: Vec<usize> = (0..items.len()).step_by(size).collect();
-        let without = |start: usize| -> Vec<T> {
-            let end = (start + size).min(items.len());
-            items[..start]
-                .iter()
-                .chain(&items[end..])
-                .cloned()
-                .collect()
-        };
-        let found = starts
-            .par_iter()
-            .position_first(|&start| test(&without(start)));
-        match found {
-            Some(index) => {
-                items = without(starts[index]);
-                chunks = (chunks - 1).max(2);
-            }
-            None if chunks >= items.len() => break,
-            None => chunks = (chunks * 2).min(items.len()),
-        }
-    }
-    items
 }
 
 /// Every block, with the index of its L1 batch.
@@ -409,64 +329,5 @@ fn shared_fields_mut(tx: &mut TxSpec) -> (&mut HexBytes, &mut Quantity, &mut u64
         TxSpec::L2(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
         TxSpec::L1(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
         TxSpec::Deploy(spec) => (&mut spec.calldata, &mut spec.value, &mut spec.gas_limit),
-    }
-}
-
-/// The removable lines of contract `index`: everything but section directives.
-fn code_lines(file: &BatchFile, index: usize) -> Vec<String> {
-    file.contracts[index]
-        .assembly
-        .as_deref()
-        .unwrap_or_default()
-        .lines()
-        .filter(|line| !is_section(line))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Rebuilds contract `index` from kept lines, with its sections in their original places.
-fn set_code_lines(file: &mut BatchFile, index: usize, kept: Vec<String>) -> bool {
-    let Some(text) = file.contracts[index].assembly.as_deref() else {
-        return kept.is_empty();
-    };
-    let mut kept = kept.into_iter().peekable();
-    let mut rebuilt = String::new();
-    for line in text.lines() {
-        if is_section(line) {
-            rebuilt.push_str(line);
-            rebuilt.push('\n');
-        } else if kept.peek().is_some_and(|next| next == line) {
-            rebuilt.push_str(&kept.next().expect("peeked"));
-            rebuilt.push('\n');
-        }
-    }
-    file.contracts[index].assembly = Some(rebuilt);
-    true
-}
-
-fn is_section(line: &str) -> bool {
-    let code = line.trim_start();
-    code.starts_with(".text") || code.starts_with(".rodata") || code.starts_with(".data")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ddmin_finds_the_two_needed_items() {
-        let items: Vec<u32> = (0..40).collect();
-        let kept = ddmin(items, &|items: &[u32]| {
-            items.contains(&3) && items.contains(&31)
-        });
-        assert_eq!(kept, [3, 31]);
-        assert_eq!(ddmin(vec![1, 2], &|_| true), Vec::<u32>::new());
-        assert_eq!(ddmin(vec![1, 2], &|items: &[u32]| items.len() == 2), [1, 2]);
-    }
-
-    #[test]
-    fn instruction_count_skips_labels_directives_and_comments() {
-        let text = "    .rodata\nK:\n    .cell 1\n    .text\nmain: ; entry\n    add 1, r0, r2\n; note\n    ret.ok r0\n";
-        assert_eq!(instruction_count(text), 2);
     }
 }

@@ -1,0 +1,175 @@
+//! Minimizing a diverging frame: delta debugging over the programs the entry may call, the lines
+//! of each program, storage and calldata; then the value and the ergs.
+
+use std::{fmt, path::Path, time::Instant};
+
+use super::{code_lines, instruction_count, list_pass, pass, set_code_lines};
+use crate::{
+    batch_file::{write_frame_file, FrameFile, Quantity},
+    engine::Observe,
+    pipeline::FrameDifferential,
+    support::bytes::HexBytes,
+};
+
+/// What a candidate frame must reproduce.
+pub struct FrameMinimizer<'a> {
+    pub differential: &'a FrameDifferential,
+    /// The cause fingerprint to keep.
+    pub key: String,
+    /// Called with a line of progress after each kept reduction.
+    pub progress: &'a (dyn Fn(&str) + Sync),
+}
+
+/// The size of a frame, as the minimizer reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameSize {
+    pub contracts: usize,
+    /// Instructions in all programs given as assembly.
+    pub instructions: usize,
+    pub storage: usize,
+    pub calldata_bytes: usize,
+    pub ergs: u32,
+}
+
+impl FrameSize {
+    pub fn of(file: &FrameFile) -> Self {
+        Self {
+            contracts: file.contracts.len(),
+            instructions: (file.contracts.iter())
+                .map(|contract| instruction_count(contract.assembly.as_deref().unwrap_or_default()))
+                .sum(),
+            storage: file.storage.len(),
+            calldata_bytes: file.frame.calldata.0.len(),
+            ergs: file.frame.ergs,
+        }
+    }
+}
+
+impl fmt::Display for FrameSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} programs, {} instructions, {} storage slots, {} calldata bytes, {} ergs",
+            self.contracts, self.instructions, self.storage, self.calldata_bytes, self.ergs
+        )
+    }
+}
+
+/// The result of a frame minimization.
+#[derive(Debug, Clone)]
+pub struct FrameMinimized {
+    pub file: FrameFile,
+    pub before: FrameSize,
+    pub after: FrameSize,
+    /// Candidate frames run.
+    pub candidates: u64,
+}
+
+impl FrameMinimizer<'_> {
+    /// Minimizes `file` and writes the result to `path` atomically, its origin extended with
+    /// the size it was minimized from.
+    pub fn minimize_into(&self, file: &FrameFile, path: &Path) -> std::io::Result<FrameMinimized> {
+        let mut minimized = self.minimize(file);
+        minimized.file.origin = Some(format!(
+            "{}; minimized ({}) from {}",
+            file.origin.as_deref().unwrap_or("unknown origin"),
+            self.differential.engines(),
+            minimized.before
+        ));
+        write_frame_file(path, &minimized.file)?;
+        Ok(minimized)
+    }
+
+    /// Whether `file` still diverges with the cause.
+    pub fn reproduces(&self, file: &FrameFile) -> bool {
+        file.prepare().is_ok_and(|frame| {
+            let comparison = self.differential.run(&frame, &Observe::default());
+            comparison
+                .cause
+                .is_some_and(|cause| cause.fingerprint == self.key)
+        })
+    }
+
+    /// Minimizes `file`, which must reproduce the cause.
+    pub fn minimize(&self, file: &FrameFile) -> FrameMinimized {
+        let start = Instant::now();
+        let before = FrameSize::of(file);
+        let counter = std::sync::atomic::AtomicU64::new(0);
+        let test = |candidate: &FrameFile| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.reproduces(candidate)
+        };
+        let progress = self.progress;
+        let mut file = file.clone();
+        loop {
+            let size = FrameSize::of(&file);
+            // The entry stays first.
+            file = pass(
+                progress,
+                "programs",
+                file,
+                &test,
+                |f| f.contracts[1..].to_vec(),
+                |f, kept| {
+                    f.contracts.truncate(1);
+                    f.contracts.extend(kept);
+                    true
+                },
+            );
+            for index in 0..file.contracts.len() {
+                file = pass(
+                    progress,
+                    "program lines",
+                    file,
+                    &test,
+                    |f| code_lines(&f.contracts[index]),
+                    |f, lines| set_code_lines(&mut f.contracts[index], lines),
+                );
+            }
+            file = list_pass(progress, "storage", file, &test, |f| &mut f.storage);
+            file = pass(
+                progress,
+                "calldata",
+                file,
+                &test,
+                |f| f.frame.calldata.0.clone(),
+                |f, bytes| {
+                    f.frame.calldata = HexBytes(bytes);
+                    true
+                },
+            );
+            if FrameSize::of(&file) == size {
+                break;
+            }
+        }
+        let mut candidate = file.clone();
+        candidate.frame.value = Quantity::default();
+        if candidate != file && test(&candidate) {
+            progress("value -> 0");
+            file = candidate;
+        }
+        while file.frame.ergs >= 2 {
+            let mut candidate = file.clone();
+            candidate.frame.ergs /= 2;
+            if !test(&candidate) {
+                break;
+            }
+            progress(&format!(
+                "ergs {} -> {}",
+                file.frame.ergs, candidate.frame.ergs
+            ));
+            file = candidate;
+        }
+        let after = FrameSize::of(&file);
+        progress(&format!(
+            "minimized in {:.1} s: {before} -> {after}",
+            start.elapsed().as_secs_f64()
+        ));
+        FrameMinimized {
+            file,
+            before,
+            after,
+            candidates: counter.into_inner(),
+        }
+    }
+}
