@@ -186,7 +186,7 @@ fn malformed_frame_files_exit_two_naming_file_and_field() {
         (
             "bad_mnemonic.yaml",
             frame.replace("uma.static_read 218, r0, r2, r0", "frobnicate r2, r3"),
-            "contracts[0] (0x00000000000000000000000000000000000c0de0)",
+            "contracts[1] (0x00000000000000000000000000000000000c0de1): does not assemble",
         ),
         (
             "no_ergs.yaml",

@@ -4,6 +4,7 @@ use arbitrary::Unstructured;
 use eravm_diff::{
     batch_file::{batch_files_in, load_input_file, Expectation, FrameFile, InputFile},
     divergence::tolerance::Tolerances,
+    drive::lift::{lift, Reach},
     engine::{
         fault::StepFault,
         frame::{frame_engine, FrameEngine, ZkEvm, ZksyncVm2},
@@ -191,4 +192,50 @@ fn frame_outcomes_match_golden_snapshots() {
             insta::assert_snapshot!(name, serde_yaml::to_string(&observed.outcome).unwrap());
         });
     }
+}
+
+/// Lifting: a frame finding whose cause user transactions reach (a user program forwarding the
+/// null pointer with `ret.ok`) shows the same cause at batch level; one that only a frame shows
+/// does not: a kernel program at 0x4001 emits an event, which zk_evm records and vm2 drops (it
+/// records events only at the event writer, 0x800D), while at batch level vm_latest keeps only
+/// the event writer's events too, so the engines agree there.
+#[test]
+fn lifted_findings_say_whether_the_batch_level_shows_them() {
+    let world = eravm_diff::world::default_world();
+    let batch_level = eravm_diff::pipeline::Differential::new(
+        world,
+        eravm_diff::engine::VmLatest,
+        eravm_diff::engine::VmFast,
+    );
+    let frames = differential(ZksyncVm2(None));
+    let cause_of = |file: &FrameFile| {
+        let frame = file.prepare().unwrap();
+        let comparison = frames.run(&frame, &Observe::default());
+        comparison
+            .cause
+            .expect("diverges at frame level")
+            .fingerprint
+    };
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../vectors/frames/known_ret_forward_null_pointer.yaml");
+    let reached = load_frame(&path);
+    let key = cause_of(&reached);
+    let lifted = lift(&reached, &key, &batch_level).unwrap();
+    assert_eq!(lifted.reach, Reach::Same, "{key}");
+
+    let mut event = reached.clone();
+    event.contracts[1].address = Address::from_low_u64_be(0x4001);
+    event.contracts[1].assembly =
+        Some("\t.text\n__entry:\n\tlog.event r2, r3, r0\n\tret.ok r0\n".into());
+    let entry = event.contracts[0].assembly.take().unwrap();
+    event.contracts[0].assembly = Some(entry.replace("789985", "16385"));
+    let key = cause_of(&event);
+    let lifted = lift(&event, &key, &batch_level).unwrap();
+    assert_eq!(lifted.reach, Reach::Agree, "{key}");
+    assert!(
+        (lifted.batch.description.as_deref().unwrap()).contains("agree at batch level"),
+        "{:?}",
+        lifted.batch.description
+    );
 }

@@ -19,7 +19,10 @@ use serde::{Deserialize, Serialize};
 use zksync_types::{Address, U256};
 
 use super::{
-    file::{ContractSpec, Expectation, StorageSpec},
+    file::{
+        BalanceSpec, BatchFile, BlockSpec, ContractSpec, Expectation, L1BatchSpec, L2TxSpec, Party,
+        StorageSpec, TxSpec,
+    },
     prepare::code,
     values::Quantity,
 };
@@ -116,5 +119,55 @@ impl FrameFile {
             .check()
             .map_err(|problem| InputError::new("contracts", problem))?;
         Ok(frame)
+    }
+}
+
+/// The test key that sends a lifted frame's transaction.
+const LIFT_SENDER: u32 = 1;
+
+/// Gas a lifted transaction spends before its entry program runs (the bootloader's and the
+/// account's work), added to the frame's ergs; the entry then starts with about as many.
+const LIFT_OVERHEAD_GAS: u64 = 150_000;
+
+impl FrameFile {
+    /// The frame as a batch: its programs deployed at their addresses, its storage written, and
+    /// one L2 transaction from test key 1 calling the entry with the frame's calldata and value.
+    /// The entry runs as a far-called user frame as at frame level, but under the bootloader and
+    /// the default account, with about the frame's ergs.
+    pub fn lift(&self) -> BatchFile {
+        let entry = self.contracts.first().map(|contract| contract.address);
+        let gas_limit = u64::from(self.frame.ergs) * 64 / 63 + LIFT_OVERHEAD_GAS;
+        let value = self.frame.value;
+        BatchFile {
+            origin: Some(format!(
+                "lifted from the frame file of {}",
+                self.origin.as_deref().unwrap_or("unknown origin")
+            )),
+            description: self.description.clone(),
+            expect: None,
+            balances: vec![BalanceSpec {
+                account: Party::Key(LIFT_SENDER),
+                amount: Quantity(value.0 + U256::exp10(19)),
+            }],
+            contracts: self.contracts.clone(),
+            storage: self.storage.clone(),
+            batches: vec![L1BatchSpec {
+                blocks: vec![BlockSpec {
+                    timestamp_delta: 1,
+                    virtual_blocks: 1,
+                    transactions: vec![TxSpec::L2(L2TxSpec {
+                        from: LIFT_SENDER,
+                        to: Party::Address(entry.unwrap_or_default()),
+                        calldata: self.frame.calldata.clone(),
+                        value,
+                        gas_limit,
+                        nonce: None,
+                        max_fee_per_gas: None,
+                        gas_per_pubdata_limit: None,
+                        factory_deps: vec![],
+                    })],
+                }],
+            }],
+        }
     }
 }

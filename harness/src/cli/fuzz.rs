@@ -117,11 +117,16 @@ impl FuzzArgs {
     fn fuzz_frames(self) -> CommandResult {
         let differential = self.session.engines.frame_differential()?;
         let known = load_known(&self.session.vectors)?;
+        let batch_level = self
+            .session
+            .engines
+            .differential(self.session.world.load()?)?;
         let options = FrameFuzzOptions {
             differential: &differential,
             known: &known,
             budget: self.session.budget(Duration::from_secs(self.seconds)),
             findings: &self.findings,
+            lift: Some(&batch_level),
         };
         console!(
             "fuzzing frames on {} with seed {} on {} jobs; findings go to {}",
@@ -156,6 +161,9 @@ impl FuzzArgs {
                 finding.path.display()
             );
             println!("      {}", cause.summary());
+            if let Some(reach) = &finding.reach {
+                println!("      lifted: {reach}");
+            }
         }
         Ok(status(summary.findings.is_empty()))
     }

@@ -14,9 +14,12 @@ use std::{
 };
 
 use crate::{
-    batch_file::{write_frame_file, BatchFile},
+    batch_file::{write_batch_file, write_frame_file, BatchFile},
     divergence::cause::Cause,
-    drive::{Budget, Search},
+    drive::{
+        lift::{lift, Reach},
+        Budget, Search,
+    },
     engine::Observe,
     findings::{write_finding, Disagreement, KnownDivergences, Triage, Triager},
     generate::{
@@ -168,14 +171,19 @@ pub struct FrameFuzzOptions<'a> {
     pub known: &'a KnownDivergences,
     pub budget: Budget,
     pub findings: &'a Path,
+    /// Where each finding is tried at batch level ([`lift`]), if anywhere.
+    pub lift: Option<&'a Differential>,
 }
 
-/// A new cause found at frame level, written as a frame file.
+/// A new cause found at frame level, written as a frame file (and, lifted, as a batch file
+/// beside it: `<cause>.batch.yaml`).
 #[derive(Debug, Clone)]
 pub struct FrameFinding {
     pub sample: u64,
     pub cause: Cause,
     pub path: PathBuf,
+    /// What the finding shows at batch level, if it was lifted.
+    pub reach: Option<Reach>,
 }
 
 /// Totals of a frame-level fuzzing run.
@@ -192,7 +200,8 @@ pub struct FrameFuzzSummary {
 
 /// Fuzzes at frame level: sample `i` of seed `s` is the frame generated from the same bytes as
 /// batch-level sample `i`'s; every instruction is compared, and each new cause (one no vector
-/// declares, not met before in the run) is written once, as `<cause>.yaml`.
+/// declares, not met before in the run) is written once, as `<cause>.yaml`, and lifted to the
+/// batch level if `options.lift` says where.
 pub fn fuzz_frames(
     options: &FrameFuzzOptions<'_>,
     progress: &(dyn Fn(u64, usize) + Sync),
@@ -238,10 +247,23 @@ pub fn fuzz_frames(
             ));
             let path = options.findings.join(format!("{}.yaml", cause.fingerprint));
             write_frame_file(&path, &file)?;
+            let reach = match options.lift {
+                Some(differential) => {
+                    let lifted = lift(&file, &cause.fingerprint, differential)
+                        .map_err(std::io::Error::other)?;
+                    let batch = options
+                        .findings
+                        .join(format!("{}.batch.yaml", cause.fingerprint));
+                    write_batch_file(&batch, &lifted.batch)?;
+                    Some(lifted.reach)
+                }
+                None => None,
+            };
             findings.lock().unwrap().push(FrameFinding {
                 sample,
                 cause,
                 path,
+                reach,
             });
             Ok(())
         },

@@ -1,11 +1,12 @@
 //! Drivers: everything that loops over batches through the pipeline. `fuzz` (seeded samples),
-//! `campaign` (a resumable corpus), `minimize`, `coverage`, `matrix` (N engines) and the
-//! cargo-fuzz target bodies (`libfuzzer`).
+//! `campaign` (a resumable corpus), `minimize`, `coverage`, `matrix` (N engines), `lift` (frame
+//! findings tried at batch level) and the cargo-fuzz target bodies (`libfuzzer`).
 
 pub mod campaign;
 pub mod coverage;
 pub mod fuzz;
 pub mod libfuzzer;
+pub mod lift;
 pub mod matrix;
 pub mod minimize;
 

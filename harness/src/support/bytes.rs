@@ -21,14 +21,27 @@ impl Serialize for HexBytes {
 }
 
 impl<'de> Deserialize<'de> for HexBytes {
+    /// From a string, with a visitor, so that an error is raised while the field is read and the
+    /// YAML error names the field's path.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let digits: String = text.split_whitespace().collect();
-        let hex = digits
-            .strip_prefix("0x")
-            .ok_or_else(|| de::Error::custom(format!("`{text}` is not hex bytes: missing 0x")))?;
-        hex::decode(hex)
-            .map(HexBytes)
-            .map_err(|err| de::Error::custom(format!("`{text}` is not hex bytes: {err}")))
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = HexBytes;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("hex bytes: a string of 0x and hex digits")
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<HexBytes, E> {
+                let digits: String = text.split_whitespace().collect();
+                let hex = digits
+                    .strip_prefix("0x")
+                    .ok_or_else(|| E::custom(format!("`{text}` is not hex bytes: missing 0x")))?;
+                hex::decode(hex)
+                    .map(HexBytes)
+                    .map_err(|err| E::custom(format!("`{text}` is not hex bytes: {err}")))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
     }
 }
