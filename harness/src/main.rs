@@ -6,8 +6,12 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use eravm_diff::support::memory;
 
 use cli::{campaign, engines, explain, fuzz, matrix, minimize, pubdata, run, serve};
+
+#[global_allocator]
+static ALLOCATOR: memory::Allocator = memory::Allocator;
 
 #[derive(Parser)]
 #[command(
@@ -83,7 +87,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    keep_freed_memory();
+    memory::keep_freed_memory();
     let result = match Cli::parse().command {
         Command::Run(args) => args.execute(),
         Command::Replay(args) => args.execute(),
@@ -103,22 +107,4 @@ fn main() -> ExitCode {
         eprintln!("error: {err}");
         ExitCode::from(2)
     })
-}
-
-/// Keeps freed memory in the process for reuse. Every sample allocates and frees step traces
-/// and VM state in blocks large enough that glibc would map each one afresh and hand it back to
-/// the system; the page faults cost about a tenth of a run (`ci/throughput.sh`: steps oracle
-/// 0.47 to 0.54 of the outcome oracle's rate). Blocks below 1 MiB now come from the heap, which
-/// is never trimmed: resident memory stays near its peak. Larger blocks are still mapped: vm2
-/// allocates a zeroed 2 MiB stack for each call frame and touches a few pages of it, and fresh
-/// mappings are zero already, where a reused heap block is cleared whole. (Campaign, medians of
-/// 3: 53.3 exec/s, against 47.4 with blocks up to 32 MiB from the heap.)
-fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only tunes the allocator, and runs before any other thread exists. A
-    // value it refuses leaves the default in place, which is correct, only slower.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
-    }
 }

@@ -1,11 +1,12 @@
 //! What every layer uses: bytes and hex, errors that name their input, atomic files, panics
-//! caught as data, what the VMs print, EraVM assembly, and what zksync_multivm releases spell
-//! differently.
+//! caught as data, what the VMs print, EraVM assembly, memory for many short executions, and
+//! what zksync_multivm releases spell differently.
 
 pub mod assembly;
 pub mod bytes;
 pub mod error;
 pub mod files;
+pub mod memory;
 pub mod multivm_compat;
 pub mod panic_guard;
 pub mod vm_output;
