@@ -4,7 +4,10 @@ use arbitrary::Unstructured;
 use eravm_diff::{
     batch_file::{batch_files_in, load_input_file, Expectation, FrameFile, InputFile},
     divergence::tolerance::Tolerances,
-    drive::lift::{lift, Reach},
+    drive::{
+        coverage::{measure_frames, Region},
+        lift::{lift, Reach},
+    },
     engine::{
         fault::StepFault,
         frame::{frame_engine, FrameEngine, ZkEvm, ZksyncVm2},
@@ -125,6 +128,24 @@ fn generated_frames_mostly_agree() {
     // The programs run, and do not all fail at once.
     assert!(steps >= 40 * 30, "{steps} steps in 40 frames");
     assert!(returned >= 5, "{returned} of 40 frames returned");
+}
+
+/// Coverage at frame level counts what the reference executed in the frames' programs: opcode
+/// variants, cells of the model and instructions, nearly all of them generated code.
+#[test]
+fn coverage_counts_frames() {
+    let coverage = measure_frames(&differential(ZksyncVm2(None)), 1, 40);
+    assert_eq!(coverage.samples, 40);
+    let (not_emitted, not_executed) = coverage.gaps();
+    assert!(not_emitted.len() < 25, "never emitted: {not_emitted:?}");
+    assert!(not_executed.len() < 30, "never executed: {not_executed:?}");
+    let (_, reached) = coverage.cells_reached();
+    assert!(reached.len() > 200, "{} cells reached", reached.len());
+    let generated = coverage.regions[&Region::Generated];
+    let executed: u64 = coverage.executed.values().sum();
+    // Opcodes are counted in the programs only, each instruction once.
+    assert!(generated >= 40 * 30, "{generated} generated instructions");
+    assert!(executed <= generated, "{executed} counted of {generated}");
 }
 
 #[test]

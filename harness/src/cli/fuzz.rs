@@ -8,7 +8,7 @@ use std::{
 use eravm_diff::{
     console,
     drive::{
-        coverage::{measure, Region},
+        coverage::{measure, measure_frames, Region},
         fuzz::{fuzz, fuzz_frames, FrameFuzzOptions, FuzzOptions},
         minimize::Minimizer,
     },
@@ -203,25 +203,43 @@ pub struct CoverageArgs {
     /// Print the counts as JSON (`cells.reached`, `cells.reachable`, … for scripts).
     #[arg(long)]
     json: bool,
+    /// `batch`, or `frame`: the frames `fuzz --level frame` generates (`--profile` and
+    /// `--world` do not apply).
+    #[arg(long, value_enum, default_value_t)]
+    level: Level,
     #[command(flatten)]
     engines: EngineArgs,
 }
 
 impl CoverageArgs {
     pub fn execute(self) -> CommandResult {
-        let world = self.world.load()?;
-        let generator = GeneratorConfig {
-            profile: self.profile,
-            ..GeneratorConfig::for_world(&world)
-        };
-        let differential = self.engines.differential(world)?;
         let start = Instant::now();
-        let coverage = pool(self.jobs)?
-            .install(|| measure(&differential, &generator, self.seed, self.samples));
+        let coverage = match self.level {
+            Level::Batch => {
+                let world = self.world.load()?;
+                let generator = GeneratorConfig {
+                    profile: self.profile,
+                    ..GeneratorConfig::for_world(&world)
+                };
+                let differential = self.engines.differential(world)?;
+                pool(self.jobs)?
+                    .install(|| measure(&differential, &generator, self.seed, self.samples))
+            }
+            Level::Frame => {
+                let differential = self.engines.frame_differential()?;
+                pool(self.jobs)?.install(|| measure_frames(&differential, self.seed, self.samples))
+            }
+        };
+        let seconds = start.elapsed().as_secs_f64().max(1e-9);
         let (not_emitted, not_executed) = coverage.gaps();
         // Real contracts are not generated programs: only profiles with programs have gaps.
         let complete = not_emitted.is_empty() && not_executed.is_empty();
-        let ok = self.profile == Profile::Contracts || complete;
+        let ok = (self.level == Level::Batch && self.profile == Profile::Contracts) || complete;
+        let generated = coverage
+            .regions
+            .get(&Region::Generated)
+            .copied()
+            .unwrap_or(0);
         let (reachable, reached) = coverage.cells_reached();
         let unreached = || {
             let reached: std::collections::HashSet<_> = reached.iter().collect();
@@ -243,7 +261,13 @@ impl CoverageArgs {
             let json = serde_json::json!({
                 "samples": coverage.samples,
                 "seed": self.seed,
+                "level": format!("{:?}", self.level).to_lowercase(),
                 "profile": self.profile.to_string(),
+                "seconds": seconds,
+                "instructions": {
+                    "generated": generated,
+                    "generated_per_second": generated as f64 / seconds,
+                },
                 "variants": {
                     "total": opcode_variants().len(),
                     "never_emitted": not_emitted.iter().map(|op| format!("{op:?}")).collect::<Vec<_>>(),
@@ -279,10 +303,9 @@ impl CoverageArgs {
         }
         let variants = opcode_variants().len();
         println!(
-            "{} samples (seed {}) in {:.1} s: {}/{variants} variants emitted, {}/{variants} executed",
+            "{} samples (seed {}) in {seconds:.1} s: {}/{variants} variants emitted, {}/{variants} executed",
             coverage.samples,
             self.seed,
-            start.elapsed().as_secs_f64(),
             variants - not_emitted.len(),
             variants - not_executed.len()
         );
@@ -314,7 +337,10 @@ impl CoverageArgs {
             }
         }
         let total: u64 = coverage.regions.values().sum();
-        println!("instructions executed by the reference (transactions, not the block tip):");
+        println!(
+            "instructions executed by the reference (transactions, not the block tip; {:.0} generated per second):",
+            generated as f64 / seconds
+        );
         for region in Region::ALL {
             let count = coverage.regions.get(&region).copied().unwrap_or(0);
             let share = 100.0 * count as f64 / total.max(1) as f64;

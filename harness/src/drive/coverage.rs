@@ -1,11 +1,12 @@
 //! Coverage of the generator: for every EraVM opcode variant (the ground truth is
 //! zkevm_opcode_defs, as the reference VM decodes it), how often generated contracts contain it
-//! and how often the reference engine executed it in the batch's contracts; how often the
+//! and how often the reference engine executed it in the batch's contracts (or the frame's
+//! programs); how often the
 //! reference showed each cell of the coverage model there ([`crate::isa::model`]); and where
 //! execution went: the instructions the reference executed in each [`Region`].
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::{BTreeMap, BTreeSet, HashSet},
     fmt::Write,
 };
 
@@ -16,11 +17,15 @@ use zksync_system_constants::BOOTLOADER_ADDRESS;
 use zksync_types::Address;
 
 use crate::{
-    batch_file::BatchFile,
-    generate::{seeded::sample_batch, GeneratorConfig},
+    batch_file::{BatchFile, ContractSpec},
+    engine::{CellCounts, Observe},
+    generate::{
+        seeded::{sample_batch, sample_frame},
+        GeneratorConfig,
+    },
     isa::model::{self, Cell, Feature, Src},
     isa::opcode_variants,
-    pipeline::{Differential, RunOptions},
+    pipeline::{Differential, FrameDifferential, RunOptions},
     report::html::escape,
     support::assembly::emitted_opcodes,
     world::is_generated_contract,
@@ -85,6 +90,31 @@ pub struct Coverage {
 }
 
 impl Coverage {
+    /// One sample's coverage, so far the opcodes its generated `contracts` contain.
+    fn emitted_by(contracts: &[ContractSpec]) -> Self {
+        let mut coverage = Self {
+            samples: 1,
+            ..Self::default()
+        };
+        for contract in contracts {
+            let text = contract.assembly.as_deref().unwrap_or_default();
+            for opcode in emitted_opcodes(text).expect("generated contracts assemble") {
+                *coverage.emitted.entry(opcode).or_default() += 1;
+            }
+        }
+        coverage
+    }
+
+    /// Adds one sample's cell counts.
+    fn count_cells(&mut self, cells: CellCounts) {
+        let dying: BTreeSet<Cell> = cells.dying_only.into_iter().collect();
+        self.living = (cells.executions.iter())
+            .map(|(cell, _)| *cell)
+            .filter(|cell| !dying.contains(cell))
+            .collect();
+        self.cells.extend(cells.executions);
+    }
+
     fn merge(mut self, other: Self) -> Self {
         self.samples += other.samples;
         for (opcode, count) in other.emitted {
@@ -147,16 +177,7 @@ pub fn measure(
         .into_par_iter()
         .map(|sample| {
             let file = sample_batch(generator, seed, sample);
-            let mut coverage = Coverage {
-                samples: 1,
-                ..Coverage::default()
-            };
-            for contract in &file.contracts {
-                let text = contract.assembly.as_deref().unwrap_or_default();
-                for opcode in emitted_opcodes(text).expect("generated contracts assemble") {
-                    *coverage.emitted.entry(opcode).or_default() += 1;
-                }
-            }
+            let mut coverage = Coverage::emitted_by(&file.contracts);
             let run = RunOptions {
                 steps: true,
                 count_cells: true,
@@ -169,19 +190,50 @@ pub fn measure(
             coverage
                 .executed
                 .extend((reference.opcodes).expect("the reference engine counts opcodes"));
-            let cells = reference.cells.expect("the reference engine counts cells");
-            let dying: BTreeSet<Cell> = cells.dying_only.into_iter().collect();
-            coverage.living = (cells.executions.iter())
-                .map(|(cell, _)| *cell)
-                .filter(|cell| !dying.contains(cell))
-                .collect();
-            coverage.cells.extend(cells.executions);
+            coverage.count_cells(reference.cells.expect("the reference engine counts cells"));
             let trace = reference.steps.expect("the reference engine records steps");
             for step in trace.segments.iter().flat_map(|segment| &segment.steps) {
                 *coverage
                     .regions
                     .entry(Region::of(step.contract, &file))
                     .or_default() += 1;
+            }
+            coverage
+        })
+        .reduce(Coverage::default, Coverage::merge)
+}
+
+/// [`measure`] at frame level: `samples` frames of `seed`, as `fuzz --level frame` generates
+/// them, run on both frame engines with the reference counting; the instructions the frame's
+/// programs execute are [`Region::Generated`], the account stand-in's [`Region::Accounts`].
+pub fn measure_frames(differential: &FrameDifferential, seed: u64, samples: u64) -> Coverage {
+    (0..samples)
+        .into_par_iter()
+        .map(|sample| {
+            let file = sample_frame(seed, sample);
+            let mut coverage = Coverage::emitted_by(&file.contracts);
+            let frame = file.prepare().expect("generated frames are valid");
+            let programs: HashSet<Address> = (file.contracts.iter())
+                .map(|contract| contract.address)
+                .collect();
+            let observe = Observe {
+                opcodes_in: Some(programs.clone()),
+                cells: true,
+                ..Observe::default()
+            };
+            let reference = differential.run(&frame, &observe).reference;
+            coverage
+                .executed
+                .extend((reference.opcodes).expect("the reference engine counts opcodes"));
+            coverage.count_cells(reference.cells.expect("the reference engine counts cells"));
+            let trace = reference.steps.expect("the reference engine records steps");
+            for step in trace.segments.iter().flat_map(|segment| &segment.steps) {
+                let region = if programs.contains(&step.contract) {
+                    Region::Generated
+                } else {
+                    Region::Accounts
+                };
+                *coverage.regions.entry(region).or_default() += 1;
             }
             coverage
         })

@@ -23,13 +23,11 @@ use crate::{
     engine::Observe,
     findings::{write_finding, Disagreement, KnownDivergences, Triage, Triager},
     generate::{
-        self,
-        seeded::{sample_batch, seeded_bytes, INPUT_LEN},
+        seeded::{sample_batch, sample_frame},
         GeneratorConfig,
     },
     pipeline::{thread_pool, Differential, FrameDifferential, RunOptions},
 };
-use arbitrary::Unstructured;
 
 /// What to fuzz, and for how long.
 pub struct FuzzOptions<'a> {
@@ -216,9 +214,7 @@ pub fn fuzz_frames(
         budget,
         &|executions| progress(executions, findings.lock().unwrap().len()),
         &|sample| {
-            let bytes = seeded_bytes(budget.seed, sample, INPUT_LEN);
-            let mut file = generate::frame(&mut Unstructured::new(&bytes))
-                .expect("the frame generator never fails");
+            let mut file = sample_frame(budget.seed, sample);
             let frame = file.prepare().expect("generated frames are valid");
             let comparison = options.differential.run(&frame, &Observe::default());
             let steps = comparison.reference.steps.as_ref();

@@ -1,12 +1,12 @@
-//! Samples of seeded runs: sample `i` of seed `s` is the batch generated from fixed bytes — the
-//! profile's seed inputs first ([`GeneratorConfig::seeds`], the same in every run), then ChaCha8
+//! Samples of seeded runs: sample `i` of seed `s` is the batch (or frame) generated from fixed
+//! bytes — the profile's seed inputs first ([`GeneratorConfig::seeds`], the same in every run), then ChaCha8
 //! of `s`, stream `i` — so any finding can be regenerated from its seed and index.
 
 use arbitrary::Unstructured;
 
 use crate::{
-    batch_file::BatchFile,
-    generate::{batch, GeneratorConfig},
+    batch_file::{BatchFile, FrameFile},
+    generate::{batch, frame, GeneratorConfig},
 };
 
 /// Bytes of generator input per sample.
@@ -38,6 +38,12 @@ pub fn sample_input(generator: &GeneratorConfig, seed: u64, sample: u64) -> Vec<
 /// The batch that sample `sample` of a run seeded with `seed` generates.
 pub fn sample_batch(generator: &GeneratorConfig, seed: u64, sample: u64) -> BatchFile {
     generated(generator, &sample_input(generator, seed, sample))
+}
+
+/// The frame file that sample `sample` of a frame-level run seeded with `seed` generates.
+pub fn sample_frame(seed: u64, sample: u64) -> FrameFile {
+    let bytes = seeded_bytes(seed, sample, INPUT_LEN);
+    frame(&mut Unstructured::new(&bytes)).expect("the frame generator never fails")
 }
 
 /// The batch `input` generates (the generator accepts any bytes).
