@@ -36,7 +36,7 @@ for binary in "$work"/out/*; do
     unzip -q -o "$work/out/${target}_seed_corpus.zip" -d "$corpus"
   fi
   echo "== $target: ${seconds}s on $(find "$corpus" -type f | wc -l) seed inputs" >&2
-  (cd "$work" && "$binary" "$corpus" -max_total_time="$seconds" -artifact_prefix="$work/$target-") \
+  (cd "$work" && RUST_BACKTRACE=0 "$binary" "$corpus" -max_total_time="$seconds" -artifact_prefix="$work/$target-") \
     >"$work/$target.log" 2>&1 || {
     echo "$target failed: see below" >&2
     tail -40 "$work/$target.log" >&2
