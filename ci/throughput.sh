@@ -49,7 +49,8 @@ generated() {
   local out status=0
   out=$("$bin" coverage --seed 1 --jobs "$jobs" --json "$@" 2>/dev/null) || status=$?
   [ "$status" -le 1 ] || { echo "coverage $* failed" >&2; exit 2; }
-  echo "$out" | sed -n 's/^ *"generated_per_second": \([0-9.]*\),*$/\1/p'
+  echo "$out" | sed -n 's/^ *"generated_per_second": \([0-9.]*\),*$/\1/p' |
+    awk '{ printf "%.0f", $1 }'
 }
 
 declare -A runs

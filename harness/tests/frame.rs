@@ -69,14 +69,15 @@ fn a_program_runs_alike_on_both_vms() {
     assert!(comparison.reference.steps.unwrap().segments[0].steps.len() >= 7);
 }
 
-/// A step fault is named at the instruction it strikes, at frame level too: the heap word at its
-/// store.
+/// Every step fault is named at the instruction it strikes, at frame level too: the heap word at
+/// its store.
 #[test]
 fn a_step_fault_is_named_at_its_instruction() {
     let frame = one_program("\tnop\n\tadd 9, r0, r3\n\tst.1 64, r3\n\tld.1 64, r4\n\tret.ok r0\n");
     for (fault, instruction, component) in [
         (StepFault::HeapWord, "UMA(HeapWrite)", "stored.value"),
         (StepFault::Register, "Nop(NopOpcode)", "r2"),
+        (StepFault::PointerTag, "Nop(NopOpcode)", "r1"),
         (StepFault::Flag, "Nop(NopOpcode)", "flags.eq"),
         (StepFault::Ergs, "Nop(NopOpcode)", "ergs"),
     ] {
