@@ -1,6 +1,6 @@
 //! `minimize`: a diverging batch, frame or libFuzzer input to a regression vector.
 
-use std::path::PathBuf;
+use std::{fmt::Display, path::PathBuf};
 
 use eravm_diff::{
     batch_file::{FrameFile, InputFile},
@@ -59,7 +59,7 @@ impl MinimizeArgs {
             ));
         }
         let disagreement = Disagreement::of(comparison).expect("the engines disagree");
-        let key = self.key.unwrap_or_else(|| disagreement.key().to_owned());
+        let key = (self.key.clone()).unwrap_or_else(|| disagreement.key().to_owned());
         if let Some(cause) = &disagreement.cause {
             eprintln!("cause {}: {}", cause.fingerprint, cause.summary());
         }
@@ -75,14 +75,23 @@ impl MinimizeArgs {
         let minimized = pool(self.jobs)?
             .install(|| minimizer.minimize_into(&file, &self.output))
             .map_err(|err| InputError::at(&self.output, format!("cannot write: {err}")))?;
-        println!("before: {}", minimized.before);
-        println!("after:  {}", minimized.after);
-        println!(
-            "{} candidates; {} written, keeping {key}",
+        self.report(
+            &minimized.before,
+            &minimized.after,
             minimized.candidates,
-            self.output.display(),
+            &key,
         );
         Ok(status(true))
+    }
+
+    /// Prints what a minimization did.
+    fn report(&self, before: &impl Display, after: &impl Display, candidates: u64, key: &str) {
+        println!("before: {before}");
+        println!("after:  {after}");
+        println!(
+            "{candidates} candidates; {} written, keeping {key}",
+            self.output.display()
+        );
     }
 
     /// Minimizes a frame file, keeping its cause.
@@ -123,13 +132,12 @@ impl MinimizeArgs {
         let minimized = pool(self.jobs)?
             .install(|| minimizer.minimize_into(&file, &self.output))
             .map_err(|err| InputError::at(&self.output, format!("cannot write: {err}")))?;
-        println!("before: {}", minimized.before);
-        println!("after:  {}", minimized.after);
-        println!(
-            "{} candidates; {} written, keeping {}",
+        let key = &cause.fingerprint;
+        self.report(
+            &minimized.before,
+            &minimized.after,
             minimized.candidates,
-            self.output.display(),
-            cause.fingerprint,
+            key,
         );
         Ok(status(true))
     }

@@ -18,7 +18,7 @@ use zksync_types::Address;
 
 use crate::{
     batch_file::{BatchFile, ContractSpec},
-    engine::{CellCounts, Observe},
+    engine::{CellCounts, Observe, OpcodeCounts},
     generate::{
         seeded::{sample_batch, sample_frame},
         GeneratorConfig,
@@ -27,6 +27,7 @@ use crate::{
     isa::opcode_variants,
     pipeline::{Differential, FrameDifferential, RunOptions},
     report::html::escape,
+    steps::StepTrace,
     support::assembly::emitted_opcodes,
     world::is_generated_contract,
 };
@@ -105,8 +106,21 @@ impl Coverage {
         coverage
     }
 
-    /// Adds one sample's cell counts.
-    fn count_cells(&mut self, cells: CellCounts) {
+    /// Adds what the reference observed in one sample: the opcodes and cells it counted, and
+    /// the instructions it executed in each region (`region` of the code's address).
+    fn count(
+        &mut self,
+        opcodes: Option<OpcodeCounts>,
+        cells: Option<CellCounts>,
+        steps: Option<StepTrace>,
+        region: impl Fn(Address) -> Region,
+    ) {
+        (self.executed).extend(opcodes.expect("the reference engine counts opcodes"));
+        let trace = steps.expect("the reference engine records steps");
+        for step in trace.segments.iter().flat_map(|segment| &segment.steps) {
+            *self.regions.entry(region(step.contract)).or_default() += 1;
+        }
+        let cells = cells.expect("the reference engine counts cells");
         let dying: BTreeSet<Cell> = cells.dying_only.into_iter().collect();
         self.living = (cells.executions.iter())
             .map(|(cell, _)| *cell)
@@ -187,17 +201,12 @@ pub fn measure(
                 .run_file(&file, &run)
                 .expect("generated batches are valid");
             let reference = comparison.reference;
-            coverage
-                .executed
-                .extend((reference.opcodes).expect("the reference engine counts opcodes"));
-            coverage.count_cells(reference.cells.expect("the reference engine counts cells"));
-            let trace = reference.steps.expect("the reference engine records steps");
-            for step in trace.segments.iter().flat_map(|segment| &segment.steps) {
-                *coverage
-                    .regions
-                    .entry(Region::of(step.contract, &file))
-                    .or_default() += 1;
-            }
+            coverage.count(
+                reference.opcodes,
+                reference.cells,
+                reference.steps,
+                |address| Region::of(address, &file),
+            );
             coverage
         })
         .reduce(Coverage::default, Coverage::merge)
@@ -222,19 +231,18 @@ pub fn measure_frames(differential: &FrameDifferential, seed: u64, samples: u64)
                 ..Observe::default()
             };
             let reference = differential.run(&frame, &observe).reference;
-            coverage
-                .executed
-                .extend((reference.opcodes).expect("the reference engine counts opcodes"));
-            coverage.count_cells(reference.cells.expect("the reference engine counts cells"));
-            let trace = reference.steps.expect("the reference engine records steps");
-            for step in trace.segments.iter().flat_map(|segment| &segment.steps) {
-                let region = if programs.contains(&step.contract) {
-                    Region::Generated
-                } else {
-                    Region::Accounts
-                };
-                *coverage.regions.entry(region).or_default() += 1;
-            }
+            coverage.count(
+                reference.opcodes,
+                reference.cells,
+                reference.steps,
+                |address| {
+                    if programs.contains(&address) {
+                        Region::Generated
+                    } else {
+                        Region::Accounts
+                    }
+                },
+            );
             coverage
         })
         .reduce(Coverage::default, Coverage::merge)

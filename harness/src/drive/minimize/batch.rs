@@ -6,7 +6,7 @@ use std::{fmt, path::Path, time::Instant};
 
 use arbitrary::Unstructured;
 
-use super::{code_lines, instruction_count, list_pass, pass, set_code_lines};
+use super::{code_lines, instruction_count, list_pass, minimized_origin, pass, set_code_lines};
 use crate::{
     batch_file::{
         load_input_file, write_batch_file, BatchFile, BlockSpec, InputFile, Quantity, TxSpec,
@@ -116,11 +116,10 @@ impl Minimizer<'_> {
     /// the size it was minimized from.
     pub fn minimize_into(&self, file: &BatchFile, path: &Path) -> std::io::Result<Minimized> {
         let mut minimized = self.minimize(file);
-        minimized.file.origin = Some(format!(
-            "{}; minimized ({}) from {}",
-            file.origin.as_deref().unwrap_or("unknown origin"),
-            self.differential.engines(),
-            minimized.before
+        minimized.file.origin = Some(minimized_origin(
+            file.origin.as_deref(),
+            &self.differential.engines(),
+            &minimized.before,
         ));
         write_batch_file(path, &minimized.file)?;
         Ok(minimized)

@@ -3,7 +3,7 @@
 
 use std::{fmt, path::Path, time::Instant};
 
-use super::{code_lines, instruction_count, list_pass, pass, set_code_lines};
+use super::{code_lines, instruction_count, list_pass, minimized_origin, pass, set_code_lines};
 use crate::{
     batch_file::{write_frame_file, FrameFile, Quantity},
     engine::Observe,
@@ -70,11 +70,10 @@ impl FrameMinimizer<'_> {
     /// the size it was minimized from.
     pub fn minimize_into(&self, file: &FrameFile, path: &Path) -> std::io::Result<FrameMinimized> {
         let mut minimized = self.minimize(file);
-        minimized.file.origin = Some(format!(
-            "{}; minimized ({}) from {}",
-            file.origin.as_deref().unwrap_or("unknown origin"),
-            self.differential.engines(),
-            minimized.before
+        minimized.file.origin = Some(minimized_origin(
+            file.origin.as_deref(),
+            &self.differential.engines(),
+            &minimized.before,
         ));
         write_frame_file(path, &minimized.file)?;
         Ok(minimized)

@@ -109,6 +109,14 @@ fn ddmin<T: Clone + Send + Sync>(
 }
 
 /// The removable lines of a contract's assembly: everything but section directives.
+/// The origin of a minimized input: `origin`, then by which `engines` and from what `size`.
+fn minimized_origin(origin: Option<&str>, engines: &str, size: &impl std::fmt::Display) -> String {
+    format!(
+        "{}; minimized ({engines}) from {size}",
+        origin.unwrap_or("unknown origin")
+    )
+}
+
 fn code_lines(contract: &ContractSpec) -> Vec<String> {
     (contract.assembly.as_deref().unwrap_or_default().lines())
         .filter(|line| !is_section(line))
