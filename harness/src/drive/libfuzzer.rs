@@ -17,7 +17,7 @@ use crate::{
     pipeline::{Differential, FrameDifferential, RunOptions},
     pubdata::Pubdata,
     report::run::Report,
-    support::assembly::assemble,
+    support::assembly::{assemble_directly, assemble_with_zkevm_assembly},
     world::{default_world, embedded_dump_path, load_dump, parse_dump, Dump},
 };
 
@@ -138,13 +138,20 @@ pub fn diff_dump(data: &[u8]) {
 }
 
 /// `load_inputs`: the YAML (batch and frame files), dump and assembly loaders return errors,
-/// never panic.
+/// never panic; and text the direct assembler takes assembles to zkevm-assembly's bytes.
 pub fn load_inputs(data: &[u8]) {
     let _ = parse_dump("fuzz input", data);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = assemble(text);
+    let reference = assemble_with_zkevm_assembly(text);
+    if let Some(direct) = assemble_directly(text) {
+        assert_eq!(
+            Ok(direct),
+            reference,
+            "the direct assembler differs from zkevm-assembly"
+        );
+    }
     match parse_input_file("fuzz input", text) {
         Ok(InputFile::Batch(file)) => {
             let _ = file.prepare(&harness().differential.world);

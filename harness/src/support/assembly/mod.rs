@@ -1,4 +1,5 @@
-//! EraVM assembly to bytecode, via zkevm-assembly, with the assembler's silent traps turned into
+//! EraVM assembly to bytecode: the direct assembler ([`direct`]) for the canonical subset this
+//! project writes, zkevm-assembly for the rest, with the assembler's silent traps turned into
 //! errors: this never panics and never returns bytecode that differs from what the text says.
 //!
 //! zkevm-assembly 0.153.8 silently drops a section without a label, truncates immediates to 16
@@ -7,6 +8,8 @@
 //! a register operand and on non-ASCII text. Comments are removed before assembling, so they do
 //! not change the bytecode (no metadata hash is appended).
 
+mod direct;
+
 use zkevm_assembly::Assembly;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{decoding::EncodingModeProduction, Opcode};
 
@@ -14,6 +17,20 @@ use crate::support::panic_guard;
 
 /// Assembles `text` into EraVM bytecode (a whole number of 32-byte words, odd in count).
 pub fn assemble(text: &str) -> Result<Vec<u8>, String> {
+    match direct::assemble(text) {
+        Some(listing) => Ok(listing.bytecode),
+        None => assemble_with_zkevm_assembly(text),
+    }
+}
+
+/// The bytecode of the direct assembler, if `text` is in its subset: always what
+/// [`assemble_with_zkevm_assembly`] gives (tests and the `load_inputs` fuzz target check it).
+pub fn assemble_directly(text: &str) -> Option<Vec<u8>> {
+    direct::assemble(text).map(|listing| listing.bytecode)
+}
+
+/// Assembles `text` with zkevm-assembly alone, the direct assembler's reference.
+pub fn assemble_with_zkevm_assembly(text: &str) -> Result<Vec<u8>, String> {
     let (assembly, words) = compile(text)?;
     // The linker adds its own landing pads; a section without a label of ours was dropped.
     let has_code = assembly
@@ -29,6 +46,9 @@ pub fn assemble(text: &str) -> Result<Vec<u8>, String> {
 /// The opcodes of the instructions `text` assembles to, in program order, without the landing
 /// pads and padding the linker appends (so they are what the text itself emits).
 pub fn emitted_opcodes(text: &str) -> Result<Vec<Opcode>, String> {
+    if let Some(listing) = direct::assemble(text) {
+        return Ok(listing.opcodes);
+    }
     let (assembly, _) = compile(text)?;
     let decoded = guarded(|| assembly.opcodes::<8, EncodingModeProduction>())?;
     let end = assembly
