@@ -53,6 +53,9 @@ fn main() {
         differential.run(&frame, &Observe::default());
         marks.push(Instant::now());
         steps += step_count(&reference.steps);
+        if std::env::var("HIST").is_ok() {
+            eprintln!("STEPS {}", step_count(&reference.steps));
+        }
         for (part, pair) in marks.windows(2).enumerate() {
             time[part] += pair[1] - pair[0];
         }

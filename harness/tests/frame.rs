@@ -93,8 +93,8 @@ fn a_step_fault_is_named_at_its_instruction() {
     }
 }
 
-/// Generated frames: every one runs on both engines without an engine panic, and most agree
-/// step for step.
+/// Generated frames: every one runs on zk_evm without an engine panic (and on vm2 but for its
+/// missing static memory), and most agree step for step.
 #[test]
 fn generated_frames_mostly_agree() {
     let differential = differential(ZksyncVm2(None));
@@ -106,12 +106,21 @@ fn generated_frames_mostly_agree() {
             .prepare()
             .unwrap();
         let comparison = differential.run(&frame, &Observe::default());
-        for observed in [&comparison.reference, &comparison.candidate] {
+        let reference = &comparison.reference.outcome;
+        assert!(
+            reference.result.is_some(),
+            "sample {sample}: {:?}",
+            reference.panic
+        );
+        // vm2 panics on static memory, which it lacks (known_static_memory_user): a divergence
+        // with its cause, not a failure of the harness.
+        let candidate = &comparison.candidate.outcome;
+        if let Some(panic) = &candidate.panic {
             assert!(
-                observed.outcome.result.is_some(),
-                "sample {sample}: {:?}",
-                observed.outcome.panic
+                panic.contains("Rolling back is only allowed in the bootloader"),
+                "sample {sample}: {panic}"
             );
+            assert!(comparison.cause.is_some(), "sample {sample}: no cause");
         }
         let trace = comparison.reference.steps.as_ref().unwrap();
         steps += trace.segments[0].steps.len();

@@ -1,7 +1,8 @@
 //! Frame files from fuzzer bytes ([`crate::frame`]): 1–4 generated programs that call each other,
 //! the entry in user space and about a third of the others in kernel space, with calldata,
 //! ergs, a value and a few storage slots drawn too. The programs are the `programs` profile's,
-//! kept as assembly text.
+//! kept as assembly text, except that their bodies are guarded and repeated (a failing
+//! instruction ends its fragment, not the frame; see `ProgramContext::guarded_body`).
 
 use arbitrary::{Result, Unstructured};
 use zksync_types::Address;
@@ -45,6 +46,7 @@ pub fn frame(u: &mut Unstructured) -> Result<FrameFile> {
             this,
             call_targets: &call_targets,
             code_hashes: &code_hashes,
+            guarded_body: true,
         };
         contracts.push(ContractSpec {
             address: this,

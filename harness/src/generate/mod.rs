@@ -231,6 +231,7 @@ fn programs(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile>
                 this,
                 call_targets: &call_targets,
                 code_hashes: &config.code_hashes,
+                guarded_body: false,
             };
             Ok(ContractSpec {
                 address: this,

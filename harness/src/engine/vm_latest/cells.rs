@@ -5,12 +5,9 @@
 //! so is whether the frame a cell was shown in lived (its effects kept) or died (reverted or
 //! panicked).
 
-use std::{
-    cell::RefCell,
-    collections::{HashMap, HashSet},
-    rc::Rc,
-};
+use std::{cell::RefCell, collections::HashSet, rc::Rc};
 
+use fnv::{FnvHashMap, FnvHashSet};
 use zksync_multivm::{
     tracers::dynamic::vm_1_5_2::DynTracer,
     vm_latest::{HistoryMode, SimpleMemory, VmTracer},
@@ -41,12 +38,12 @@ pub struct CellCounter {
 }
 
 struct State {
-    counts: HashMap<Cell, u64>,
+    counts: FnvHashMap<Cell, u64>,
     /// Cells shown in a frame whose caller returned: what a kept frame shows.
-    living: HashSet<Cell>,
+    living: FnvHashSet<Cell>,
     /// Per open frame (by callstack depth), cells shown in it and not yet living: they live
     /// when every frame up to the run's own ends without reverting or panicking.
-    frames: Vec<HashSet<Cell>>,
+    frames: Vec<FnvHashSet<Cell>>,
     /// Where each of r1..r15 got its value.
     origins: [Origin; 15],
     /// The instruction fetched, if it executes (its condition held), with its predicate and
@@ -70,8 +67,8 @@ impl CellCounter {
         Self {
             code: CodeFilter::new(code_addresses),
             state: Rc::new(RefCell::new(State {
-                counts: HashMap::new(),
-                living: HashSet::new(),
+                counts: FnvHashMap::default(),
+                living: FnvHashSet::default(),
                 frames: vec![],
                 origins: [Origin::Other; 15],
                 fetched: None,
@@ -240,7 +237,7 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
         }
         let depth = local.callstack.depth();
         if state.frames.len() <= depth {
-            state.frames.resize_with(depth + 1, HashSet::new);
+            state.frames.resize_with(depth + 1, FnvHashSet::default);
         }
         for feature in features {
             let cell = Cell {
@@ -303,15 +300,19 @@ impl State {
             }
             return;
         }
-        let Some(ended) = self.frames.get_mut(from).map(std::mem::take) else {
+        // Emptied in place, so that each depth's set keeps its capacity from frame to frame.
+        let Self { frames, living, .. } = self;
+        let Some((ended, callers)) = frames.get_mut(..=from).and_then(|f| f.split_last_mut())
+        else {
             return;
         };
         if opcode != Opcode::Ret(RetOpcode::Ok) {
+            ended.clear();
             return;
         }
-        match self.frames.get_mut(to) {
-            Some(caller) => caller.extend(ended),
-            None => self.living.extend(ended),
+        match callers.get_mut(to) {
+            Some(caller) => caller.extend(ended.drain()),
+            None => living.extend(ended.drain()),
         }
     }
 }

@@ -32,6 +32,10 @@ pub struct ProgramContext<'a> {
     pub call_targets: &'a [Address],
     /// Code hashes worth decommitting.
     pub code_hashes: &'a [H256],
+    /// Whether the program's body is guarded and repeated ([`Builder::guarded_body`]), as frame
+    /// level has it: a failing instruction ends its fragment rather than the frame, and the body
+    /// runs again on the state it left, so a frame runs most of its code, several times.
+    pub guarded_body: bool,
 }
 
 impl ProgramContext<'_> {
@@ -124,10 +128,53 @@ impl<'a> Builder<'a> {
             depth: 0,
         };
         let count = u.int_in_range(2..=24)?;
+        if self.cx.guarded_body {
+            return self.guarded_body(u, count, scope);
+        }
         for _ in 0..count {
             self.fragment(u, scope)?;
         }
         self.far_return(u)
+    }
+
+    /// The body (`count` fragments, each [guarded](Self::guarded)) as a subroutine near-called
+    /// 1–4 times with all the ergs left, each run on the registers, stack, memory and storage the
+    /// run before it left; then the far return.
+    fn guarded_body(&mut self, u: &mut Unstructured, count: u32, scope: Scope) -> Result<()> {
+        let body = self.fresh_label("body");
+        for _ in 0..u.int_in_range(1..=4)? {
+            let after = self.fresh_label("body_end");
+            self.emit(format!("near_call r0, @{body}, @{after}"));
+            self.label(&after);
+        }
+        self.far_return(u)?;
+        let outer = std::mem::take(&mut self.lines);
+        self.label(&body);
+        for _ in 0..count {
+            self.guarded(u, scope)?;
+        }
+        self.emit("ret.ok r0");
+        let body = std::mem::replace(&mut self.lines, outer);
+        self.subroutines.push(body);
+        Ok(())
+    }
+
+    /// A fragment in a near-called subroutine given an eighth of the ergs left, whose panic
+    /// handler is the instruction after the call: a panic or revert inside burns that eighth
+    /// and goes on with the next fragment.
+    fn guarded(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
+        let (sub, after) = (self.fresh_label("guarded"), self.fresh_label("guard_end"));
+        self.emit("context.ergs_left r12");
+        self.emit("shr.s 3, r12, r12");
+        self.emit(format!("near_call r12, @{sub}, @{after}"));
+        self.label(&after);
+        let outer = std::mem::take(&mut self.lines);
+        self.label(&sub);
+        self.fragment(u, scope)?;
+        self.emit("ret.ok r0");
+        let body = std::mem::replace(&mut self.lines, outer);
+        self.subroutines.push(body);
+        Ok(())
     }
 
     fn finish(self) -> String {
