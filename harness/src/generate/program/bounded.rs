@@ -148,13 +148,11 @@ impl Builder<'_> {
         self.emit(format!("add {ergs}, r0, r12"));
         self.emit(format!("near_call r12, @{sub}, @{handler}"));
         self.label(&handler);
-        let outer = std::mem::take(&mut self.lines);
-        self.label(&sub);
-        body(self)?;
-        self.emit("ret.ok r0");
-        let code = std::mem::replace(&mut self.lines, outer);
-        self.subroutines.push(code);
-        Ok(())
+        self.subroutine(&sub, |this| {
+            body(this)?;
+            this.emit("ret.ok r0");
+            Ok(())
+        })
     }
 }
 

@@ -309,28 +309,28 @@ impl Builder<'_> {
         self.label(&handler);
 
         // The subroutine is called from this site only, so `to_label` returns go forward.
-        let outer = std::mem::take(&mut self.lines);
-        self.label(&sub);
-        let inner = Scope {
-            in_loop: false,
-            depth: scope.depth + 1,
-        };
-        for _ in 0..u.int_in_range(1..=5)? {
-            self.fragment(u, inner)?;
-        }
-        match ending {
-            Some((ret, aim)) => self.near_return(u, ret, &aim, &handler)?,
-            None => match u.int_in_range(0..=5)? {
-                0 | 1 => self.emit("ret.ok r0"),
-                2 => self.emit("ret.revert r0"),
-                3 => self.emit("ret.panic r0"),
-                4 => self.emit(format!("ret.ok.to_label r0, @{handler}")),
-                _ => self.emit(format!("ret.revert.to_label r0, @{handler}")),
-            },
-        }
-        let body = std::mem::replace(&mut self.lines, outer);
-        self.subroutines.push(body);
-        Ok(())
+        self.subroutine(&sub, |this| {
+            let inner = Scope {
+                in_loop: false,
+                depth: scope.depth + 1,
+            };
+            for _ in 0..u.int_in_range(1..=5)? {
+                this.fragment(u, inner)?;
+            }
+            match ending {
+                Some((ret, aim)) => this.near_return(u, ret, &aim, &handler),
+                None => {
+                    match u.int_in_range(0..=5)? {
+                        0 | 1 => this.emit("ret.ok r0"),
+                        2 => this.emit("ret.revert r0"),
+                        3 => this.emit("ret.panic r0"),
+                        4 => this.emit(format!("ret.ok.to_label r0, @{handler}")),
+                        _ => this.emit(format!("ret.revert.to_label r0, @{handler}")),
+                    }
+                    Ok(())
+                }
+            }
+        })
     }
 
     /// A subroutine's return `ret` as `aim` says (to `handler` when its form says so); if its

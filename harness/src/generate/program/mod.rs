@@ -148,15 +148,13 @@ impl<'a> Builder<'a> {
             self.label(&after);
         }
         self.far_return(u)?;
-        let outer = std::mem::take(&mut self.lines);
-        self.label(&body);
-        for _ in 0..count {
-            self.guarded(u, scope)?;
-        }
-        self.emit("ret.ok r0");
-        let body = std::mem::replace(&mut self.lines, outer);
-        self.subroutines.push(body);
-        Ok(())
+        self.subroutine(&body, |this| {
+            for _ in 0..count {
+                this.guarded(u, scope)?;
+            }
+            this.emit("ret.ok r0");
+            Ok(())
+        })
     }
 
     /// A fragment in a near-called subroutine given an eighth of the ergs left, whose panic
@@ -168,13 +166,25 @@ impl<'a> Builder<'a> {
         self.emit("shr.s 3, r12, r12");
         self.emit(format!("near_call r12, @{sub}, @{after}"));
         self.label(&after);
+        self.subroutine(&sub, |this| {
+            this.fragment(u, scope)?;
+            this.emit("ret.ok r0");
+            Ok(())
+        })
+    }
+
+    /// What `write` emits, as a subroutine at `label`, placed after the program's own code.
+    fn subroutine(
+        &mut self,
+        label: &str,
+        write: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
         let outer = std::mem::take(&mut self.lines);
-        self.label(&sub);
-        self.fragment(u, scope)?;
-        self.emit("ret.ok r0");
-        let body = std::mem::replace(&mut self.lines, outer);
-        self.subroutines.push(body);
-        Ok(())
+        self.label(label);
+        let written = write(self);
+        let code = std::mem::replace(&mut self.lines, outer);
+        self.subroutines.push(code);
+        written
     }
 
     fn finish(self) -> String {

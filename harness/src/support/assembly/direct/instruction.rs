@@ -232,16 +232,12 @@ pub(super) fn instruction(line: &str) -> Option<Instruction<'_>> {
     }
     let parts: Vec<&str> = mnemonic.split('.').collect();
     let (&base, rest) = parts.split_first()?;
-    if set_flags
-        && !matches!(base, "add" | "sub" | "mul" | "div" | "and" | "or" | "xor")
-        && !matches!(base, "shl" | "shr" | "rol" | "ror")
-    {
-        return None;
-    }
     match base {
         "add" | "sub" | "mul" | "div" | "and" | "or" | "xor" | "shl" | "shr" | "rol" | "ror" => {
             arithmetic(base, rest, set_flags, args)
         }
+        // Only arithmetic sets flags.
+        _ if set_flags => None,
         "ptr" => pointer(rest, args),
         "nop" => nop(rest, args),
         "jump" => {
@@ -327,12 +323,11 @@ pub(super) fn instruction(line: &str) -> Option<Instruction<'_>> {
         "sload" | "sstore" | "tload" | "tstore" | "to_l1" => {
             let m = match base {
                 "to_l1" => modifiers(rest, ["first"])?,
-                _ => modifiers(rest, [])
-                    .filter(|_| rest.is_empty())
-                    .map(|m| Modifiers {
-                        condition: m.condition,
-                        flags: [false],
-                    })?,
+                _ if rest.is_empty() => Modifiers {
+                    condition: Condition::Always,
+                    flags: [false],
+                },
+                _ => return None,
             };
             let [a, b] = args else { return None };
             let r0 = Arg::Reg(0);
