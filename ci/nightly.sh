@@ -8,8 +8,9 @@
 #
 # Environment: NIGHTLY_DIR (default nightly/; its corpus/ is worth keeping between nights),
 # NIGHTLY_SEED (default today's date: each night a new campaign; rerunning the same day resumes
-# it), NIGHTLY_JOBS (default: all cores). With GITHUB_STEP_SUMMARY set, the Markdown report is
-# appended to the job summary.
+# it), NIGHTLY_JOBS (default: all cores), NIGHTLY_LEVEL (`batch`, the default, or `frame`: the
+# campaign at frame level, with its own corpus, frame-corpus/, and findings, frame-findings-SEED/).
+# With GITHUB_STEP_SUMMARY set, the Markdown report is appended to the job summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,12 +18,19 @@ budget=${1:-30m}
 dir=${NIGHTLY_DIR:-nightly}
 seed=${NIGHTLY_SEED:-$(date -u +%Y%m%d)}
 jobs=${NIGHTLY_JOBS:-$(nproc)}
-findings="$dir/findings-$seed"
+level=${NIGHTLY_LEVEL:-batch}
+case "$level" in
+  batch) prefix= ;;
+  frame) prefix=frame- ;;
+  *) echo "NIGHTLY_LEVEL must be batch or frame, not $level" >&2; exit 2 ;;
+esac
+corpus="$dir/${prefix}corpus"
+findings="$dir/${prefix}findings-$seed"
 
 cargo build --release -p eravm-diff || exit 2
 status=0
-target/release/eravm-diff campaign --duration "$budget" --seed "$seed" --jobs "$jobs" \
-  --corpus "$dir/corpus" --findings "$findings" --vectors vectors || status=$?
+target/release/eravm-diff campaign --level "$level" --duration "$budget" --seed "$seed" \
+  --jobs "$jobs" --corpus "$corpus" --findings "$findings" --vectors vectors || status=$?
 [ "$status" -le 1 ] || exit "$status"
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
   cat "$findings/report.md" >>"$GITHUB_STEP_SUMMARY"

@@ -115,6 +115,8 @@ pub enum FrameResult {
     Ok(HexBytes),
     Revert(HexBytes),
     Panic,
+    /// Stopped after [`crate::engine::frame::MAX_FRAME_STEPS`] instructions, still running.
+    StepLimit,
 }
 
 /// An event or an L2→L1 message as the VM records it: one (key, value) pair per instruction.
@@ -142,12 +144,25 @@ pub struct FrameOutcome {
     pub panic: Option<String>,
 }
 
+impl FrameResult {
+    /// `ok`, `revert` or `panic`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Ok(_) => "ok",
+            Self::Revert(_) => "revert",
+            Self::Panic => "panic",
+            Self::StepLimit => "step_limit",
+        }
+    }
+}
+
 impl fmt::Display for FrameResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Ok(data) => write!(f, "ok {data}"),
             Self::Revert(data) => write!(f, "revert {data}"),
             Self::Panic => f.write_str("panic"),
+            Self::StepLimit => f.write_str("step limit"),
         }
     }
 }

@@ -198,7 +198,7 @@ impl Differential {
             opcodes_in: options.count_opcodes_in.clone(),
             cells: options.count_cells,
             steps,
-            last_transaction: None,
+            ..Observe::default()
         };
         let observe_candidate = Observe {
             opcodes_in: None,
@@ -266,6 +266,7 @@ impl Differential {
             cells: false,
             steps: true,
             last_transaction: divergence.first_transaction(),
+            ..Observe::default()
         };
         let (reference, candidate) = self.run_engines(world, batch, [&observe, &observe], options);
         let traces = (reference.steps.as_ref(), candidate.steps.as_ref());
@@ -358,6 +359,8 @@ pub struct FrameComparison {
     pub cause: Option<Cause>,
     /// The aligned steps of both engines around the cause's instruction.
     pub window: Vec<(usize, Option<Step>, Option<Step>)>,
+    /// How long the reference's run and the candidate's took.
+    pub elapsed: [Duration; 2],
 }
 
 impl FrameDifferential {
@@ -368,7 +371,9 @@ impl FrameDifferential {
             steps: true,
             ..observe.clone()
         };
+        let start = Instant::now();
         let reference = self.reference.run_frame(frame, &observe);
+        let between = Instant::now();
         let candidate = self.candidate.run_frame(
             frame,
             &Observe {
@@ -376,6 +381,7 @@ impl FrameDifferential {
                 ..observe
             },
         );
+        let elapsed = [between - start, between.elapsed()];
         let differences = compare_frames(&reference.outcome, &candidate.outcome);
         let traces = (reference.steps.as_ref(), candidate.steps.as_ref());
         let explanation = frame_cause(traces, &differences, self.tolerances, &|address| {
@@ -393,6 +399,7 @@ impl FrameDifferential {
             differences,
             cause,
             window,
+            elapsed,
         }
     }
 

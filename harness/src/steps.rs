@@ -222,6 +222,11 @@ impl StepSink {
         }
     }
 
+    /// Steps recorded in the current segment.
+    pub fn recorded(&self) -> usize {
+        self.0.borrow().segments.last().map_or(0, |s| s.steps.len())
+    }
+
     /// The trace of a frame-level run (one execution), cut short where the engine panicked if
     /// it did.
     pub fn into_frame_trace(self, panicked_at: Option<String>) -> StepTrace {

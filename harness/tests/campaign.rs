@@ -3,14 +3,15 @@
 use std::path::Path;
 
 use eravm_diff::{
+    divergence::tolerance::Tolerances,
     drive::{
-        campaign::{self, CampaignOptions, CampaignState, EPOCH_SAMPLES},
+        campaign::{self, CampaignOptions, CampaignState, Level, EPOCH_SAMPLES},
         Budget, Search,
     },
-    engine::{Fault, FaultyVmFast, VmLatest},
+    engine::{frame::frame_engine, Fault, FaultyVmFast, StepFault, StepFaultyVmFast, VmLatest},
     findings::KnownDivergences,
     generate::{GeneratorConfig, Profile},
-    pipeline::Differential,
+    pipeline::{Differential, FrameDifferential},
     support::error::InputError,
     world::default_world,
 };
@@ -23,15 +24,26 @@ fn try_run(
     profile: Profile,
     samples: u64,
 ) -> Result<CampaignState, InputError> {
-    let world = default_world();
+    let differential = Differential::new(default_world(), VmLatest, FaultyVmFast(Fault::Refund));
+    try_run_at(Level::Batch, &differential, dir, seed, profile, samples)
+}
+
+/// [`try_run`] at `level`, with `differential` at batch level.
+fn try_run_at(
+    level: Level<'_>,
+    differential: &Differential,
+    dir: &Path,
+    seed: u64,
+    profile: Profile,
+    samples: u64,
+) -> Result<CampaignState, InputError> {
     let generator = GeneratorConfig {
         profile,
-        ..GeneratorConfig::for_world(&world)
+        ..GeneratorConfig::for_world(&differential.world)
     };
-    let differential = Differential::new(world, VmLatest, FaultyVmFast(Fault::Refund));
     let options = CampaignOptions {
         search: Search {
-            differential: &differential,
+            differential,
             known: &KnownDivergences::default(),
             generator: &generator,
             budget: Budget {
@@ -41,6 +53,7 @@ fn try_run(
                 jobs: 2,
             },
         },
+        level,
         corpus: &dir.join("corpus"),
         findings: &dir.join("findings"),
         vm_output: None,
@@ -129,6 +142,88 @@ fn a_resumed_campaign_ends_as_an_uninterrupted_one() {
         files(&resumed.path().join("findings")),
         files(&whole.path().join("findings"))
     );
+}
+
+/// A frame-level campaign (zksync_vm2 with its heap-word fault, lifted to vm_fast with the same
+/// fault) up to `samples` samples.
+fn run_frames(dir: &Path, samples: u64) -> Result<CampaignState, InputError> {
+    let differential = FrameDifferential {
+        reference: frame_engine("zk_evm").unwrap(),
+        candidate: frame_engine("zksync_vm2+step_fault:heap_word").unwrap(),
+        tolerances: Tolerances::DEFAULT,
+    };
+    let batch_level = Differential::new(
+        default_world(),
+        VmLatest,
+        StepFaultyVmFast(StepFault::HeapWord),
+    );
+    try_run_at(
+        Level::Frame(&differential),
+        &batch_level,
+        dir,
+        5,
+        Profile::default(),
+        samples,
+    )
+}
+
+#[test]
+fn a_frame_campaign_resumes_minimizes_and_lifts_its_findings() {
+    let samples = 2 * EPOCH_SAMPLES;
+    let whole = TempDir::new().unwrap();
+    let expected = run_frames(whole.path(), samples).unwrap();
+    assert_eq!(
+        (expected.reference.as_str(), expected.profile.as_str()),
+        ("zk_evm", "frame")
+    );
+    assert!(expected.corpus_added > 0);
+    let finding = (expected.findings.iter())
+        .find(|finding| finding.signature[0].contains("UMA(HeapWrite) stored.value"))
+        .expect("the planted fault is named at its store");
+    assert_eq!(
+        finding.signature.last().unwrap(),
+        "lifted: the same cause at batch level"
+    );
+    assert!(
+        finding.minimized.starts_with("1 programs, 1 instructions"),
+        "{}",
+        finding.minimized
+    );
+    let findings = whole.path().join("findings");
+    let stem = finding.file.strip_suffix(".yaml").unwrap();
+    assert!(findings.join(format!("{stem}.batch.yaml")).exists());
+    let frame = std::fs::read_to_string(findings.join(&finding.file)).unwrap();
+    assert!(frame.contains("campaign --level frame --seed 5"), "{frame}");
+
+    let resumed = TempDir::new().unwrap();
+    assert_eq!(run_frames(resumed.path(), EPOCH_SAMPLES).unwrap().epoch, 1);
+    let state = run_frames(resumed.path(), samples).unwrap();
+    assert_eq!(state.runs, 2);
+    let findings = |state: &CampaignState| -> Vec<(String, Vec<String>, String)> {
+        (state.findings.iter())
+            .map(|f| {
+                (
+                    f.fingerprint.clone(),
+                    f.signature.clone(),
+                    f.minimized.clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        findings(&state),
+        findings(&expected),
+        "same findings, each once"
+    );
+    for dir in ["corpus", "findings"] {
+        assert_eq!(
+            files(&resumed.path().join(dir)),
+            files(&whole.path().join(dir))
+        );
+    }
+    // Its corpus is frame generator input: a batch campaign may not resume it.
+    let err = try_run(resumed.path(), 5, Profile::Mixed, 1).unwrap_err();
+    assert!(err.problem.contains("frame profile"), "{err}");
 }
 
 #[test]

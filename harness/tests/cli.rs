@@ -326,6 +326,64 @@ fn fuzz_summarizes_what_the_vms_print_unless_verbose() {
     assert!(!verbose.stdout.contains("VM output"), "{}", verbose.stdout);
 }
 
+/// At frame level, `fuzz --minimize` minimizes its findings in place and `campaign` lifts and
+/// minimizes them; a batch-level campaign refuses the frame-level directory.
+#[test]
+fn frame_level_fuzz_and_campaign_minimize_their_findings() {
+    let dir = TempDir::new().unwrap();
+    let findings = dir.path().join("fuzz").display().to_string();
+    let fault = [
+        "--candidate",
+        "vm_fast+step_fault:register",
+        "--vectors",
+        VECTORS,
+    ];
+    let mut args = vec![
+        "fuzz",
+        "--level",
+        "frame",
+        "--seed",
+        "1",
+        "--samples",
+        "100",
+    ];
+    args.extend(fault);
+    args.extend(["--minimize", "--findings", &findings]);
+    let run = eravm_diff(&args);
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("minimized: 1 programs, 1 instructions"),
+        "{}",
+        run.stdout
+    );
+
+    let corpus = dir.path().join("corpus").display().to_string();
+    let findings = dir.path().join("campaign").display().to_string();
+    let campaign = |level: &str| {
+        let mut args = vec![
+            "campaign",
+            "--level",
+            level,
+            "--seed",
+            "1",
+            "--samples",
+            "64",
+        ];
+        args.extend(fault);
+        args.extend(["--corpus", &corpus, "--findings", &findings]);
+        eravm_diff(&args)
+    };
+    let run = campaign("frame");
+    assert_eq!(run.status, 1, "{}{}", run.stdout, run.stderr);
+    let report = std::fs::read_to_string(dir.path().join("campaign/report.md")).unwrap();
+    assert!(
+        report.contains("lifted: the same cause at batch level"),
+        "{report}"
+    );
+    assert!(report.contains("1 programs, 1 instructions"), "{report}");
+    assert_bad_input(&campaign("batch"), &findings, "frame profile");
+}
+
 /// `explain` reads its batch like `run`: bad input exits 2 naming the file.
 #[test]
 fn explain_rejects_bad_input() {

@@ -71,6 +71,38 @@ fn a_program_runs_alike_on_both_vms() {
 
 /// Every step fault is named at the instruction it strikes, at frame level too: the heap word at
 /// its store.
+/// A loop that would run until its ergs are spent stops at the step limit on both VMs, after
+/// the same steps, and they agree; a program that ends before the limit is not stopped.
+#[test]
+fn both_vms_stop_at_the_step_limit() {
+    let mut frame = one_program("loop:\n\tadd 1, r2, r2\n\tjump @loop\n");
+    frame.ergs = 4_000_000;
+    for max_steps in [1, 1000, 1001] {
+        let observe = Observe {
+            max_steps: Some(max_steps),
+            ..Observe::default()
+        };
+        let comparison = differential(ZksyncVm2(None)).run(&frame, &observe);
+        assert_eq!((comparison.differences, comparison.cause), (vec![], None));
+        for observed in [&comparison.reference, &comparison.candidate] {
+            assert_eq!(observed.outcome.result, Some(FrameResult::StepLimit));
+            let steps = observed.steps.as_ref().unwrap();
+            assert_eq!(steps.segments[0].steps.len(), max_steps);
+        }
+    }
+    let returns = one_program("\tadd 1, r2, r2\n\tret.ok r0\n");
+    let observe = Observe {
+        max_steps: Some(2),
+        ..Observe::default()
+    };
+    let comparison = differential(ZksyncVm2(None)).run(&returns, &observe);
+    assert!(matches!(
+        comparison.reference.outcome.result,
+        Some(FrameResult::Ok(_))
+    ));
+    assert_eq!((comparison.differences, comparison.cause), (vec![], None));
+}
+
 #[test]
 fn a_step_fault_is_named_at_its_instruction() {
     let frame = one_program("\tnop\n\tadd 9, r0, r3\n\tst.1 64, r3\n\tld.1 64, r4\n\tret.ok r0\n");

@@ -15,7 +15,7 @@ use eravm_diff::{
     },
 };
 
-use super::{finish_capture, load_known, status, CommandResult, SessionArgs};
+use super::{finish_capture, load_known, status, CommandResult, Level, SessionArgs};
 
 #[derive(clap::Args)]
 pub struct CampaignArgs {
@@ -27,6 +27,11 @@ pub struct CampaignArgs {
     /// Findings, campaign state and reports.
     #[arg(long, default_value = "campaign/findings")]
     findings: PathBuf,
+    /// `batch`: generated batches through the bootloader; `frame`: generated programs straight
+    /// on zk_evm and zksync_vm2, every instruction compared, each finding lifted to a batch in
+    /// `--world` (`--profile` and `--oracle` do not apply).
+    #[arg(long, value_enum, default_value_t)]
+    level: Level,
     #[command(flatten)]
     session: SessionArgs,
 }
@@ -34,9 +39,16 @@ pub struct CampaignArgs {
 impl CampaignArgs {
     pub fn execute(self) -> CommandResult {
         let session = self.session.load()?;
+        let frame_level = match self.level {
+            Level::Batch => None,
+            Level::Frame => Some(self.session.engines.frame_differential()?),
+        };
         let capture = self.session.capture()?;
         let options = CampaignOptions {
             search: session.search(self.session.budget(self.duration)),
+            level: frame_level
+                .as_ref()
+                .map_or(campaign::Level::Batch, campaign::Level::Frame),
             corpus: &self.corpus,
             findings: &self.findings,
             vm_output: capture.as_ref(),

@@ -10,7 +10,7 @@ use eravm_diff::{
     drive::{
         coverage::{measure, measure_frames, Region},
         fuzz::{fuzz, fuzz_frames, FrameFuzzOptions, FuzzOptions},
-        minimize::Minimizer,
+        minimize::{FrameMinimizer, Minimizer},
     },
     generate::{GeneratorConfig, Profile},
     isa::{model, opcode_variants},
@@ -19,7 +19,8 @@ use eravm_diff::{
 };
 
 use super::{
-    default_jobs, finish_capture, load_known, pool, status, CommandResult, EngineArgs, SessionArgs,
+    default_jobs, finish_capture, load_known, pool, status, CommandResult, EngineArgs, Level,
+    SessionArgs,
 };
 
 #[derive(clap::Args)]
@@ -34,19 +35,11 @@ pub struct FuzzArgs {
     minimize: bool,
     /// `batch`: generated batches through the bootloader; `frame`: generated programs straight
     /// on zk_evm and zksync_vm2, every instruction compared (`--profile` and `--world` do not
-    /// apply, nor `--minimize` yet).
+    /// apply).
     #[arg(long, value_enum, default_value_t)]
     level: Level,
     #[command(flatten)]
     session: SessionArgs,
-}
-
-/// Where samples run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Level {
-    #[default]
-    Batch,
-    Frame,
 }
 
 impl FuzzArgs {
@@ -153,6 +146,7 @@ impl FuzzArgs {
         if vm_output.total() > 0 {
             println!("VM output (captured; --verbose shows it): {vm_output}");
         }
+        let pool = pool(self.session.jobs)?;
         for finding in &summary.findings {
             let (cause, sample) = (&finding.cause, finding.sample);
             println!(
@@ -163,6 +157,17 @@ impl FuzzArgs {
             println!("      {}", cause.summary());
             if let Some(reach) = &finding.reach {
                 println!("      lifted: {reach}");
+            }
+            if self.minimize {
+                let minimizer = FrameMinimizer {
+                    differential: &differential,
+                    key: cause.fingerprint.clone(),
+                    progress: &|line| console!("  {line}"),
+                };
+                let minimized = pool
+                    .install(|| minimizer.minimize_into(&finding.file, &finding.path))
+                    .map_err(|err| InputError::at(&finding.path, format!("cannot write: {err}")))?;
+                println!("      minimized: {}", minimized.after);
             }
         }
         Ok(status(summary.findings.is_empty()))

@@ -155,6 +155,14 @@ impl Session {
     }
 }
 
+/// Where samples run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    #[default]
+    Batch,
+    Frame,
+}
+
 /// The arguments of the generating commands (`fuzz`, `campaign`) from which a [`Session`] is
 /// loaded, plus their sample budget, seed and parallelism.
 #[derive(clap::Args)]

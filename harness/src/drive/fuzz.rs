@@ -14,10 +14,10 @@ use std::{
 };
 
 use crate::{
-    batch_file::{write_batch_file, write_frame_file, BatchFile},
+    batch_file::{BatchFile, FrameFile},
     divergence::cause::Cause,
     drive::{
-        lift::{lift, Reach},
+        lift::{write_frame_finding, Reach},
         Budget, Search,
     },
     engine::Observe,
@@ -179,6 +179,8 @@ pub struct FrameFuzzOptions<'a> {
 pub struct FrameFinding {
     pub sample: u64,
     pub cause: Cause,
+    /// The frame as written to `path`.
+    pub file: FrameFile,
     pub path: PathBuf,
     /// What the finding shows at batch level, if it was lifted.
     pub reach: Option<Reach>,
@@ -230,34 +232,17 @@ pub fn fuzz_frames(
             if known || !seen.lock().unwrap().insert(cause.fingerprint.clone()) {
                 return Ok(());
             }
-            file.origin = Some(format!(
+            let origin = format!(
                 "eravm-diff fuzz --level frame --seed {} (sample {sample}), {}",
                 budget.seed,
                 options.differential.engines()
-            ));
-            file.description = Some(format!(
-                "Unexplained cause {}: {}. Add `expect: {{cause, why}}` with a one-line \
-                 explanation once it is understood.",
-                cause.fingerprint,
-                cause.summary()
-            ));
-            let path = options.findings.join(format!("{}.yaml", cause.fingerprint));
-            write_frame_file(&path, &file)?;
-            let reach = match options.lift {
-                Some(differential) => {
-                    let lifted = lift(&file, &cause.fingerprint, differential)
-                        .map_err(std::io::Error::other)?;
-                    let batch = options
-                        .findings
-                        .join(format!("{}.batch.yaml", cause.fingerprint));
-                    write_batch_file(&batch, &lifted.batch)?;
-                    Some(lifted.reach)
-                }
-                None => None,
-            };
+            );
+            let (path, reach) =
+                write_frame_finding(options.findings, &mut file, origin, &cause, options.lift)?;
             findings.lock().unwrap().push(FrameFinding {
                 sample,
                 cause,
+                file,
                 path,
                 reach,
             });

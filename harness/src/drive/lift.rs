@@ -3,10 +3,14 @@
 //! every instruction recorded. Whether the same cause shows there tells a bug that user
 //! transactions reach from one that only a frame's set-up shows.
 
-use std::fmt;
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+};
 
 use crate::{
-    batch_file::{BatchFile, FrameFile},
+    batch_file::{write_batch_file, write_frame_file, BatchFile, FrameFile},
+    divergence::cause::Cause,
     pipeline::{Differential, RunOptions},
     support::error::InputError,
 };
@@ -59,4 +63,33 @@ pub fn lift(
     };
     batch.description = Some(format!("The frame of {key}, lifted to a batch: {reach}."));
     Ok(Lifted { batch, reach })
+}
+
+/// Labels `file`, a frame whose divergence `cause` no vector declares, with its origin and the
+/// cause, and writes it atomically to `dir` as `<cause>.yaml`; then, if `differential` is given,
+/// lifts it and writes the batch beside it as `<cause>.batch.yaml`. Returns the frame file's
+/// path and what the batch level shows.
+pub fn write_frame_finding(
+    dir: &Path,
+    file: &mut FrameFile,
+    origin: String,
+    cause: &Cause,
+    differential: Option<&Differential>,
+) -> std::io::Result<(PathBuf, Option<Reach>)> {
+    file.origin = Some(origin);
+    file.description = Some(format!(
+        "Unexplained cause {}: {}. Add `expect: {{cause, why}}` with a one-line explanation once \
+         it is understood.",
+        cause.fingerprint,
+        cause.summary()
+    ));
+    let path = dir.join(format!("{}.yaml", cause.fingerprint));
+    write_frame_file(&path, file)?;
+    let Some(differential) = differential else {
+        return Ok((path, None));
+    };
+    let lifted = lift(file, &cause.fingerprint, differential).map_err(std::io::Error::other)?;
+    let batch = dir.join(format!("{}.batch.yaml", cause.fingerprint));
+    write_batch_file(&batch, &lifted.batch)?;
+    Ok((path, Some(lifted.reach)))
 }

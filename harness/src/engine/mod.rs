@@ -66,6 +66,9 @@ pub struct Observe {
     /// partial. For tracing a known divergence, whose cause is at or before its first diverging
     /// transaction.
     pub last_transaction: Option<usize>,
+    /// Frame level: stop after this many steps (at most, and by default,
+    /// [`frame::MAX_FRAME_STEPS`]).
+    pub max_steps: Option<usize>,
 }
 
 /// An outcome, and what was observed on the way.

@@ -42,8 +42,12 @@ pub fn sample_batch(generator: &GeneratorConfig, seed: u64, sample: u64) -> Batc
 
 /// The frame file that sample `sample` of a frame-level run seeded with `seed` generates.
 pub fn sample_frame(seed: u64, sample: u64) -> FrameFile {
-    let bytes = seeded_bytes(seed, sample, INPUT_LEN);
-    frame(&mut Unstructured::new(&bytes)).expect("the frame generator never fails")
+    generated_frame(&seeded_bytes(seed, sample, INPUT_LEN))
+}
+
+/// The frame file `input` generates (the frame generator accepts any bytes).
+pub fn generated_frame(input: &[u8]) -> FrameFile {
+    frame(&mut Unstructured::new(input)).expect("the frame generator never fails")
 }
 
 /// The batch `input` generates (the generator accepts any bytes).

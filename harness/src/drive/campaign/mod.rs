@@ -13,29 +13,33 @@
 
 mod corpus;
 pub mod report;
+mod sample;
 mod state;
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::BTreeMap,
     panic::{self, AssertUnwindSafe},
     path::Path,
     sync::{mpsc, Arc},
     time::Instant,
 };
 
-use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::Opcode;
-
-use self::corpus::{Corpus, Snapshot};
-pub use self::state::{CampaignState, FindingRecord, SeriesPoint, TimeSplit, STATE_FILE};
+use self::{
+    corpus::Corpus,
+    sample::{evaluate, Divergent, SampleResult},
+};
+pub use self::{
+    sample::Level,
+    state::{CampaignState, FindingRecord, SeriesPoint, TimeSplit, STATE_FILE},
+};
 use crate::{
-    batch_file::BatchFile,
-    drive::{minimize::Minimizer, Search},
-    engine::OpcodeCounts,
+    drive::{
+        lift::write_frame_finding,
+        minimize::{FrameMinimizer, Minimizer},
+        Search,
+    },
     findings::{self, Disagreement, Triage, Triager},
-    generate::seeded::generated,
-    isa::model::Cell,
-    outcome::Outcome,
-    pipeline::{thread_pool, RunOptions},
+    pipeline::thread_pool,
     support::{error::InputError, vm_output::StderrCapture},
 };
 
@@ -46,6 +50,7 @@ pub const EPOCH_SAMPLES: u64 = 64;
 pub struct CampaignOptions<'a> {
     /// Its budget's duration and samples count the whole campaign, across restarts.
     pub search: Search<'a>,
+    pub level: Level<'a>,
     pub corpus: &'a Path,
     pub findings: &'a Path,
     /// The capture of what the VMs print, if on: its counts are committed with each epoch (with
@@ -63,35 +68,26 @@ pub fn run(
     std::fs::create_dir_all(findings)
         .map_err(|err| InputError::at(findings, format!("cannot create: {err}")))?;
     let _lock = lock(findings)?;
+    // What a campaign's corpus and findings are bound to.
+    let this = identity(options);
     let mut state = match CampaignState::load(findings)? {
         Some(state) => state,
         None => CampaignState {
-            seed: options.search.budget.seed,
-            reference: options.search.differential.reference.name().to_owned(),
-            candidate: options.search.differential.candidate.name().to_owned(),
-            oracle: options.search.differential.oracle.to_string(),
-            profile: options.search.generator.profile.to_string(),
+            seed: this.0,
+            reference: this.1.clone(),
+            candidate: this.2.clone(),
+            oracle: this.3.clone(),
+            profile: this.4.clone(),
             ..CampaignState::default()
         },
     };
-    let (oracle, profile) = (
-        options.search.differential.oracle.to_string(),
-        options.search.generator.profile.to_string(),
-    );
-    let this = (
-        options.search.budget.seed,
-        options.search.differential.reference.name(),
-        options.search.differential.candidate.name(),
-        oracle.as_str(),
-        profile.as_str(),
-    );
     if (
         state.seed,
-        state.reference.as_str(),
-        state.candidate.as_str(),
-        state.oracle.as_str(),
-        state.profile.as_str(),
-    ) != this
+        &state.reference,
+        &state.candidate,
+        &state.oracle,
+        &state.profile,
+    ) != (this.0, &this.1, &this.2, &this.3, &this.4)
     {
         return Err(InputError::at(
             findings,
@@ -102,7 +98,10 @@ pub fn run(
         ));
     }
     state.runs += 1;
-    let seeds = options.search.generator.seeds();
+    let seeds = match options.level {
+        Level::Batch => options.search.generator.seeds(),
+        Level::Frame(_) => vec![],
+    };
     let mut corpus = Corpus::load(
         options.corpus,
         options.search.budget.seed,
@@ -207,7 +206,7 @@ fn commit(
     results: impl Iterator<Item = SampleResult>,
     elapsed: f64,
 ) -> Result<(), InputError> {
-    let mut new_findings: Vec<(FindingRecord, BatchFile)> = vec![];
+    let mut new_findings: Vec<(FindingRecord, Divergent)> = vec![];
     let recorded = state
         .findings
         .iter()
@@ -247,20 +246,60 @@ fn commit(
     // Minimize the new findings.
     for (mut record, file) in new_findings {
         let start = Instant::now();
-        let minimizer = Minimizer {
-            differential: options.search.differential,
-            key: record.fingerprint.clone(),
-            progress: &|_| {},
-        };
         let path = options.findings.join(&record.file);
-        let minimized = pool
-            .install(|| minimizer.minimize_into(&file, &path))
-            .map_err(|err| cannot_write(&path, err))?;
-        record.minimized = minimized.after.to_string();
+        let key = record.fingerprint.clone();
+        let minimized = match (&file, options.level) {
+            (Divergent::Batch(file), _) => {
+                let minimizer = Minimizer {
+                    differential: options.search.differential,
+                    key,
+                    progress: &|_| {},
+                };
+                let minimized = pool.install(|| minimizer.minimize_into(file, &path));
+                minimized.map(|minimized| minimized.after.to_string())
+            }
+            (Divergent::Frame { file, .. }, Level::Frame(differential)) => {
+                let minimizer = FrameMinimizer {
+                    differential,
+                    key,
+                    progress: &|_| {},
+                };
+                let minimized = pool.install(|| minimizer.minimize_into(file, &path));
+                minimized.map(|minimized| minimized.after.to_string())
+            }
+            (Divergent::Frame { .. }, Level::Batch) => {
+                unreachable!("batch campaigns run no frames")
+            }
+        };
+        record.minimized = minimized.map_err(|err| cannot_write(&path, err))?;
         state.time.minimize += start.elapsed().as_secs_f64();
         state.findings.push(record);
     }
     Ok(())
+}
+
+/// (seed, reference, candidate, oracle, profile): what a campaign's directory holds results of.
+/// A frame-level campaign names the frame engines, the steps oracle (every instruction is
+/// compared) and the profile `frame` (its generator has one).
+fn identity(options: &CampaignOptions<'_>) -> (u64, String, String, String, String) {
+    let search = &options.search;
+    let seed = search.budget.seed;
+    match options.level {
+        Level::Batch => (
+            seed,
+            search.differential.reference.name().to_owned(),
+            search.differential.candidate.name().to_owned(),
+            search.differential.oracle.to_string(),
+            search.generator.profile.to_string(),
+        ),
+        Level::Frame(differential) => (
+            seed,
+            differential.reference.name().to_owned(),
+            differential.candidate.name().to_owned(),
+            "steps".to_owned(),
+            "frame".to_owned(),
+        ),
+    }
 }
 
 /// The error for `path`, which could not be written.
@@ -286,133 +325,55 @@ fn lock(dir: &Path) -> Result<std::fs::File, InputError> {
     }
 }
 
-/// What one sample showed.
-struct SampleResult {
-    sample: u64,
-    input: Vec<u8>,
-    features: BTreeSet<String>,
-    /// What running it cost, for the corpus to favour cheap inputs.
-    cost: u64,
-    opcodes: OpcodeCounts,
-    disagreement: Option<(BatchFile, Disagreement)>,
-    time: TimeSplit,
-}
-
-fn evaluate(options: &CampaignOptions<'_>, corpus: &Snapshot, sample: u64) -> SampleResult {
-    let mut time = TimeSplit::default();
-    let mut clock = Instant::now();
-    let mut lap = || {
-        let seconds = clock.elapsed().as_secs_f64();
-        clock = Instant::now();
-        seconds
-    };
-    let input = corpus.input(sample);
-    let file = generated(options.search.generator, &input);
-    time.generate = lap();
-    let prepared = file
-        .prepare(&options.search.differential.world)
-        .expect("generated batches are valid in the world they are generated for");
-    let run = RunOptions {
-        count_cells: true,
-        ..RunOptions::counting_opcodes_in(&file)
-    };
-    time.world = lap();
-    let mut comparison = options.search.differential.run_prepared(&prepared, &run);
-    time.reference = comparison.reference.elapsed.as_secs_f64();
-    time.candidate = comparison.candidate.elapsed.as_secs_f64();
-    // The rest of the run: comparing, and naming a divergence's cause.
-    let compare_time = lap() - time.reference - time.candidate;
-    let features = features(
-        comparison.reference.opcodes.as_deref().unwrap_or_default(),
-        (comparison.reference.cells.as_ref()).map_or(&[][..], |cells| &cells.executions),
-        &comparison.reference.outcome,
-        comparison.key(),
-    );
-    // A divergence's cause is named by running both engines again, traced: about three times
-    // the cost of the run alone (`cargo bench --bench overhead`).
-    let transactions = comparison.reference.outcome.transactions.iter();
-    let gas: u64 = transactions
-        .map(|tx| u64::from(tx.execution.computational_gas_used))
-        .sum();
-    let cost = if comparison.key().is_some() {
-        3 * gas
-    } else {
-        gas
-    };
-    let opcodes = comparison.reference.opcodes.take().unwrap_or_default();
-    let disagreement = Disagreement::of(comparison);
-    time.compare = compare_time + lap();
-    SampleResult {
-        sample,
-        input,
-        features,
-        cost,
-        opcodes,
-        disagreement: disagreement.map(|disagreement| (file, disagreement)),
-        time,
-    }
-}
-
-/// Counts of executed opcodes are features up to 2^6: beyond that, more volume is not new
-/// behaviour, and rewarding it fills the corpus with ever slower inputs. Against 2^10, over 3200
-/// samples of seeds 1 and 2: 59.6 and 54.9 exec/s instead of 52.8 and 51.0, the same 50 opcode
-/// variants covered and more divergent samples (631 and 565 instead of 602 and 525).
-const MAX_COUNT_BUCKET: u32 = 6;
-
-/// What makes an input worth keeping: opcodes executed (by order of magnitude of their count),
-/// cells of the coverage model reached, kinds of transaction and block-tip results, panics, and
-/// divergence keys (causes).
-fn features(
-    opcodes: &[(Opcode, u64)],
-    cells: &[(Cell, u64)],
-    outcome: &Outcome,
-    key: Option<&str>,
-) -> BTreeSet<String> {
-    let mut features = BTreeSet::new();
-    features.extend(cells.iter().map(|(cell, _)| format!("cell {cell}")));
-    for (opcode, count) in opcodes {
-        features.insert(format!(
-            "executed {opcode:?} 2^{}",
-            count.ilog2().min(MAX_COUNT_BUCKET)
-        ));
-    }
-    for tx in &outcome.transactions {
-        features.insert(format!(
-            "transaction {} included={}",
-            tx.execution.result.kind(),
-            tx.included
-        ));
-    }
-    if let Some(batch) = &outcome.batch {
-        features.insert(format!("block tip {}", batch.block_tip.result.kind()));
-    }
-    if let Some(panic) = &outcome.panic {
-        features.insert(format!("panic in {:?}", panic.stage));
-    }
-    if let Some(key) = key {
-        features.insert(format!("divergence {key}"));
-    }
-    features
-}
-
+/// Writes a new finding: a batch as `<key>.yaml`; a frame as `<key>.yaml`, lifted to batch level
+/// as `<key>.batch.yaml`, with what the batch level shows as the last line of its signature.
 fn write_finding(
     options: &CampaignOptions<'_>,
     sample: u64,
     elapsed: f64,
-    mut file: BatchFile,
+    mut file: Divergent,
     disagreement: Disagreement,
-) -> Result<(FindingRecord, BatchFile), InputError> {
-    let origin = options.search.origin("campaign", sample);
-    let path = findings::write_finding(options.findings, &mut file, origin, &disagreement)
-        .map_err(|err| {
-            InputError::at(options.findings, format!("cannot write a finding: {err}"))
-        })?;
+) -> Result<(FindingRecord, Divergent), InputError> {
+    let mut signature = disagreement.signature();
+    let mut first = disagreement.first();
+    let written = match (&mut file, options.level) {
+        (Divergent::Batch(batch), _) => {
+            let origin = options.search.origin("campaign", sample);
+            findings::write_finding(options.findings, batch, origin, &disagreement)
+        }
+        (
+            Divergent::Frame {
+                file: frame,
+                first: field,
+            },
+            Level::Frame(differential),
+        ) => {
+            first = field.to_string();
+            let origin = format!(
+                "eravm-diff campaign --level frame --seed {} (sample {sample}), {}",
+                options.search.budget.seed,
+                differential.engines()
+            );
+            let cause = (disagreement.cause.as_ref()).expect("a frame divergence has a cause");
+            let lift = Some(options.search.differential);
+            write_frame_finding(options.findings, frame, origin, cause, lift).map(
+                |(path, reach)| {
+                    signature.extend(reach.map(|reach| format!("lifted: {reach}")));
+                    path
+                },
+            )
+        }
+        (Divergent::Frame { .. }, Level::Batch) => unreachable!("batch campaigns run no frames"),
+    };
+    let path = written.map_err(|err| {
+        InputError::at(options.findings, format!("cannot write a finding: {err}"))
+    })?;
     let record = FindingRecord {
         fingerprint: disagreement.key().to_owned(),
         sample,
         found_at: elapsed,
-        first: disagreement.first(),
-        signature: disagreement.signature(),
+        first,
+        signature,
         file: format!(
             "{}",
             path.file_name().expect("a finding file").to_string_lossy()

@@ -11,6 +11,9 @@ use crate::{
     support::bytes::HexBytes,
 };
 
+/// Steps a candidate may take beyond twice those of the frame it was made from.
+const CANDIDATE_EXTRA_STEPS: usize = 1024;
+
 /// What a candidate frame must reproduce.
 pub struct FrameMinimizer<'a> {
     pub differential: &'a FrameDifferential,
@@ -81,12 +84,25 @@ impl FrameMinimizer<'_> {
 
     /// Whether `file` still diverges with the cause.
     pub fn reproduces(&self, file: &FrameFile) -> bool {
-        file.prepare().is_ok_and(|frame| {
-            let comparison = self.differential.run(&frame, &Observe::default());
-            comparison
-                .cause
-                .is_some_and(|cause| cause.fingerprint == self.key)
-        })
+        self.run(file, None).0
+    }
+
+    /// Whether `file`, run for at most `max_steps` steps, diverges with the cause; and the steps
+    /// the reference took.
+    fn run(&self, file: &FrameFile, max_steps: Option<usize>) -> (bool, usize) {
+        let Ok(frame) = file.prepare() else {
+            return (false, 0);
+        };
+        let observe = Observe {
+            max_steps,
+            ..Observe::default()
+        };
+        let comparison = self.differential.run(&frame, &observe);
+        let steps = (comparison.reference.steps.as_ref()).map_or(0, |trace| {
+            trace.segments.iter().map(|s| s.steps.len()).sum()
+        });
+        let reproduced = (comparison.cause).is_some_and(|cause| cause.fingerprint == self.key);
+        (reproduced, steps)
     }
 
     /// Minimizes `file`, which must reproduce the cause.
@@ -94,9 +110,14 @@ impl FrameMinimizer<'_> {
         let start = Instant::now();
         let before = FrameSize::of(file);
         let counter = std::sync::atomic::AtomicU64::new(0);
+        // A candidate may run twice the steps of the frame it comes from, and no more: one that
+        // lost the bound of a loop or a recursion could otherwise run up to the frame step limit,
+        // and zk_evm's event sink moves every event up at each frame's end, so deep recursion
+        // that emits events costs minutes there.
+        let max_steps = Some(2 * self.run(file, None).1 + CANDIDATE_EXTRA_STEPS);
         let test = |candidate: &FrameFile| {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.reproduces(candidate)
+            self.run(candidate, max_steps).0
         };
         let progress = self.progress;
         let mut file = file.clone();

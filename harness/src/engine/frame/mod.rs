@@ -12,7 +12,7 @@ use super::{
     vm_fast, vm_latest, CellCounts, Observe, OpcodeCounts,
 };
 use crate::{
-    frame::{Frame, FrameOutcome},
+    frame::{Frame, FrameOutcome, FrameResult},
     steps::{StepSink, StepTrace},
     support::panic_guard,
 };
@@ -43,6 +43,13 @@ pub struct ZkEvm;
 /// The new VM: zksync_vm2 0.5.0, as zksync_multivm's `vm_fast` runs it; with a fault injected
 /// on purpose if one is given.
 pub struct ZksyncVm2(pub Option<StepFault>);
+
+/// The most instructions a frame runs on either engine ([`Observe::max_steps`] may set fewer):
+/// both stop once they have recorded this many steps, with the result
+/// [`FrameResult::StepLimit`]. Generated frames stay far below it
+/// (their loops are bounded); it bounds the frames a minimizer makes by removing those bounds,
+/// which could otherwise loop until millions of ergs run out.
+pub const MAX_FRAME_STEPS: usize = 1 << 18;
 
 pub const FRAME_REFERENCE: &str = "zk_evm";
 pub const FRAME_CANDIDATE: &str = "zksync_vm2";
@@ -91,16 +98,32 @@ fn caught(run: impl FnOnce() -> Result<FrameOutcome, String>) -> (FrameOutcome, 
 }
 
 /// A trace of one execution, its steps recorded into `sink`.
-fn trace(sink: Option<StepSink>, panicked_at: Option<String>) -> Option<StepTrace> {
-    sink.map(|sink| sink.into_frame_trace(panicked_at))
+/// The trace of a run, if `observe` asked for steps.
+fn trace(observe: &Observe, sink: StepSink, panicked_at: Option<String>) -> Option<StepTrace> {
+    observe.steps.then(|| sink.into_frame_trace(panicked_at))
 }
 
-fn sink(observe: &Observe) -> Option<StepSink> {
-    observe.steps.then(|| {
-        let sink = StepSink::default();
-        sink.start(0);
-        sink
-    })
+/// Where a frame run records its steps: every run records them, for its step limit.
+fn sink() -> StepSink {
+    let sink = StepSink::default();
+    sink.start(0);
+    sink
+}
+
+/// The steps a run observing `observe` may take.
+fn step_limit(observe: &Observe) -> usize {
+    observe
+        .max_steps
+        .map_or(MAX_FRAME_STEPS, |max| max.min(MAX_FRAME_STEPS))
+}
+
+/// The outcome of a run stopped at its step limit: the result alone, as nothing else of a
+/// frame in progress is final (its storage and events may still be rolled back).
+fn stopped() -> FrameOutcome {
+    FrameOutcome {
+        result: Some(FrameResult::StepLimit),
+        ..FrameOutcome::default()
+    }
 }
 
 impl FrameEngine for ZkEvm {
@@ -109,11 +132,12 @@ impl FrameEngine for ZkEvm {
     }
 
     fn run_frame(&self, frame: &Frame, observe: &Observe) -> FrameObserved {
-        let sink = sink(observe);
-        let (watchers, opcodes, cells) = vm_latest::watchers(observe, sink.clone());
-        let (outcome, panicked_at) = caught(|| zk_evm::run(frame, watchers));
+        let sink = sink();
+        let (watchers, opcodes, cells) = vm_latest::watchers(observe, Some(sink.clone()));
+        let (outcome, panicked_at) =
+            caught(|| zk_evm::run(frame, watchers, (&sink, step_limit(observe))));
         FrameObserved {
-            steps: trace(sink, panicked_at),
+            steps: trace(observe, sink, panicked_at),
             opcodes: opcodes.map(|counter| counter.counts()),
             cells: cells.map(|counter| counter.counts()),
             outcome,
@@ -134,23 +158,25 @@ impl FrameEngine for ZksyncVm2 {
         fn faulty<const FAULT: usize>(
             frame: &Frame,
             recorder: vm_fast::StepRecorder,
+            limit: (&StepSink, usize),
         ) -> (FrameOutcome, Option<String>) {
-            let mut tracers = (StepFaultTracer::<FAULT>::default(), recorder);
-            caught(|| Ok(vm2::run(frame, &mut tracers)))
+            let tracers = (StepFaultTracer::<FAULT>::default(), recorder);
+            caught(|| Ok(vm2::run(frame, tracers, limit)))
         }
-        let sink = sink(observe);
-        let recorder = vm_fast::StepRecorder::recording(sink.clone());
+        let sink = sink();
+        let recorder = vm_fast::StepRecorder::recording(Some(sink.clone()));
+        let limit = (&sink, step_limit(observe));
         use StepFault::*;
         let (outcome, panicked_at) = match self.0 {
-            None => caught(|| Ok(vm2::run(frame, &mut { recorder }))),
-            Some(Register) => faulty::<{ Register as usize }>(frame, recorder),
-            Some(PointerTag) => faulty::<{ PointerTag as usize }>(frame, recorder),
-            Some(Flag) => faulty::<{ Flag as usize }>(frame, recorder),
-            Some(Ergs) => faulty::<{ Ergs as usize }>(frame, recorder),
-            Some(HeapWord) => faulty::<{ HeapWord as usize }>(frame, recorder),
+            None => caught(|| Ok(vm2::run(frame, recorder, limit))),
+            Some(Register) => faulty::<{ Register as usize }>(frame, recorder, limit),
+            Some(PointerTag) => faulty::<{ PointerTag as usize }>(frame, recorder, limit),
+            Some(Flag) => faulty::<{ Flag as usize }>(frame, recorder, limit),
+            Some(Ergs) => faulty::<{ Ergs as usize }>(frame, recorder, limit),
+            Some(HeapWord) => faulty::<{ HeapWord as usize }>(frame, recorder, limit),
         };
         FrameObserved {
-            steps: trace(sink, panicked_at),
+            steps: trace(observe, sink, panicked_at),
             opcodes: None,
             cells: None,
             outcome,

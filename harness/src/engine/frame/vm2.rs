@@ -13,13 +13,17 @@ use zksync_types::{
     Address, U256,
 };
 use zksync_vm2::{
-    interface::{CallframeInterface, StateInterface, Tracer},
+    interface::{
+        CallframeInterface, GlobalStateInterface, OpcodeType, ShouldStop, StateInterface, Tracer,
+    },
     ExecutionEnd, Program, Settings, StorageInterface, StorageSlot, VirtualMachine, World,
 };
 
+use super::stopped;
 use crate::{
     frame::{account_code, code_hash, Frame, FrameLog, FrameOutcome, FrameResult},
     outcome::Word,
+    steps::StepSink,
     support::bytes::HexBytes,
 };
 
@@ -74,8 +78,33 @@ impl<T: Tracer> World<T> for FrameWorld<T> {
     }
 }
 
-/// Runs `frame` on zksync_vm2 with `tracer` watching every instruction.
-pub(super) fn run<T: Tracer>(frame: &Frame, tracer: &mut T) -> FrameOutcome {
+/// Stops the run once its sink holds as many steps as the limit (checked after the recorder
+/// watching before it in the tracer pair recorded the step).
+struct StepLimit(StepSink, usize);
+
+impl Tracer for StepLimit {
+    fn after_instruction<OP: OpcodeType, S: GlobalStateInterface>(
+        &mut self,
+        _state: &mut S,
+    ) -> ShouldStop {
+        match self.0.recorded() >= self.1 {
+            true => ShouldStop::Stop,
+            false => ShouldStop::Continue,
+        }
+    }
+}
+
+/// Runs `frame` on zksync_vm2 with `tracer` watching every instruction, until `steps` holds
+/// `limit` steps.
+pub(super) fn run<T: Tracer>(
+    frame: &Frame,
+    tracer: T,
+    (steps, limit): (&StepSink, usize),
+) -> FrameOutcome {
+    run_limited(frame, &mut (tracer, StepLimit(steps.clone(), limit)))
+}
+
+fn run_limited<T: Tracer>(frame: &Frame, tracer: &mut T) -> FrameOutcome {
     let programs: HashMap<U256, Program<T, FrameWorld<T>>> = (frame.codes().into_iter())
         .map(|(hash, code)| (word(hash.as_bytes()), Program::new(&code, false)))
         .collect();
@@ -105,9 +134,8 @@ pub(super) fn run<T: Tracer>(frame: &Frame, tracer: &mut T) -> FrameOutcome {
         ExecutionEnd::ProgramFinished(data) => FrameResult::Ok(HexBytes(data)),
         ExecutionEnd::Reverted(data) => FrameResult::Revert(HexBytes(data)),
         ExecutionEnd::Panicked => FrameResult::Panic,
-        end @ (ExecutionEnd::SuspendedOnHook(_) | ExecutionEnd::StoppedByTracer) => {
-            unreachable!("no hooks and no stopping tracer, yet {end:?}")
-        }
+        ExecutionEnd::StoppedByTracer => return stopped(),
+        end @ ExecutionEnd::SuspendedOnHook(_) => unreachable!("no hooks, yet {end:?}"),
     };
     let ergs_left = vm.current_frame().gas();
     // vm2 leaves the initial frame's changes in place when it fails: its host rolls back.

@@ -25,10 +25,12 @@ use zksync_multivm::vm_latest::{HistoryDisabled, SimpleMemory, StorageOracle};
 use zksync_types::{h256_to_u256, u256_to_h256, AccountTreeId, StorageKey, U256};
 use zksync_vm_interface::storage::{InMemoryStorage, StorageView, WriteStorage};
 
+use super::stopped;
 use crate::{
     engine::vm_latest,
     frame::{account_code, code_hash, Frame, FrameLog, FrameOutcome, FrameResult},
     outcome::Word,
+    steps::StepSink,
     support::bytes::HexBytes,
 };
 
@@ -40,7 +42,11 @@ type Watchers = vm_latest::Watchers<HistoryDisabled>;
 
 /// Runs `frame` on zk_evm with `watchers` watching every instruction. `Err` if zk_evm stopped
 /// with an error (a hash its decommitter does not hold).
-pub(super) fn run(frame: &Frame, watchers: Watchers) -> Result<FrameOutcome, String> {
+pub(super) fn run(
+    frame: &Frame,
+    watchers: Watchers,
+    (steps, limit): (&StepSink, usize),
+) -> Result<FrameOutcome, String> {
     let initial = frame.initial_storage();
     let mut storage = InMemoryStorage::default();
     for (&(address, key), &value) in &initial {
@@ -121,6 +127,9 @@ pub(super) fn run(frame: &Frame, watchers: Watchers) -> Result<FrameOutcome, Str
         storage: Rc::new(RefCell::new(())),
     };
     while !vm.execution_has_ended() {
+        if steps.recorded() >= limit {
+            return Ok(stopped());
+        }
         vm.cycle(&mut tracer).map_err(|error| error.to_string())?;
     }
 
