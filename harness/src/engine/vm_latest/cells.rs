@@ -7,7 +7,7 @@
 
 use std::{cell::RefCell, collections::HashSet, rc::Rc};
 
-use fnv::{FnvHashMap, FnvHashSet};
+use smallvec::{smallvec, SmallVec};
 use zksync_multivm::{
     tracers::dynamic::vm_1_5_2::DynTracer,
     vm_latest::{HistoryMode, SimpleMemory, VmTracer},
@@ -26,7 +26,7 @@ use super::CodeFilter;
 use crate::{
     engine::CellCounts,
     isa::model::{
-        self, Abi, Cell, Ergs, Feature, Form, HeapEnd, Mode, Origin, PointerEnd, Src, Value,
+        self, Abi, Cell, CellIndex, Ergs, Feature, Form, HeapEnd, Mode, Origin, PointerEnd, Src, Value,
     },
 };
 
@@ -38,12 +38,14 @@ pub struct CellCounter {
 }
 
 struct State {
-    counts: FnvHashMap<Cell, u64>,
+    positions: Positions,
+    /// Executions by cell position.
+    counts: Vec<u64>,
     /// Cells shown in a frame whose caller returned: what a kept frame shows.
-    living: FnvHashSet<Cell>,
+    living: Bits,
     /// Per open frame (by callstack depth), cells shown in it and not yet living: they live
     /// when every frame up to the run's own ends without reverting or panicking.
-    frames: Vec<FnvHashSet<Cell>>,
+    frames: Vec<Bits>,
     /// Where each of r1..r15 got its value.
     origins: [Origin; 15],
     /// The instruction fetched, if it executes (its condition held), with its predicate and
@@ -51,6 +53,68 @@ struct State {
     fetched: Option<(OpcodeVariant, [Feature; 2])>,
     /// What the executing instruction will write, for after it.
     pending: Option<Pending>,
+}
+
+/// Cells numbered densely: the model's by their [`CellIndex`] position, any other cell (an
+/// encoding the model does not list, say a predicated `invalid` word) after them as first seen.
+struct Positions {
+    index: &'static CellIndex,
+    others: Vec<Cell>,
+}
+
+impl Positions {
+    fn of(&mut self, cell: Cell) -> usize {
+        if let Some(position) = self.index.position(&cell) {
+            return position;
+        }
+        let other = match self.others.iter().position(|other| *other == cell) {
+            Some(other) => other,
+            None => {
+                self.others.push(cell);
+                self.others.len() - 1
+            }
+        };
+        self.index.count() + other
+    }
+
+    fn cell(&self, position: usize) -> Cell {
+        match position.checked_sub(self.index.count()) {
+            Some(other) => self.others[other],
+            None => self.index.cell(position),
+        }
+    }
+}
+
+/// A set of cell positions.
+#[derive(Clone, Default)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn insert(&mut self, position: usize) {
+        let word = position / 64;
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << (position % 64);
+    }
+
+    fn contains(&self, position: usize) -> bool {
+        (self.0.get(position / 64)).is_some_and(|word| word & (1 << (position % 64)) != 0)
+    }
+
+    /// Moves every position of `other` into `self`, leaving `other` empty (its capacity kept).
+    fn take_from(&mut self, other: &mut Bits) {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (word, taken) in self.0.iter_mut().zip(&mut other.0) {
+            *word |= std::mem::take(taken);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.0.fill(0);
+    }
 }
 
 struct Pending {
@@ -67,8 +131,12 @@ impl CellCounter {
         Self {
             code: CodeFilter::new(code_addresses),
             state: Rc::new(RefCell::new(State {
-                counts: FnvHashMap::default(),
-                living: FnvHashSet::default(),
+                positions: Positions {
+                    index: CellIndex::get(),
+                    others: vec![],
+                },
+                counts: vec![],
+                living: Bits::default(),
                 frames: vec![],
                 origins: [Origin::Other; 15],
                 fetched: None,
@@ -80,13 +148,23 @@ impl CellCounter {
     /// The counts so far; cells of frames still open live (the run ended in them).
     pub fn counts(&self) -> CellCounts {
         let state = self.state.borrow();
-        let open: HashSet<&Cell> = state.frames.iter().flatten().collect();
-        let mut executions: Vec<(Cell, u64)> = state.counts.clone().into_iter().collect();
-        executions.sort();
-        let dying_only = (executions.iter())
-            .map(|(cell, _)| *cell)
-            .filter(|cell| !state.living.contains(cell) && !open.contains(cell))
+        let mut open = Bits::default();
+        for frame in &state.frames {
+            open.take_from(&mut frame.clone());
+        }
+        let shown = (state.counts.iter().enumerate()).filter(|(_, &count)| count > 0);
+        let mut executions: Vec<(Cell, u64)> = (shown.clone())
+            .map(|(position, &count)| (state.positions.cell(position), count))
             .collect();
+        let mut dying_only: Vec<Cell> = (shown.map(|(position, _)| position))
+            .filter(|&position| !state.living.contains(position) && !open.contains(position))
+            .map(|position| state.positions.cell(position))
+            .collect();
+        // Cells outside the model come after the model's, in the order they were seen.
+        if !state.positions.others.is_empty() {
+            executions.sort();
+            dying_only.sort();
+        }
         CellCounts {
             executions,
             dying_only,
@@ -187,7 +265,8 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
             return;
         }
         let fetched = variant.opcode;
-        let mut features = vec![Feature::Form(Form::of(&variant)), predicate];
+        let mut features: SmallVec<[Feature; 20]> =
+            smallvec![Feature::Form(Form::of(&variant)), predicate];
         if !matches!(fetched, Opcode::Invalid(_)) {
             features.push(ergs);
         }
@@ -237,17 +316,13 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
         }
         let depth = local.callstack.depth();
         if state.frames.len() <= depth {
-            state.frames.resize_with(depth + 1, FnvHashSet::default);
+            state.frames.resize_with(depth + 1, Bits::default);
         }
         for feature in features {
-            let cell = Cell {
+            state.show(depth, Cell {
                 opcode: fetched,
                 feature,
-            };
-            *state.counts.entry(cell).or_default() += 1;
-            if !state.living.contains(&cell) {
-                state.frames[depth].insert(cell);
-            }
+            });
         }
     }
 
@@ -291,6 +366,18 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
 }
 
 impl State {
+    /// `cell` shown by an instruction at callstack depth `depth`.
+    fn show(&mut self, depth: usize, cell: Cell) {
+        let position = self.positions.of(cell);
+        if self.counts.len() <= position {
+            self.counts.resize(position.max(self.positions.index.count()) + 1, 0);
+        }
+        self.counts[position] += 1;
+        if !self.living.contains(position) {
+            self.frames[depth].insert(position);
+        }
+    }
+
     /// A frame opened (`to` deeper than `from`) or ended by `opcode`: the cells of an ended
     /// frame go to its caller's when it returned, and are dropped when it reverted or panicked.
     fn frame_changed(&mut self, from: usize, to: usize, opcode: Opcode) {
@@ -311,8 +398,8 @@ impl State {
             return;
         }
         match callers.get_mut(to) {
-            Some(caller) => caller.extend(ended.drain()),
-            None => living.extend(ended.drain()),
+            Some(caller) => caller.take_from(ended),
+            None => living.take_from(ended),
         }
     }
 }

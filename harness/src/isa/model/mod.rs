@@ -19,7 +19,9 @@
 //! them, are [`impossible`] with the reason. Coverage is counted on the reference as it
 //! executes.
 
-use std::fmt;
+use std::{fmt, sync::OnceLock};
+
+use fnv::FnvHashMap;
 
 use serde::Serialize;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
@@ -232,6 +234,43 @@ pub fn reachable_cells() -> Vec<Cell> {
     (cells().into_iter())
         .filter(|cell| impossible(cell).is_none())
         .collect()
+}
+
+/// Every cell of [`cells`] in cell order, each numbered by its position: counters keep dense
+/// arrays indexed by it instead of a map keyed by cell.
+pub struct CellIndex {
+    cells: Vec<Cell>,
+    positions: FnvHashMap<Cell, u32>,
+}
+
+impl CellIndex {
+    /// The index of the model's cells, built once.
+    pub fn get() -> &'static Self {
+        static INDEX: OnceLock<CellIndex> = OnceLock::new();
+        INDEX.get_or_init(|| {
+            let mut cells = cells();
+            cells.sort();
+            let positions = (cells.iter().enumerate())
+                .map(|(position, cell)| (*cell, position as u32))
+                .collect();
+            Self { cells, positions }
+        })
+    }
+
+    /// How many cells the model holds.
+    pub fn count(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// The position of `cell`; `None` for a cell the model does not hold.
+    pub fn position(&self, cell: &Cell) -> Option<usize> {
+        self.positions.get(cell).map(|&position| position as usize)
+    }
+
+    /// The cell at `position`.
+    pub fn cell(&self, position: usize) -> Cell {
+        self.cells[position]
+    }
 }
 
 /// The condition `condition` as [`Feature::Predicate`] numbers it.
