@@ -28,7 +28,7 @@ use crate::{
     pipeline::{Differential, FrameDifferential, RunOptions},
     report::html::escape,
     steps::StepTrace,
-    support::assembly::emitted_opcodes,
+    support::{assembly::assemble_listing, bytes::HexBytes},
     world::is_generated_contract,
 };
 
@@ -91,17 +91,21 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    /// One sample's coverage, so far the opcodes its generated `contracts` contain.
-    fn emitted_by(contracts: &[ContractSpec]) -> Self {
+    /// One sample's coverage, so far the opcodes its generated `contracts` contain; each
+    /// contract is given its bytecode, so that running them assembles nothing again.
+    fn emitted_by(contracts: &mut [ContractSpec]) -> Self {
         let mut coverage = Self {
             samples: 1,
             ..Self::default()
         };
         for contract in contracts {
-            let text = contract.assembly.as_deref().unwrap_or_default();
-            for opcode in emitted_opcodes(text).expect("generated contracts assemble") {
+            let text = contract.assembly.take().unwrap_or_default();
+            let (bytecode, opcodes) =
+                assemble_listing(&text).expect("generated contracts assemble");
+            for opcode in opcodes {
                 *coverage.emitted.entry(opcode).or_default() += 1;
             }
+            contract.bytecode = Some(HexBytes(bytecode));
         }
         coverage
     }
@@ -190,8 +194,8 @@ pub fn measure(
     (0..samples)
         .into_par_iter()
         .map(|sample| {
-            let file = sample_batch(generator, seed, sample);
-            let mut coverage = Coverage::emitted_by(&file.contracts);
+            let mut file = sample_batch(generator, seed, sample);
+            let mut coverage = Coverage::emitted_by(&mut file.contracts);
             let run = RunOptions {
                 steps: true,
                 count_cells: true,
@@ -219,8 +223,8 @@ pub fn measure_frames(differential: &FrameDifferential, seed: u64, samples: u64)
     (0..samples)
         .into_par_iter()
         .map(|sample| {
-            let file = sample_frame(seed, sample);
-            let mut coverage = Coverage::emitted_by(&file.contracts);
+            let mut file = sample_frame(seed, sample);
+            let mut coverage = Coverage::emitted_by(&mut file.contracts);
             let frame = file.prepare().expect("generated frames are valid");
             let programs: HashSet<Address> = (file.contracts.iter())
                 .map(|contract| contract.address)

@@ -43,12 +43,14 @@ pub fn assemble_with_zkevm_assembly(text: &str) -> Result<Vec<u8>, String> {
     Ok(words.concat())
 }
 
-/// The opcodes of the instructions `text` assembles to, in program order, without the landing
-/// pads and padding the linker appends (so they are what the text itself emits).
-pub fn emitted_opcodes(text: &str) -> Result<Vec<Opcode>, String> {
+/// Assembles `text` as [`assemble`] does, and lists the opcodes of the instructions it
+/// assembled to, in program order, without the landing pads and padding the linker appends (so
+/// they are what the text itself emits).
+pub fn assemble_listing(text: &str) -> Result<(Vec<u8>, Vec<Opcode>), String> {
     if let Some(listing) = direct::assemble(text) {
-        return Ok(listing.opcodes);
+        return Ok((listing.bytecode, listing.opcodes));
     }
+    let bytecode = assemble_with_zkevm_assembly(text)?;
     let (assembly, _) = compile(text)?;
     let decoded = guarded(|| assembly.opcodes::<8, EncodingModeProduction>())?;
     let end = assembly
@@ -56,10 +58,10 @@ pub fn emitted_opcodes(text: &str) -> Result<Vec<Opcode>, String> {
         .get("DEFAULT_UNWIND")
         .copied()
         .unwrap_or(decoded.len());
-    Ok(decoded[..end.min(decoded.len())]
-        .iter()
+    let opcodes = (decoded[..end.min(decoded.len())].iter())
         .map(|opcode| opcode.variant.opcode)
-        .collect())
+        .collect();
+    Ok((bytecode, opcodes))
 }
 
 /// Cleans, parses and links `text`: the linked assembly and its bytecode words.
