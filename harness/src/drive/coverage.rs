@@ -23,7 +23,7 @@ use crate::{
         seeded::{sample_batch, sample_frame},
         GeneratorConfig,
     },
-    isa::model::{self, Cell, Feature, Src},
+    isa::model::{self, Cell, CellIndex, Feature, Src},
     isa::opcode_variants,
     pipeline::{Differential, FrameDifferential, RunOptions},
     report::html::escape,
@@ -91,48 +91,6 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    /// One sample's coverage, so far the opcodes its generated `contracts` contain; each
-    /// contract is given its bytecode, so that running them assembles nothing again.
-    fn emitted_by(contracts: &mut [ContractSpec]) -> Self {
-        let mut coverage = Self {
-            samples: 1,
-            ..Self::default()
-        };
-        for contract in contracts {
-            let text = contract.assembly.take().unwrap_or_default();
-            let (bytecode, opcodes) =
-                assemble_listing(&text).expect("generated contracts assemble");
-            for opcode in opcodes {
-                *coverage.emitted.entry(opcode).or_default() += 1;
-            }
-            contract.bytecode = Some(HexBytes(bytecode));
-        }
-        coverage
-    }
-
-    /// Adds what the reference observed in one sample: the opcodes and cells it counted, and
-    /// the instructions it executed in each region (`region` of the code's address).
-    fn count(
-        &mut self,
-        opcodes: Option<OpcodeCounts>,
-        cells: Option<CellCounts>,
-        steps: Option<StepTrace>,
-        region: impl Fn(Address) -> Region,
-    ) {
-        (self.executed).extend(opcodes.expect("the reference engine counts opcodes"));
-        let trace = steps.expect("the reference engine records steps");
-        for step in trace.segments.iter().flat_map(|segment| &segment.steps) {
-            *self.regions.entry(region(step.contract)).or_default() += 1;
-        }
-        let cells = cells.expect("the reference engine counts cells");
-        let dying: BTreeSet<Cell> = cells.dying_only.into_iter().collect();
-        self.living = (cells.executions.iter())
-            .map(|(cell, _)| *cell)
-            .filter(|cell| !dying.contains(cell))
-            .collect();
-        self.cells.extend(cells.executions);
-    }
-
     fn merge(mut self, other: Self) -> Self {
         self.samples += other.samples;
         for (opcode, count) in other.emitted {
@@ -181,6 +139,102 @@ impl Coverage {
     }
 }
 
+/// Coverage being summed over samples: the model's cells counted in arrays by their
+/// [`CellIndex`] position (a sample shows a few hundred, and summing them in ordered maps was a
+/// tenth of `coverage --level frame`), anything else in a [`Coverage`].
+struct Tally {
+    coverage: Coverage,
+    cells: Vec<u64>,
+    living: Vec<bool>,
+}
+
+impl Tally {
+    fn new() -> Self {
+        let cells = CellIndex::get().count();
+        Self {
+            coverage: Coverage::default(),
+            cells: vec![0; cells],
+            living: vec![false; cells],
+        }
+    }
+
+    /// A sample's generated `contracts`: counts the opcodes they contain and gives each its
+    /// bytecode, so that running them assembles nothing again.
+    fn emit(&mut self, contracts: &mut [ContractSpec]) {
+        self.coverage.samples += 1;
+        for contract in contracts {
+            let text = contract.assembly.take().unwrap_or_default();
+            let (bytecode, opcodes) =
+                assemble_listing(&text).expect("generated contracts assemble");
+            for opcode in opcodes {
+                *self.coverage.emitted.entry(opcode).or_default() += 1;
+            }
+            contract.bytecode = Some(HexBytes(bytecode));
+        }
+    }
+
+    /// Adds what the reference observed in one sample: the opcodes and cells it counted, and
+    /// the instructions it executed in each region (`region` of the code's address).
+    fn count(
+        &mut self,
+        opcodes: Option<OpcodeCounts>,
+        cells: Option<CellCounts>,
+        steps: Option<StepTrace>,
+        mut region: impl FnMut(Address) -> Region,
+    ) {
+        let coverage = &mut self.coverage;
+        for (opcode, count) in opcodes.expect("the reference engine counts opcodes") {
+            *coverage.executed.entry(opcode).or_default() += count;
+        }
+        let trace = steps.expect("the reference engine records steps");
+        for step in trace.segments.iter().flat_map(|segment| &segment.steps) {
+            *coverage.regions.entry(region(step.contract)).or_default() += 1;
+        }
+        let cells = cells.expect("the reference engine counts cells");
+        let index = CellIndex::get();
+        for (cell, count) in cells.executions {
+            let lived = cells.dying_only.binary_search(&cell).is_err();
+            match index.position(&cell) {
+                Some(position) => {
+                    self.cells[position] += count;
+                    self.living[position] |= lived;
+                }
+                None => {
+                    *coverage.cells.entry(cell).or_default() += count;
+                    if lived {
+                        coverage.living.insert(cell);
+                    }
+                }
+            }
+        }
+    }
+
+    fn merge(mut self, other: Self) -> Self {
+        self.coverage = self.coverage.merge(other.coverage);
+        for (count, other) in self.cells.iter_mut().zip(other.cells) {
+            *count += other;
+        }
+        for (lived, other) in self.living.iter_mut().zip(other.living) {
+            *lived |= other;
+        }
+        self
+    }
+
+    fn finish(self) -> Coverage {
+        let index = CellIndex::get();
+        let mut coverage = self.coverage;
+        for (position, &count) in self.cells.iter().enumerate() {
+            if count > 0 {
+                coverage.cells.insert(index.cell(position), count);
+            }
+            if self.living[position] {
+                coverage.living.insert(index.cell(position));
+            }
+        }
+        coverage
+    }
+}
+
 /// Generates `samples` batches from `seed`, counts the opcodes they contain, the opcodes the
 /// reference engine executed in their contracts and the instructions it executed in each region
 /// (running them through the whole pipeline, as fuzzing does, recording steps). Parallel over
@@ -193,9 +247,9 @@ pub fn measure(
 ) -> Coverage {
     (0..samples)
         .into_par_iter()
-        .map(|sample| {
+        .fold(Tally::new, |mut tally, sample| {
             let mut file = sample_batch(generator, seed, sample);
-            let mut coverage = Coverage::emitted_by(&mut file.contracts);
+            tally.emit(&mut file.contracts);
             let run = RunOptions {
                 steps: true,
                 count_cells: true,
@@ -205,15 +259,16 @@ pub fn measure(
                 .run_file(&file, &run)
                 .expect("generated batches are valid");
             let reference = comparison.reference;
-            coverage.count(
+            tally.count(
                 reference.opcodes,
                 reference.cells,
                 reference.steps,
                 |address| Region::of(address, &file),
             );
-            coverage
+            tally
         })
-        .reduce(Coverage::default, Coverage::merge)
+        .reduce(Tally::new, Tally::merge)
+        .finish()
 }
 
 /// [`measure`] at frame level: `samples` frames of `seed`, as `fuzz --level frame` generates
@@ -222,9 +277,9 @@ pub fn measure(
 pub fn measure_frames(differential: &FrameDifferential, seed: u64, samples: u64) -> Coverage {
     (0..samples)
         .into_par_iter()
-        .map(|sample| {
+        .fold(Tally::new, |mut tally, sample| {
             let mut file = sample_frame(seed, sample);
-            let mut coverage = Coverage::emitted_by(&mut file.contracts);
+            tally.emit(&mut file.contracts);
             let frame = file.prepare().expect("generated frames are valid");
             let programs: HashSet<Address> = (file.contracts.iter())
                 .map(|contract| contract.address)
@@ -235,21 +290,28 @@ pub fn measure_frames(differential: &FrameDifferential, seed: u64, samples: u64)
                 ..Observe::default()
             };
             let reference = differential.run(&frame, &observe).reference;
-            coverage.count(
+            // Consecutive steps mostly run in one program: its region is looked up once.
+            let mut last = None;
+            tally.count(
                 reference.opcodes,
                 reference.cells,
                 reference.steps,
-                |address| {
-                    if programs.contains(&address) {
-                        Region::Generated
-                    } else {
-                        Region::Accounts
+                |address| match last {
+                    Some((seen, region)) if seen == address => region,
+                    _ => {
+                        let region = match programs.contains(&address) {
+                            true => Region::Generated,
+                            false => Region::Accounts,
+                        };
+                        last = Some((address, region));
+                        region
                     }
                 },
             );
-            coverage
+            tally
         })
-        .reduce(Coverage::default, Coverage::merge)
+        .reduce(Tally::new, Tally::merge)
+        .finish()
 }
 
 /// The columns of the HTML matrix: a kind of feature each.
