@@ -26,7 +26,8 @@ use super::CodeFilter;
 use crate::{
     engine::CellCounts,
     isa::model::{
-        self, Abi, Cell, CellIndex, Ergs, Feature, Form, HeapEnd, Mode, Origin, PointerEnd, Src, Value,
+        self, Abi, Cell, CellIndex, Ergs, Feature, Form, HeapEnd, Mode, Origin, PointerEnd, Src,
+        Value,
     },
 };
 
@@ -319,10 +320,13 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for CellCounter {
             state.frames.resize_with(depth + 1, Bits::default);
         }
         for feature in features {
-            state.show(depth, Cell {
-                opcode: fetched,
-                feature,
-            });
+            state.show(
+                depth,
+                Cell {
+                    opcode: fetched,
+                    feature,
+                },
+            );
         }
     }
 
@@ -370,7 +374,8 @@ impl State {
     fn show(&mut self, depth: usize, cell: Cell) {
         let position = self.positions.of(cell);
         if self.counts.len() <= position {
-            self.counts.resize(position.max(self.positions.index.count()) + 1, 0);
+            self.counts
+                .resize(position.max(self.positions.index.count()) + 1, 0);
         }
         self.counts[position] += 1;
         if !self.living.contains(position) {

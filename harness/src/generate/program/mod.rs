@@ -76,8 +76,9 @@ const CONTEXT_READERS: &[&str] = &[
 
 struct Builder<'a> {
     cx: &'a ProgramContext<'a>,
-    lines: Vec<String>,
-    subroutines: Vec<Vec<String>>,
+    /// The code written so far, a line each.
+    code: String,
+    subroutines: Vec<String>,
     constants: Vec<U256>,
     labels: usize,
 }
@@ -86,19 +87,22 @@ impl<'a> Builder<'a> {
     fn new(cx: &'a ProgramContext<'a>) -> Self {
         Self {
             cx,
-            lines: vec![],
+            code: String::with_capacity(4096),
             subroutines: vec![],
             constants: vec![],
             labels: 0,
         }
     }
 
-    fn emit(&mut self, line: impl Into<String>) {
-        self.lines.push(format!("    {}", line.into()));
+    fn emit(&mut self, line: impl AsRef<str>) {
+        self.code.push_str("    ");
+        self.code.push_str(line.as_ref());
+        self.code.push('\n');
     }
 
     fn label(&mut self, name: &str) {
-        self.lines.push(format!("{name}:"));
+        self.code.push_str(name);
+        self.code.push_str(":\n");
     }
 
     fn fresh_label(&mut self, kind: &str) -> String {
@@ -179,10 +183,10 @@ impl<'a> Builder<'a> {
         label: &str,
         write: impl FnOnce(&mut Self) -> Result<()>,
     ) -> Result<()> {
-        let outer = std::mem::take(&mut self.lines);
+        let outer = std::mem::take(&mut self.code);
         self.label(label);
         let written = write(self);
-        let code = std::mem::replace(&mut self.lines, outer);
+        let code = std::mem::replace(&mut self.code, outer);
         self.subroutines.push(code);
         written
     }
@@ -196,9 +200,9 @@ impl<'a> Builder<'a> {
             }
         }
         text.push_str("    .text\n");
-        for line in self.lines.iter().chain(self.subroutines.iter().flatten()) {
-            text.push_str(line);
-            text.push('\n');
+        text.push_str(&self.code);
+        for code in &self.subroutines {
+            text.push_str(code);
         }
         text
     }

@@ -122,6 +122,34 @@ pub struct Cell {
     pub feature: Feature,
 }
 
+impl Cell {
+    /// A number no other cell has: opcode variant, kind of feature and the feature's fields,
+    /// packed (every field is a small enum or number), so that a cell is looked up by hashing
+    /// four bytes.
+    fn key(&self) -> u32 {
+        let opcode =
+            (self.opcode.variant_idx() << 4 | self.opcode.materialize_subvariant_idx()) as u32;
+        let pair =
+            |kind: u32, high: u8, low: u8| kind << 16 | u32::from(high) << 8 | u32::from(low);
+        let feature = match self.feature {
+            Feature::Form(form) => pair(
+                0,
+                form.src0 << 4 | form.dst0,
+                u8::from(form.flags[0]) << 1 | u8::from(form.flags[1]),
+            ),
+            Feature::Predicate(condition) => pair(1, 0, condition),
+            Feature::Mode(mode) => pair(2, 0, mode as u8),
+            Feature::Ergs(ergs) => pair(3, 0, ergs as u8),
+            Feature::Origin(src, origin) => pair(4, src as u8, origin as u8),
+            Feature::Value(src, value) => pair(5, src as u8, value as u8),
+            Feature::Heap(end) => pair(6, 0, end as u8),
+            Feature::Pointer(end) => pair(7, 0, end as u8),
+            Feature::Abi(abi) => pair(8, 0, abi as u8),
+        };
+        opcode << 24 | feature
+    }
+}
+
 impl fmt::Display for Cell {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?} {}", self.opcode, self.feature)
@@ -240,7 +268,8 @@ pub fn reachable_cells() -> Vec<Cell> {
 /// arrays indexed by it instead of a map keyed by cell.
 pub struct CellIndex {
     cells: Vec<Cell>,
-    positions: FnvHashMap<Cell, u32>,
+    /// Positions by [`Cell::key`].
+    positions: FnvHashMap<u32, u32>,
 }
 
 impl CellIndex {
@@ -251,7 +280,7 @@ impl CellIndex {
             let mut cells = cells();
             cells.sort();
             let positions = (cells.iter().enumerate())
-                .map(|(position, cell)| (*cell, position as u32))
+                .map(|(position, cell)| (cell.key(), position as u32))
                 .collect();
             Self { cells, positions }
         })
@@ -264,7 +293,7 @@ impl CellIndex {
 
     /// The position of `cell`; `None` for a cell the model does not hold.
     pub fn position(&self, cell: &Cell) -> Option<usize> {
-        self.positions.get(cell).map(|&position| position as usize)
+        (self.positions.get(&cell.key())).map(|&position| position as usize)
     }
 
     /// The cell at `position`.
@@ -312,6 +341,17 @@ mod tests {
             origins(Opcode::Context(ContextOpcode::SetContextU128)),
             Origin::ALL.len()
         );
+    }
+
+    #[test]
+    fn every_cell_has_its_own_key_and_position() {
+        let cells = cells();
+        let keys: std::collections::HashSet<u32> = cells.iter().map(Cell::key).collect();
+        assert_eq!(keys.len(), cells.len());
+        let index = CellIndex::get();
+        for cell in &cells {
+            assert_eq!(index.cell(index.position(cell).unwrap()), *cell);
+        }
     }
 
     #[test]
