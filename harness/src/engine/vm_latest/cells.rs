@@ -103,13 +103,13 @@ impl Bits {
         (self.0.get(position / 64)).is_some_and(|word| word & (1 << (position % 64)) != 0)
     }
 
-    /// Moves every position of `other` into `self`, leaving `other` empty (its capacity kept).
-    fn take_from(&mut self, other: &mut Bits) {
+    /// Adds every position of `other`.
+    fn union_with(&mut self, other: &Bits) {
         if self.0.len() < other.0.len() {
             self.0.resize(other.0.len(), 0);
         }
-        for (word, taken) in self.0.iter_mut().zip(&mut other.0) {
-            *word |= std::mem::take(taken);
+        for (word, other) in self.0.iter_mut().zip(&other.0) {
+            *word |= other;
         }
     }
 
@@ -151,7 +151,7 @@ impl CellCounter {
         let state = self.state.borrow();
         let mut open = Bits::default();
         for frame in &state.frames {
-            open.take_from(&mut frame.clone());
+            open.union_with(frame);
         }
         let shown = (state.counts.iter().enumerate()).filter(|(_, &count)| count > 0);
         let mut executions: Vec<(Cell, u64)> = (shown.clone())
@@ -161,7 +161,7 @@ impl CellCounter {
             .filter(|&position| !state.living.contains(position) && !open.contains(position))
             .map(|position| state.positions.cell(position))
             .collect();
-        // Cells outside the model come after the model's, in the order they were seen.
+        // Positions past the model's are numbered as first seen: sorted into cell order here.
         if !state.positions.others.is_empty() {
             executions.sort();
             dying_only.sort();
@@ -392,7 +392,7 @@ impl State {
             }
             return;
         }
-        // Emptied in place, so that each depth's set keeps its capacity from frame to frame.
+        // Emptied in place, so that each depth's set keeps its words from frame to frame.
         let Self { frames, living, .. } = self;
         let Some((ended, callers)) = frames.get_mut(..=from).and_then(|f| f.split_last_mut())
         else {
@@ -403,9 +403,10 @@ impl State {
             return;
         }
         match callers.get_mut(to) {
-            Some(caller) => caller.take_from(ended),
-            None => living.take_from(ended),
+            Some(caller) => caller.union_with(ended),
+            None => living.union_with(ended),
         }
+        ended.clear();
     }
 }
 
