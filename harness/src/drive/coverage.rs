@@ -6,7 +6,7 @@
 //! execution went: the instructions the reference executed in each [`Region`].
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashSet},
+    collections::{BTreeMap, BTreeSet},
     fmt::Write,
 };
 
@@ -182,7 +182,7 @@ impl Tally {
         opcodes: Option<OpcodeCounts>,
         cells: Option<CellCounts>,
         steps: Option<StepTrace>,
-        mut region: impl FnMut(Address) -> Region,
+        region: impl Fn(Address) -> Region,
     ) {
         let coverage = &mut self.coverage;
         for (opcode, count) in opcodes.expect("the reference engine counts opcodes") {
@@ -283,31 +283,20 @@ pub fn measure_frames(differential: &FrameDifferential, seed: u64, samples: u64)
             let mut file = sample_frame(seed, sample);
             tally.emit(&mut file.contracts);
             let frame = file.prepare().expect("generated frames are valid");
-            let programs: HashSet<Address> = (file.contracts.iter())
-                .map(|contract| contract.address)
-                .collect();
+            let programs = (file.contracts.iter()).map(|contract| contract.address);
             let observe = Observe {
-                opcodes_in: Some(programs.clone()),
+                opcodes_in: Some(programs.collect()),
                 cells: true,
                 ..Observe::default()
             };
             let reference = differential.run(&frame, &observe).reference;
-            // Consecutive steps mostly run in one program: its region is looked up once.
-            let mut last = None;
             tally.count(
                 reference.opcodes,
                 reference.cells,
                 reference.steps,
-                |address| match last {
-                    Some((seen, region)) if seen == address => region,
-                    _ => {
-                        let region = match programs.contains(&address) {
-                            true => Region::Generated,
-                            false => Region::Accounts,
-                        };
-                        last = Some((address, region));
-                        region
-                    }
+                |address| match file.contracts.iter().any(|c| c.address == address) {
+                    true => Region::Generated,
+                    false => Region::Accounts,
                 },
             );
             tally

@@ -31,15 +31,7 @@ pub fn assemble_directly(text: &str) -> Option<Vec<u8>> {
 
 /// Assembles `text` with zkevm-assembly alone, the direct assembler's reference.
 pub fn assemble_with_zkevm_assembly(text: &str) -> Result<Vec<u8>, String> {
-    let (assembly, words) = compile(text)?;
-    // The linker adds its own landing pads; a section without a label of ours was dropped.
-    let has_code = assembly
-        .function_labels
-        .keys()
-        .any(|label| !label.starts_with("DEFAULT_") && !label.starts_with("_INTERNAL"));
-    if !has_code {
-        return Err("no code: a `.text` section with at least one label is required".into());
-    }
+    let (_, words) = compile_code(text)?;
     Ok(words.concat())
 }
 
@@ -50,8 +42,7 @@ pub fn assemble_listing(text: &str) -> Result<(Vec<u8>, Vec<Opcode>), String> {
     if let Some(listing) = direct::assemble(text) {
         return Ok((listing.bytecode, listing.opcodes));
     }
-    let bytecode = assemble_with_zkevm_assembly(text)?;
-    let (assembly, _) = compile(text)?;
+    let (assembly, words) = compile_code(text)?;
     let decoded = guarded(|| assembly.opcodes::<8, EncodingModeProduction>())?;
     let end = assembly
         .function_labels
@@ -61,7 +52,21 @@ pub fn assemble_listing(text: &str) -> Result<(Vec<u8>, Vec<Opcode>), String> {
     let opcodes = (decoded[..end.min(decoded.len())].iter())
         .map(|opcode| opcode.variant.opcode)
         .collect();
-    Ok((bytecode, opcodes))
+    Ok((words.concat(), opcodes))
+}
+
+/// [`compile`], refusing a text without code of its own.
+fn compile_code(text: &str) -> Result<(Assembly, Vec<[u8; 32]>), String> {
+    let (assembly, words) = compile(text)?;
+    // The linker adds its own landing pads; a section without a label of ours was dropped.
+    let has_code = assembly
+        .function_labels
+        .keys()
+        .any(|label| !label.starts_with("DEFAULT_") && !label.starts_with("_INTERNAL"));
+    if !has_code {
+        return Err("no code: a `.text` section with at least one label is required".into());
+    }
+    Ok((assembly, words))
 }
 
 /// Cleans, parses and links `text`: the linked assembly and its bytecode words.
