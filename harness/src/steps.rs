@@ -192,6 +192,47 @@ pub struct Segment {
     pub steps: Vec<Step>,
 }
 
+impl Drop for Segment {
+    /// Keeps the step buffer for the thread's next segment (see [`SPARE_BUFFERS`]).
+    fn drop(&mut self) {
+        let mut steps = std::mem::take(&mut self.steps);
+        if !(SEGMENT_CAPACITY..=MAX_SPARE_CAPACITY).contains(&steps.capacity()) {
+            return;
+        }
+        steps.clear();
+        // During the thread's exit the spares are gone: the buffer is freed.
+        let _ = SPARE.try_with(|spare| {
+            let mut spare = spare.borrow_mut();
+            if spare.len() < SPARE_BUFFERS {
+                spare.push(steps);
+            }
+        });
+    }
+}
+
+/// Room a segment starts with: a generated frame's steps (most run fewer than 2048), so that
+/// recording rarely moves them.
+const SEGMENT_CAPACITY: usize = 2048;
+/// How many emptied step buffers a thread keeps, and the largest it keeps (in steps, about
+/// 12 MiB). A long trace's buffer is megabytes, mapped on its own: taken afresh for every run,
+/// its pages were faulted in step by step (a sixth of a frame-level run), and unmapping it
+/// interrupted the other threads to flush their TLBs.
+const SPARE_BUFFERS: usize = 4;
+const MAX_SPARE_CAPACITY: usize = 1 << 16;
+
+thread_local! {
+    static SPARE: RefCell<Vec<Vec<Step>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty step buffer: a spare one if the thread has one.
+fn step_buffer() -> Vec<Step> {
+    (SPARE
+        .try_with(|spare| spare.borrow_mut().pop())
+        .ok()
+        .flatten())
+    .unwrap_or_else(|| Vec::with_capacity(SEGMENT_CAPACITY))
+}
+
 /// Every instruction of a run, transaction by transaction (the block tip is not traced).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepTrace {
@@ -207,13 +248,12 @@ pub struct StepTrace {
 pub struct StepSink(Rc<RefCell<StepTrace>>);
 
 impl StepSink {
-    /// Starts the segment of an execution of `transaction`, with room for a generated
-    /// frame's steps (most run fewer than 2048), so that recording rarely moves them.
+    /// Starts the segment of an execution of `transaction`.
     pub fn start(&self, transaction: usize) {
         self.0.borrow_mut().segments.push(Segment {
             transaction,
             rolled_back: false,
-            steps: Vec::with_capacity(2048),
+            steps: step_buffer(),
         });
     }
 

@@ -1,6 +1,7 @@
 //! One line of the subset as an instruction: its mnemonic, modifiers and operands, encoded as
 //! zkevm-assembly encodes them; immediates that name labels are left to the linker.
 
+use smallvec::SmallVec;
 use zksync_multivm::zk_evm_latest::zkevm_opcode_defs::{
     decoding::EncodingModeProduction, AddOpcode, BinopOpcode, Condition, ContextOpcode,
     DecodedOpcode, DivOpcode, FarCallOpcode, ImmMemHandlerFlags, InvalidOpcode, JumpOpcode,
@@ -230,7 +231,7 @@ pub(super) fn instruction(line: &str) -> Option<Instruction<'_>> {
     if !mnemonic.is_ascii() || mnemonic.contains('!') {
         return None;
     }
-    let parts: Vec<&str> = mnemonic.split('.').collect();
+    let parts: SmallVec<[&str; 6]> = mnemonic.split('.').collect();
     let (&base, rest) = parts.split_first()?;
     match base {
         "add" | "sub" | "mul" | "div" | "and" | "or" | "xor" | "shl" | "shr" | "rol" | "ror" => {
