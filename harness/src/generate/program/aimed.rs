@@ -118,7 +118,7 @@ impl Builder<'_> {
         if let Some(condition) = aim.condition {
             if !condition.is_empty() && u.arbitrary()? {
                 let (a, b) = (Self::src_reg(u)?, Self::src_reg(u)?);
-                self.emit(format!("sub! {a}, {b}, r0"));
+                emit!(self, "sub! {a}, {b}, r0");
             }
         }
         self.aim_at(u, opcode, &aim, scope)
@@ -265,17 +265,17 @@ impl Builder<'_> {
             Some(operand) => self.register_of(u, operand, "r13")?,
             None if pointer_op && swap => {
                 let slot = u.int_in_range(0..=1)?;
-                self.emit(format!("ptr.add stack[{slot}], r0, r13"));
+                emit!(self, "ptr.add stack[{slot}], r0, r13");
                 "r13".into()
             }
             None if pack => {
                 let high = self.constant(U256::from(u.arbitrary::<u64>()?) << 128);
-                self.emit(format!("add {high}, r0, r13"));
+                emit!(self, "add {high}, r0, r13");
                 "r13".into()
             }
             None if pointer_op => {
                 let amount = u.int_in_range(0..=64u16)?;
-                self.emit(format!("add {amount}, r0, r13"));
+                emit!(self, "add {amount}, r0, r13");
                 "r13".into()
             }
             None if matches!(opcode, Opcode::Nop(_)) => "r0".into(),
@@ -297,16 +297,16 @@ impl Builder<'_> {
         match opcode {
             Opcode::Mul(_) | Opcode::Div(_) => {
                 let dst1 = Self::dst_reg(u)?;
-                self.emit(format!("{name}{modifiers} {src0}, {src1}, {dst0}, {dst1}"));
+                emit!(self, "{name}{modifiers} {src0}, {src1}, {dst0}, {dst1}");
             }
             // Unconditional, the assembler reads `nop stack-=[n], …` as its shorthand for
             // `nop stack-=[n]`: set EQ and write `.eq`.
             Opcode::Nop(_) if modifiers.is_empty() && src0.starts_with("stack-=") => {
                 self.emit("sub! r0, r0, r0");
-                self.emit(format!("nop.eq {src0}, r0, {dst0}, r0"));
+                emit!(self, "nop.eq {src0}, r0, {dst0}, r0");
             }
-            Opcode::Nop(_) => self.emit(format!("nop{modifiers} {src0}, r0, {dst0}, r0")),
-            _ => self.emit(format!("{name}{modifiers} {src0}, {src1}, {dst0}")),
+            Opcode::Nop(_) => emit!(self, "nop{modifiers} {src0}, r0, {dst0}, r0"),
+            _ => emit!(self, "{name}{modifiers} {src0}, {src1}, {dst0}"),
         }
         Ok(())
     }
@@ -358,7 +358,7 @@ impl Builder<'_> {
                         (format!("stack[{slot}]"), format!("stack[{slot}]"))
                     }
                 };
-                self.emit(format!("{mover} {register}, r0, {write}"));
+                emit!(self, "{mover} {register}, r0, {write}");
                 Ok(read)
             }
         }
@@ -391,12 +391,12 @@ impl Builder<'_> {
             (_, Some(operand)) => self.register_of(u, operand, "r12")?,
             (_, None) if pointer => {
                 let slot = u.int_in_range(0..=1)?;
-                self.emit(format!("ptr.add stack[{slot}], r0, r12"));
+                emit!(self, "ptr.add stack[{slot}], r0, r12");
                 "r12".into()
             }
             (_, None) => {
                 let offset = u.int_in_range(0..=2048u16)?;
-                self.emit(format!("add {offset}, r0, r12"));
+                emit!(self, "add {offset}, r0, r12");
                 "r12".into()
             }
         };
@@ -462,7 +462,7 @@ impl Builder<'_> {
         let src0 = match aim.operand(Src::Src0) {
             Some(operand) => self.register_of(u, operand, "r12")?,
             None => {
-                self.emit(format!("add {}, r0, r11", u.int_in_range(0..=7u16)?));
+                emit!(self, "add {}, r0, r11", u.int_in_range(0..=7u16)?);
                 "r11".into()
             }
         };
@@ -488,9 +488,7 @@ impl Builder<'_> {
             (false, LogOpcode::StorageRead | LogOpcode::TransientStorageRead) => ("r0".into(), dst),
             (false, _) => (src1, dst),
         };
-        self.emit(format!(
-            "log.{name}{first}{condition} {src0}, {src1}, {dst}"
-        ));
+        emit!(self, "log.{name}{first}{condition} {src0}, {src1}, {dst}");
         Ok(())
     }
 

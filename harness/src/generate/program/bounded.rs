@@ -66,7 +66,7 @@ impl Builder<'_> {
         let form = Self::form_for(u, Opcode::Jump(JumpOpcode), aim)?;
         if form.src0 == 4 && aim.operand.is_none() {
             let label = self.fresh_label("skip");
-            self.emit(format!("jump{condition} @{label}"));
+            emit!(self, "jump{condition} @{label}");
             self.label(&label);
             return Ok(());
         }
@@ -95,7 +95,7 @@ impl Builder<'_> {
             4 => "65535".into(),
             addressing => {
                 let constant = self.constant(target);
-                self.emit(format!("add {constant}, r0, r12"));
+                emit!(self, "add {constant}, r0, r12");
                 let register = match operand.origin {
                     Some(Origin::Computed) => {
                         self.emit("or r12, r0, r12");
@@ -106,21 +106,21 @@ impl Builder<'_> {
                 match addressing {
                     0 => register,
                     1 => {
-                        self.emit(format!("add {register}, r0, stack+=[1]"));
+                        emit!(self, "add {register}, r0, stack+=[1]");
                         "stack-=[1]".into()
                     }
                     2 => {
-                        self.emit(format!("add {register}, r0, stack-[1]"));
+                        emit!(self, "add {register}, r0, stack-[1]");
                         "stack-[1]".into()
                     }
                     _ => {
-                        self.emit(format!("add {register}, r0, stack[2]"));
+                        emit!(self, "add {register}, r0, stack[2]");
                         "stack[2]".into()
                     }
                 }
             }
         };
-        self.emit(format!("jump{condition} {src0}"));
+        emit!(self, "jump{condition} {src0}");
         Ok(())
     }
 
@@ -132,7 +132,7 @@ impl Builder<'_> {
         let ergs = u.int_in_range(200..=4000u16)?.to_string();
         self.bounded_subroutine(&ergs, |builder| {
             let target = builder.register_of(u, operand, "r12")?;
-            builder.emit(format!("jump{condition} {target}"));
+            emit!(builder, "jump{condition} {target}");
             Ok(())
         })
     }
@@ -145,8 +145,8 @@ impl Builder<'_> {
         body: impl FnOnce(&mut Self) -> Result<()>,
     ) -> Result<()> {
         let (sub, handler) = (self.fresh_label("sub"), self.fresh_label("handler"));
-        self.emit(format!("add {ergs}, r0, r12"));
-        self.emit(format!("near_call r12, @{sub}, @{handler}"));
+        emit!(self, "add {ergs}, r0, r12");
+        emit!(self, "near_call r12, @{sub}, @{handler}");
         self.label(&handler);
         self.subroutine(&sub, |this| {
             body(this)?;

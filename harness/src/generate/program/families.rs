@@ -17,7 +17,7 @@ impl Builder<'_> {
         };
         let (cond, flags) = (Self::condition(u)?, Self::set_flags(u)?);
         let (src0, src1, dst0) = (self.src0(u)?, Self::src_reg(u)?, Self::dst0(u)?);
-        self.emit(format!("{op}{swap}{cond}{flags} {src0}, {src1}, {dst0}"));
+        emit!(self, "{op}{swap}{cond}{flags} {src0}, {src1}, {dst0}");
         Ok(())
     }
 
@@ -30,9 +30,10 @@ impl Builder<'_> {
         let (cond, flags) = (Self::condition(u)?, Self::set_flags(u)?);
         let (src0, src1) = (self.src0(u)?, Self::src_reg(u)?);
         let (dst0, dst1) = (Self::dst0(u)?, Self::dst_reg(u)?);
-        self.emit(format!(
+        emit!(
+            self,
             "{op}{swap}{cond}{flags} {src0}, {src1}, {dst0}, {dst1}"
-        ));
+        );
         Ok(())
     }
 
@@ -45,7 +46,7 @@ impl Builder<'_> {
         };
         let (cond, flags) = (Self::condition(u)?, Self::set_flags(u)?);
         let (src0, src1, dst0) = (self.src0(u)?, Self::src_reg(u)?, Self::dst0(u)?);
-        self.emit(format!("{op}{swap}{cond}{flags} {src0}, {src1}, {dst0}"));
+        emit!(self, "{op}{swap}{cond}{flags} {src0}, {src1}, {dst0}");
         Ok(())
     }
 
@@ -53,7 +54,7 @@ impl Builder<'_> {
         let value = Self::interesting_word(u)?;
         let constant = self.constant(value);
         let dst = Self::dst_reg(u)?;
-        self.emit(format!("add {constant}, r0, {dst}"));
+        emit!(self, "add {constant}, r0, {dst}");
         Ok(())
     }
 
@@ -64,19 +65,19 @@ impl Builder<'_> {
         match (u.arbitrary::<bool>()?, inc) {
             (true, false) => {
                 let value = Self::src_reg(u)?;
-                self.emit(format!("st.{heap} {offset}, {value}"));
+                emit!(self, "st.{heap} {offset}, {value}");
             }
             (true, true) => {
                 let (value, next) = (Self::src_reg(u)?, Self::dst_reg(u)?);
-                self.emit(format!("st.{heap}.inc {offset}, {value}, {next}"));
+                emit!(self, "st.{heap}.inc {offset}, {value}, {next}");
             }
             (false, false) => {
                 let dst = Self::dst_reg(u)?;
-                self.emit(format!("ld.{heap} {offset}, {dst}"));
+                emit!(self, "ld.{heap} {offset}, {dst}");
             }
             (false, true) => {
                 let (dst, next) = (Self::dst_reg(u)?, Self::dst_reg(u)?);
-                self.emit(format!("ld.{heap}.inc {offset}, {dst}, {next}"));
+                emit!(self, "ld.{heap}.inc {offset}, {dst}, {next}");
             }
         }
         Ok(())
@@ -85,49 +86,49 @@ impl Builder<'_> {
     pub(super) fn pointer(&mut self, u: &mut Unstructured) -> Result<()> {
         if u.ratio(3, 4)? {
             let slot = u.int_in_range(0..=1)?;
-            self.emit(format!("ptr.add stack[{slot}], r0, r10"));
+            emit!(self, "ptr.add stack[{slot}], r0, r10");
         }
         match u.int_in_range(0..=10)? {
             0 => {
                 let dst = Self::dst_reg(u)?;
-                self.emit(format!("ld r10, {dst}"));
+                emit!(self, "ld r10, {dst}");
             }
             10 => self.pointer_to_its_end(u)?,
             1 => {
                 let dst = Self::dst_reg(u)?;
-                self.emit(format!("ld.inc r10, {dst}, r10"));
+                emit!(self, "ld.inc r10, {dst}, r10");
             }
             2 | 3 => {
                 let op = *u.choose(&["add", "sub", "shrink"])?;
                 let amount = u.int_in_range(0..=96u16)?;
-                self.emit(format!("ptr.{op}.s {amount}, r10, r10"));
+                emit!(self, "ptr.{op}.s {amount}, r10, r10");
             }
             4 | 5 => {
                 let op = *u.choose(&["add", "sub", "shrink"])?;
                 let amount = self.src0(u)?;
-                self.emit(format!("add {amount}, r0, r12"));
-                self.emit(format!("ptr.{op} r10, r12, r10"));
+                emit!(self, "add {amount}, r0, r12");
+                emit!(self, "ptr.{op} r10, r12, r10");
             }
             6 => {
                 // Packing needs a value whose low 128 bits are zero; sometimes they are not.
                 let high = U256::from(u.arbitrary::<u64>()?) << 128;
                 let value = if u.ratio(3, 4)? { high } else { high + 1 };
                 let constant = self.constant(value);
-                self.emit(format!("add {constant}, r0, r12"));
+                emit!(self, "add {constant}, r0, r12");
                 self.emit("ptr.pack r10, r12, r10");
             }
             7 => {
                 let slot = u.int_in_range(0..=1)?;
-                self.emit(format!("ptr.add r10, r0, stack[{slot}]"));
+                emit!(self, "ptr.add r10, r0, stack[{slot}]");
             }
             8 => {
                 // A pointer operation on something that is not a pointer panics the frame.
                 let src = Self::src_reg(u)?;
-                self.emit(format!("ptr.add {src}, r0, r10"));
+                emit!(self, "ptr.add {src}, r0, r10");
             }
             _ => {
                 let dst = Self::dst_reg(u)?;
-                self.emit(format!("uma.fat_ptr_read r10, r0, {dst}, r0"));
+                emit!(self, "uma.fat_ptr_read r10, r0, {dst}, r0");
             }
         }
         Ok(())
@@ -140,8 +141,8 @@ impl Builder<'_> {
     fn pointer_to_its_end(&mut self, u: &mut Unstructured) -> Result<()> {
         let mask = self.constant(U256::from(u32::MAX));
         self.emit("shr.s 96, r10, r12");
-        self.emit(format!("and {mask}, r12, r12"));
-        self.emit(format!("and {mask}, r10, r13"));
+        emit!(self, "and {mask}, r12, r12");
+        emit!(self, "and {mask}, r10, r13");
         self.emit("sub r12, r13, r12");
         let delta = *u.choose(&[-1i16, 0, 1, 2])?;
         self.add_to_r12(delta);
@@ -149,12 +150,12 @@ impl Builder<'_> {
         match u.int_in_range(0..=2)? {
             0 => {
                 let dst = Self::dst_reg(u)?;
-                self.emit(format!("ld r10, {dst}"));
+                emit!(self, "ld r10, {dst}");
             }
             1 => {
                 let op = *u.choose(&["add", "sub", "shrink"])?;
                 let amount = u.int_in_range(0..=2u16)?;
-                self.emit(format!("ptr.{op}.s {amount}, r10, r10"));
+                emit!(self, "ptr.{op}.s {amount}, r10, r10");
             }
             _ => {}
         }
@@ -169,30 +170,30 @@ impl Builder<'_> {
             match u.int_in_range(0..=2)? {
                 0 => {
                     let src = Self::src_reg(u)?;
-                    self.emit(format!("context.set_context_u128 {src}"));
+                    emit!(self, "context.set_context_u128 {src}");
                 }
                 1 => self.emit("context.inc_tx_num"),
                 _ => {
                     let src = Self::src_reg(u)?;
-                    self.emit(format!("context.set_ergs_per_pubdata {src}"));
+                    emit!(self, "context.set_ergs_per_pubdata {src}");
                 }
             }
             return Ok(());
         }
         let (cond, dst) = (Self::condition(u)?, Self::dst_reg(u)?);
-        self.emit(format!("context.{reader}{cond} {dst}"));
+        emit!(self, "context.{reader}{cond} {dst}");
         Ok(())
     }
 
     pub(super) fn storage(&mut self, u: &mut Unstructured, read: &str, write: &str) -> Result<()> {
         let key = u.int_in_range(0..=7u16)?;
-        self.emit(format!("add {key}, r0, r11"));
+        emit!(self, "add {key}, r0, r11");
         if u.arbitrary()? {
             let value = Self::src_reg(u)?;
-            self.emit(format!("{write} r11, {value}"));
+            emit!(self, "{write} r11, {value}");
         } else {
             let dst = Self::dst_reg(u)?;
-            self.emit(format!("{read} r11, {dst}"));
+            emit!(self, "{read} r11, {dst}");
         }
         Ok(())
     }
@@ -206,19 +207,19 @@ impl Builder<'_> {
         match u.int_in_range(0..=5)? {
             0 => {
                 let first = if u.arbitrary()? { ".first" } else { "" };
-                self.emit(format!("log.event{first} {a}, {b}, r0"));
+                emit!(self, "log.event{first} {a}, {b}, r0");
             }
             1 => {
                 let first = if u.arbitrary()? { ".first" } else { "" };
-                self.emit(format!("to_l1{first} {a}, {b}"));
+                emit!(self, "to_l1{first} {a}, {b}");
             }
             2 | 3 => {
                 // Burns ergs and pubdata (rAUX); outside precompile addresses computes nothing.
                 let ergs: u64 = *u.choose(&[0, 100, 10_000, 1 << 24, u32::MAX.into()])?;
                 let pubdata: u64 = *u.choose(&[0, 32, 1000])?;
                 let aux = self.constant(U256::from(ergs | (pubdata << 32)));
-                self.emit(format!("add {aux}, r0, r12"));
-                self.emit(format!("log.precompile {a}, r12, {dst}"));
+                emit!(self, "add {aux}, r0, r12");
+                emit!(self, "log.precompile {a}, r12, {dst}");
             }
             _ => {
                 let hash = if !self.cx.code_hashes.is_empty() && u.ratio(3, 4)? {
@@ -228,9 +229,9 @@ impl Builder<'_> {
                 };
                 let hash = self.constant(hash);
                 let cost = u.int_in_range(0..=5000u16)?;
-                self.emit(format!("add {hash}, r0, r12"));
-                self.emit(format!("add {cost}, r0, {b}"));
-                self.emit(format!("log.decommit r12, {b}, {dst}"));
+                emit!(self, "add {hash}, r0, r12");
+                emit!(self, "add {cost}, r0, {b}");
+                emit!(self, "log.decommit r12, {b}, {dst}");
             }
         }
         Ok(())
@@ -242,9 +243,9 @@ impl Builder<'_> {
         if u.arbitrary()? {
             // Set flags from a comparison first.
             let (src0, src1) = (self.src0(u)?, Self::src_reg(u)?);
-            self.emit(format!("sub! {src0}, {src1}, r0"));
+            emit!(self, "sub! {src0}, {src1}, r0");
         }
-        self.emit(format!("jump{cond} @{label}"));
+        emit!(self, "jump{cond} @{label}");
         let inner = Scope {
             depth: scope.depth + 1,
             ..scope
@@ -259,7 +260,7 @@ impl Builder<'_> {
     pub(super) fn bounded_loop(&mut self, u: &mut Unstructured, scope: Scope) -> Result<()> {
         let label = self.fresh_label("loop");
         let iterations = u.int_in_range(1..=16u16)?;
-        self.emit(format!("add {iterations}, r0, r15"));
+        emit!(self, "add {iterations}, r0, r15");
         self.label(&label);
         let inner = Scope {
             in_loop: true,
@@ -269,7 +270,7 @@ impl Builder<'_> {
             self.fragment(u, inner)?;
         }
         self.emit("sub.s! 1, r15, r15");
-        self.emit(format!("jump.ne @{label}"));
+        emit!(self, "jump.ne @{label}");
         Ok(())
     }
 
@@ -296,7 +297,7 @@ impl Builder<'_> {
             Some(operand) => self.register_of(u, operand, "r12")?,
             None => {
                 let ergs: u16 = *u.choose(&[0, 0, 50, 500, 5000, u16::MAX])?;
-                self.emit(format!("add {ergs}, r0, r12"));
+                emit!(self, "add {ergs}, r0, r12");
                 "r12".into()
             }
         };
@@ -305,7 +306,7 @@ impl Builder<'_> {
             None if u.ratio(1, 6)? => Self::condition(u)?,
             None => "",
         };
-        self.emit(format!("near_call{cond} {ergs}, @{sub}, @{handler}"));
+        emit!(self, "near_call{cond} {ergs}, @{sub}, @{handler}");
         self.label(&handler);
 
         // The subroutine is called from this site only, so `to_label` returns go forward.
@@ -324,8 +325,8 @@ impl Builder<'_> {
                         0 | 1 => this.emit("ret.ok r0"),
                         2 => this.emit("ret.revert r0"),
                         3 => this.emit("ret.panic r0"),
-                        4 => this.emit(format!("ret.ok.to_label r0, @{handler}")),
-                        _ => this.emit(format!("ret.revert.to_label r0, @{handler}")),
+                        4 => emit!(this, "ret.ok.to_label r0, @{handler}"),
+                        _ => emit!(this, "ret.revert.to_label r0, @{handler}"),
                     }
                     Ok(())
                 }
@@ -357,8 +358,8 @@ impl Builder<'_> {
         };
         let condition = aim.condition.unwrap_or("");
         match to_label {
-            true => self.emit(format!("{kind}.to_label{condition} {src0}, @{handler}")),
-            false => self.emit(format!("{kind}{condition} {src0}")),
+            true => emit!(self, "{kind}.to_label{condition} {src0}, @{handler}"),
+            false => emit!(self, "{kind}{condition} {src0}"),
         }
         if !condition.is_empty() {
             self.emit("ret.ok r0");
@@ -402,50 +403,51 @@ impl Builder<'_> {
         // Calldata: a few words written to the heap, or a forwarded pointer.
         if forward {
             let slot = u.int_in_range(0..=1)?;
-            self.emit(format!("ptr.add stack[{slot}], r0, r1"));
-            self.emit(format!("add {high}, r0, r12"));
+            emit!(self, "ptr.add stack[{slot}], r0, r1");
+            emit!(self, "add {high}, r0, r12");
             self.emit("ptr.pack r1, r12, r1");
         } else {
             let words = u.int_in_range(0..=3u16)?;
             for word in 0..words {
                 let value = Self::src_reg(u)?;
-                self.emit(format!("st.1 {}, {value}", word * 32));
+                emit!(self, "st.1 {}, {value}", word * 32);
             }
             let length = if u.ratio(1, 8)? {
                 u.int_in_range(0..=4096u16)?
             } else {
                 words * 32
             };
-            self.emit(format!("add {length}, r0, r1"));
+            emit!(self, "add {length}, r0, r1");
             self.emit("shl.s 96, r1, r1");
-            self.emit(format!("or {high}, r1, r1"));
+            emit!(self, "or {high}, r1, r1");
         }
         if system {
             // Extra ABI registers: topic count and topics for the EventWriter, or anything.
             let topics = u.int_in_range(0..=4u16)?;
-            self.emit(format!("add {topics}, r0, r3"));
+            emit!(self, "add {topics}, r0, r3");
             for register in ["r4", "r5"] {
                 let value = Self::immediate(u)?;
-                self.emit(format!("add {value}, r0, {register}"));
+                emit!(self, "add {value}, r0, {register}");
             }
         }
         if mode == ".mimic" {
             let whom = self.constant(U256::from_big_endian(self.cx.this.as_bytes()));
-            self.emit(format!("add {whom}, r0, r15"));
+            emit!(self, "add {whom}, r0, r15");
         }
         let address = self.constant(U256::from_big_endian(target.as_bytes()));
-        self.emit(format!("add {address}, r0, r2"));
+        emit!(self, "add {address}, r0, r2");
         for (src, register, scratch) in [(Src::Src0, "r1", "r12"), (Src::Src1, "r2", "r13")] {
             if let Some(operand) = aim.operand.filter(|operand| operand.src == src) {
                 let value = self.register_of(u, operand, scratch)?;
-                self.emit(format!("add {value}, r0, {register}"));
+                emit!(self, "add {value}, r0, {register}");
             }
         }
         let failed = self.fresh_label("call_failed");
         let condition = aim.condition.unwrap_or("");
-        self.emit(format!(
+        emit!(
+            self,
             "far_call{mode}{is_static}{shard_call}{condition} r1, r2, @{failed}"
-        ));
+        );
         // A call its condition skipped leaves the ABI, no pointer, in r1.
         if condition.is_empty() {
             self.emit("ptr.add r1, r0, stack[1]");
@@ -457,8 +459,8 @@ impl Builder<'_> {
     pub(super) fn nop(&mut self, u: &mut Unstructured) -> Result<()> {
         match u.int_in_range(0..=2)? {
             0 => self.emit("nop"),
-            1 => self.emit(format!("nop stack+=[{}]", u.int_in_range(0..=3)?)),
-            _ => self.emit(format!("nop stack-=[{}]", u.int_in_range(0..=3)?)),
+            1 => emit!(self, "nop stack+=[{}]", u.int_in_range(0..=3)?),
+            _ => emit!(self, "nop stack-=[{}]", u.int_in_range(0..=3)?),
         }
         Ok(())
     }
@@ -467,10 +469,10 @@ impl Builder<'_> {
         let offset = u.int_in_range(0..=256u16)?;
         if u.arbitrary()? {
             let dst = Self::dst_reg(u)?;
-            self.emit(format!("uma.static_read {offset}, r0, {dst}, r0"));
+            emit!(self, "uma.static_read {offset}, r0, {dst}, r0");
         } else {
             let value = Self::src_reg(u)?;
-            self.emit(format!("uma.static_write {offset}, {value}, r0, r0"));
+            emit!(self, "uma.static_write {offset}, {value}, r0, r0");
         }
         Ok(())
     }
@@ -486,16 +488,16 @@ impl Builder<'_> {
         if u.ratio(1, 4)? {
             let slot = u.int_in_range(0..=1)?;
             let forward = self.constant(U256::one() << 224);
-            self.emit(format!("ptr.add stack[{slot}], r0, r1"));
-            self.emit(format!("add {forward}, r0, r12"));
+            emit!(self, "ptr.add stack[{slot}], r0, r1");
+            emit!(self, "add {forward}, r0, r12");
             self.emit("ptr.pack r1, r12, r1");
         } else {
             let start = u.int_in_range(0..=128u16)?;
             let any = u.int_in_range(0..=512)?;
             let length = *u.choose(&[0u16, 32, 64, any])?;
-            self.emit(format!("add {length}, r0, r1"));
+            emit!(self, "add {length}, r0, r1");
             self.emit("shl.s 96, r1, r1");
-            self.emit(format!("add {start}, r0, r12"));
+            emit!(self, "add {start}, r0, r12");
             self.emit("shl.s 64, r12, r12");
             self.emit("or r12, r1, r1");
         }
@@ -504,7 +506,7 @@ impl Builder<'_> {
         } else {
             ""
         };
-        self.emit(format!("{kind}{cond} r1"));
+        emit!(self, "{kind}{cond} r1");
         if !cond.is_empty() {
             self.emit("ret.ok r0");
         }

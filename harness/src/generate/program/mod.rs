@@ -11,6 +11,14 @@
 //! r13 scratch for pointer fields; r15 counts loop iterations. Stack slots 0 and 1 keep the calldata and the last returndata
 //! pointer (pointers keep their tag only in registers and on the stack).
 
+/// Writes a line of code formatted in place: `emit!(self, "add {a}, r0, r1")` is
+/// `self.emit(format!(…))` without a string per line.
+macro_rules! emit {
+    ($builder:expr, $($format:tt)*) => {
+        $builder.emit_formatted(format_args!($($format)*))
+    };
+}
+
 mod aimed;
 mod bounded;
 mod families;
@@ -100,6 +108,12 @@ impl<'a> Builder<'a> {
         self.code.push('\n');
     }
 
+    fn emit_formatted(&mut self, line: std::fmt::Arguments) {
+        self.code.push_str("    ");
+        let _ = self.code.write_fmt(line);
+        self.code.push('\n');
+    }
+
     fn label(&mut self, name: &str) {
         self.code.push_str(name);
         self.code.push_str(":\n");
@@ -124,7 +138,7 @@ impl<'a> Builder<'a> {
 
     fn main(&mut self, u: &mut Unstructured) -> Result<()> {
         self.label("__entry");
-        self.emit(format!("nop stack+=[{STACK_SLOTS}]"));
+        emit!(self, "nop stack+=[{STACK_SLOTS}]");
         self.emit("ptr.add r1, r0, stack[0]");
         self.emit("ptr.add r1, r0, stack[1]");
         let scope = Scope {
@@ -148,7 +162,7 @@ impl<'a> Builder<'a> {
         let body = self.fresh_label("body");
         for _ in 0..u.int_in_range(1..=4)? {
             let after = self.fresh_label("body_end");
-            self.emit(format!("near_call r0, @{body}, @{after}"));
+            emit!(self, "near_call r0, @{body}, @{after}");
             self.label(&after);
         }
         self.far_return(u)?;
@@ -168,7 +182,7 @@ impl<'a> Builder<'a> {
         let (sub, after) = (self.fresh_label("guarded"), self.fresh_label("guard_end"));
         self.emit("context.ergs_left r12");
         self.emit("shr.s 3, r12, r12");
-        self.emit(format!("near_call r12, @{sub}, @{after}"));
+        emit!(self, "near_call r12, @{sub}, @{after}");
         self.label(&after);
         self.subroutine(&sub, |this| {
             this.fragment(u, scope)?;

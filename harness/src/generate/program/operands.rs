@@ -112,7 +112,7 @@ impl Builder<'_> {
             u64::MAX,
         ])?;
         let constant = self.constant(offset.into());
-        self.emit(format!("add {constant}, r0, r12"));
+        emit!(self, "add {constant}, r0, r12");
         Ok("r12".into())
     }
 
@@ -124,8 +124,8 @@ impl Builder<'_> {
         let shift = if heap == "1" { 64 } else { 96 };
         let mask = self.constant(U256::from(u32::MAX));
         self.emit("context.meta r12");
-        self.emit(format!("shr.s {shift}, r12, r12"));
-        self.emit(format!("and {mask}, r12, r12"));
+        emit!(self, "shr.s {shift}, r12, r12");
+        emit!(self, "and {mask}, r12, r12");
         let delta = *u.choose(&[-64i16, -33, -32, -31, -1, 0, 1, 31, 32, 33])?;
         self.add_to_r12(delta);
         Ok("r12".into())
@@ -134,8 +134,8 @@ impl Builder<'_> {
     /// Adds `delta`, which may be negative, to r12 (wrapping).
     pub(super) fn add_to_r12(&mut self, delta: i16) {
         match delta {
-            delta if delta < 0 => self.emit(format!("sub.s {}, r12, r12", -delta)),
-            delta => self.emit(format!("add {delta}, r12, r12")),
+            delta if delta < 0 => emit!(self, "sub.s {}, r12, r12", -delta),
+            delta => emit!(self, "add {delta}, r12, r12"),
         }
     }
 
@@ -173,42 +173,42 @@ impl Builder<'_> {
                 return Ok("r1".into());
             }
             Origin::Immediate if word.bits() <= 16 => {
-                self.emit(format!("add {word}, r0, {scratch}"))
+                emit!(self, "add {word}, r0, {scratch}")
             }
             Origin::Immediate => {
                 let imm = Self::immediate(u)?;
-                self.emit(format!("add {imm}, r0, {scratch}"));
+                emit!(self, "add {imm}, r0, {scratch}");
             }
-            Origin::Code => self.emit(format!("add {constant}, r0, {scratch}")),
+            Origin::Code => emit!(self, "add {constant}, r0, {scratch}"),
             Origin::Stack => {
                 let slot = u.int_in_range(2..=STACK_SLOTS - 1)?;
-                self.emit(format!("add {constant}, r0, stack[{slot}]"));
-                self.emit(format!("add stack[{slot}], r0, {scratch}"));
+                emit!(self, "add {constant}, r0, stack[{slot}]");
+                emit!(self, "add stack[{slot}], r0, {scratch}");
             }
-            Origin::Computed => self.emit(format!("or {constant}, r0, {scratch}")),
+            Origin::Computed => emit!(self, "or {constant}, r0, {scratch}"),
             Origin::Loaded => {
                 let (offset, heap) = (u.int_in_range(0..=2048u16)?, *u.choose(&["1", "2"])?);
-                self.emit(format!("add {constant}, r0, {scratch}"));
-                self.emit(format!("st.{heap} {offset}, {scratch}"));
-                self.emit(format!("ld.{heap} {offset}, {scratch}"));
+                emit!(self, "add {constant}, r0, {scratch}");
+                emit!(self, "st.{heap} {offset}, {scratch}");
+                emit!(self, "ld.{heap} {offset}, {scratch}");
             }
             Origin::Pointer => {
                 let (slot, amount) = (u.int_in_range(0..=1)?, u.int_in_range(1..=64u16)?);
-                self.emit(format!("add {amount}, r0, {scratch}"));
-                self.emit(format!("ptr.add stack[{slot}], {scratch}, {scratch}"));
+                emit!(self, "add {amount}, r0, {scratch}");
+                emit!(self, "ptr.add stack[{slot}], {scratch}, {scratch}");
             }
             Origin::Storage => {
                 let (read, write) = *u.choose(&[("sload", "sstore"), ("tload", "tstore")])?;
-                self.emit(format!("add {}, r0, r11", u.int_in_range(0..=7u16)?));
+                emit!(self, "add {}, r0, r11", u.int_in_range(0..=7u16)?);
                 if u.arbitrary()? {
-                    self.emit(format!("add {constant}, r0, {scratch}"));
-                    self.emit(format!("{write} r11, {scratch}"));
+                    emit!(self, "add {constant}, r0, {scratch}");
+                    emit!(self, "{write} r11, {scratch}");
                 }
-                self.emit(format!("{read} r11, {scratch}"));
+                emit!(self, "{read} r11, {scratch}");
             }
             Origin::Context => {
                 let reader = *u.choose(super::CONTEXT_READERS)?;
-                self.emit(format!("context.{reader} {scratch}"));
+                emit!(self, "context.{reader} {scratch}");
             }
         }
         Ok(scratch.into())
