@@ -50,7 +50,7 @@ impl Frame {
             .map(|contract| (code_hash(&contract.bytecode.0), contract.bytecode.0.clone()))
             .collect();
         let account = account_code();
-        codes.insert(code_hash(account), account.to_vec());
+        codes.insert(account_code_hash(), account.to_vec());
         codes
     }
 
@@ -105,6 +105,12 @@ pub fn account_code() -> &'static [u8] {
     CODE.get_or_init(|| {
         assembly::assemble(ACCOUNT_ASSEMBLY).expect("the account stand-in assembles")
     })
+}
+
+/// The versioned hash of [`account_code`].
+pub fn account_code_hash() -> H256 {
+    static HASH: std::sync::OnceLock<H256> = std::sync::OnceLock::new();
+    *HASH.get_or_init(|| code_hash(account_code()))
 }
 
 /// How the entry frame ended.

@@ -166,10 +166,12 @@ impl Tally {
             let Some(text) = contract.assembly.take() else {
                 continue;
             };
-            let (bytecode, opcodes) =
+            let (bytecode, mut opcodes) =
                 assemble_listing(&text).expect("generated contracts assemble");
-            for opcode in opcodes {
-                *self.coverage.emitted.entry(opcode).or_default() += 1;
+            // Sorted, so that each opcode's run is counted with one lookup in the map.
+            opcodes.sort_unstable();
+            for run in opcodes.chunk_by(|a, b| a == b) {
+                *self.coverage.emitted.entry(run[0]).or_default() += run.len() as u64;
             }
             contract.bytecode = Some(HexBytes(bytecode));
         }
@@ -189,8 +191,13 @@ impl Tally {
             *coverage.executed.entry(opcode).or_default() += count;
         }
         let trace = steps.expect("the reference engine records steps");
-        for step in trace.segments.iter().flat_map(|segment| &segment.steps) {
-            *coverage.regions.entry(region(step.contract)).or_default() += 1;
+        let steps = trace.segments.iter().flat_map(|segment| &segment.steps);
+        // A frame's steps come in runs of one contract: a lookup per run, not per step.
+        for run in steps
+            .collect::<Vec<_>>()
+            .chunk_by(|a, b| a.contract == b.contract)
+        {
+            *coverage.regions.entry(region(run[0].contract)).or_default() += run.len() as u64;
         }
         let cells = cells.expect("the reference engine counts cells");
         let index = CellIndex::get();

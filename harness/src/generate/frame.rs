@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     batch_file::{ContractSpec, FrameCall, FrameFile, Quantity, StorageSpec, DEFAULT_CALLER},
-    frame::{account_code, code_hash},
+    frame::account_code_hash,
     support::bytes::HexBytes,
     world::generated_contract_address,
 };
@@ -38,7 +38,7 @@ pub fn frame(u: &mut Unstructured) -> Result<FrameFile> {
     let mut call_targets = addresses.clone();
     call_targets.extend(SYSTEM_TARGETS);
     call_targets.push(Address::from_low_u64_be(ACCOUNT));
-    let code_hashes = [code_hash(account_code())];
+    let code_hashes = [account_code_hash()];
     let mut contracts = Vec::with_capacity(count);
     let mut storage = vec![];
     for &this in &addresses {

@@ -21,7 +21,7 @@ use zksync_vm2::{
 
 use super::stopped;
 use crate::{
-    frame::{account_code, code_hash, Frame, FrameLog, FrameOutcome, FrameResult},
+    frame::{account_code_hash, code_hash, Frame, FrameLog, FrameOutcome, FrameResult},
     outcome::Word,
     steps::StepSink,
     support::bytes::HexBytes,
@@ -114,7 +114,7 @@ fn run_limited<T: Tracer>(frame: &Frame, tracer: &mut T) -> FrameOutcome {
     };
     let entry = &frame.contracts[0];
     let program = world.decommit(word(code_hash(&entry.bytecode.0).as_bytes()));
-    let account = code_hash(account_code()).0;
+    let account = account_code_hash().0;
     let settings = Settings {
         default_aa_code_hash: account,
         evm_interpreter_code_hash: account,

@@ -28,7 +28,7 @@ use zksync_vm_interface::storage::{InMemoryStorage, StorageView, WriteStorage};
 use super::stopped;
 use crate::{
     engine::vm_latest,
-    frame::{account_code, code_hash, Frame, FrameLog, FrameOutcome, FrameResult},
+    frame::{account_code_hash, Frame, FrameLog, FrameOutcome, FrameResult},
     outcome::Word,
     steps::StepSink,
     support::bytes::HexBytes,
@@ -60,7 +60,7 @@ pub(super) fn run(
             .map(|(hash, code)| (h256_to_u256(hash), words(&code)))
             .collect(),
     );
-    let account = h256_to_u256(code_hash(account_code()));
+    let account = h256_to_u256(account_code_hash());
     let properties = BlockProperties {
         default_aa_code_hash: account,
         evm_emulator_code_hash: account,

@@ -156,11 +156,11 @@ impl<'a> Builder<'a> {
     }
 
     /// The body (`count` fragments, each [guarded](Self::guarded)) as a subroutine near-called
-    /// 1–4 times with all the ergs left, each run on the registers, stack, memory and storage the
+    /// 1–6 times with all the ergs left, each run on the registers, stack, memory and storage the
     /// run before it left; then the far return.
     fn guarded_body(&mut self, u: &mut Unstructured, count: u32, scope: Scope) -> Result<()> {
         let body = self.fresh_label("body");
-        for _ in 0..u.int_in_range(1..=4)? {
+        for _ in 0..u.int_in_range(1..=6)? {
             let after = self.fresh_label("body_end");
             emit!(self, "near_call r0, @{body}, @{after}");
             self.label(&after);
