@@ -191,13 +191,11 @@ impl Tally {
             *coverage.executed.entry(opcode).or_default() += count;
         }
         let trace = steps.expect("the reference engine records steps");
-        let steps = trace.segments.iter().flat_map(|segment| &segment.steps);
-        // A frame's steps come in runs of one contract: a lookup per run, not per step.
-        for run in steps
-            .collect::<Vec<_>>()
-            .chunk_by(|a, b| a.contract == b.contract)
-        {
-            *coverage.regions.entry(region(run[0].contract)).or_default() += run.len() as u64;
+        // Steps come in runs of one contract: a lookup per run, not per step.
+        for segment in &trace.segments {
+            for run in segment.steps.chunk_by(|a, b| a.contract == b.contract) {
+                *coverage.regions.entry(region(run[0].contract)).or_default() += run.len() as u64;
+            }
         }
         let cells = cells.expect("the reference engine counts cells");
         let index = CellIndex::get();

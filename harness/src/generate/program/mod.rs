@@ -15,7 +15,7 @@
 /// `self.emit(format!(…))` without a string per line.
 macro_rules! emit {
     ($builder:expr, $($format:tt)*) => {
-        $builder.emit_formatted(format_args!($($format)*))
+        $builder.emit(format_args!($($format)*))
     };
 }
 
@@ -102,16 +102,8 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn emit(&mut self, line: impl AsRef<str>) {
-        self.code.push_str("    ");
-        self.code.push_str(line.as_ref());
-        self.code.push('\n');
-    }
-
-    fn emit_formatted(&mut self, line: std::fmt::Arguments) {
-        self.code.push_str("    ");
-        let _ = self.code.write_fmt(line);
-        self.code.push('\n');
+    fn emit(&mut self, line: impl std::fmt::Display) {
+        let _ = writeln!(self.code, "    {line}");
     }
 
     fn label(&mut self, name: &str) {
