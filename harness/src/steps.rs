@@ -41,6 +41,13 @@ pub struct Step {
     /// with a stack destination (see [`stack_slots`]), read back from memory after it; `None`
     /// for any other instruction, and for one that failed.
     pub stored: Option<Stored>,
+    /// Whether the engine raises a panic after the instruction: it failed while it executed (a
+    /// pointer operation on a non-pointer, an unpayable memory growth, …); for vm2 also when it
+    /// sent the pc out of the program, for zk_evm also when it was a far call whose callee fails
+    /// at once. An instruction that fails before it executes (too few ergs for its price, a
+    /// kernel-only instruction in user mode) is recorded as the `Ret(Panic)` it becomes.
+    #[serde(default)]
+    pub failed: bool,
     /// Flags after the instruction: less than (or overflow), equal, greater than.
     pub flags: [bool; 3],
     /// Ergs left in the frame the instruction leaves the VM in.
@@ -142,6 +149,9 @@ impl fmt::Display for Step {
                 Memory::Stack => write!(f, " stack[{offset}]=")?,
             }
             write!(f, "{tag}{}", stored.value)?;
+        }
+        if self.failed {
+            f.write_str(" failed")?;
         }
         let [lt, eq, gt] = self.flags;
         let flag = |on: bool, name: char| if on { name } else { '-' };

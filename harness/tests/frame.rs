@@ -103,6 +103,33 @@ fn both_vms_stop_at_the_step_limit() {
     assert_eq!((comparison.differences, comparison.cause), (vec![], None));
 }
 
+/// An instruction that sends the pc out of the program or to its last word's end: vm2 marks it
+/// failed (its pc is gone), zk_evm runs an invalid instruction there; both panic next, so no
+/// engine fails alone (`fails` is for an instruction one engine completes and goes on from).
+#[test]
+fn leaving_the_program_fails_alike_in_both_engines() {
+    for program in [
+        "\tadd 65535, r0, r12\n\tjump r12\n\tret.ok r0\n",
+        "\tadd 1, r2, r2\n",
+    ] {
+        let comparison =
+            differential(ZksyncVm2(None)).run(&one_program(program), &Observe::default());
+        assert!(
+            matches!(
+                comparison.reference.outcome.result,
+                Some(FrameResult::Panic)
+            ),
+            "{program}: {:?}",
+            comparison.reference.outcome.result
+        );
+        assert_eq!(
+            (comparison.differences, comparison.cause),
+            (vec![], None),
+            "{program}"
+        );
+    }
+}
+
 #[test]
 fn a_step_fault_is_named_at_its_instruction() {
     let frame = one_program("\tnop\n\tadd 9, r0, r3\n\tst.1 64, r3\n\tld.1 64, r4\n\tret.ok r0\n");
@@ -112,6 +139,7 @@ fn a_step_fault_is_named_at_its_instruction() {
         (StepFault::PointerTag, "Nop(NopOpcode)", "r1"),
         (StepFault::Flag, "Nop(NopOpcode)", "flags.eq"),
         (StepFault::Ergs, "Nop(NopOpcode)", "ergs"),
+        (StepFault::Failure, "Nop(NopOpcode)", "fails"),
     ] {
         let comparison = differential(ZksyncVm2(Some(fault))).run(&frame, &Observe::default());
         let cause = comparison

@@ -279,6 +279,7 @@ fn execution_faults_are_named_by_instruction_and_component() {
         (StepFault::Flag, "Nop(NopOpcode)", "flags.eq"),
         (StepFault::Ergs, "Nop(NopOpcode)", "ergs"),
         (StepFault::HeapWord, "UMA(HeapWrite)", "stored.value"),
+        (StepFault::Failure, "Nop(NopOpcode)", "fails"),
     ];
     let mut fingerprints = HashSet::new();
     for (fault, instruction, component) in kinds {

@@ -52,8 +52,9 @@ pub struct Cause {
     /// `r3`, `r3.pointer_tag`, `r3.page` (a pointer that differs in its page only),
     /// `stored.value`, `stored.offset`, `stored` (a store on one side only), `flags.eq`,
     /// `pubdata`, `ergs`, `heap_bound`, `aux_heap_bound`, `opcode`, `depth`, `contract`, `pc`,
-    /// `trace end` (with where the engine panicked, if it did); for an outcome-level cause, its
-    /// field group.
+    /// `fails` (the instruction failed in one engine only: `missing` when in the reference,
+    /// `extra` when in the candidate), `trace end` (with where the engine panicked, if it did);
+    /// for an outcome-level cause, its field group.
     pub component: String,
     pub kind: CauseKind,
     /// The transaction (0-based, in batch order), if the cause is in one.

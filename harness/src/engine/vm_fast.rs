@@ -158,6 +158,7 @@ impl vm2::Tracer for StepRecorder {
             return vm2::ShouldStop::Continue;
         };
         let writes = Step::writes(registers, |register| state.read_register(register));
+        let failed = !completed(state);
         let stored = before
             .store
             .and_then(|(memory, offset)| stored(state, memory, offset));
@@ -171,6 +172,7 @@ impl vm2::Tracer for StepRecorder {
             opcode: opcode(OP::VALUE),
             writes,
             stored,
+            failed,
             flags: [flags.less_than, flags.equal, flags.greater],
             ergs: frame.gas(),
             sp: frame.stack_pointer(),

@@ -1,5 +1,5 @@
 //! Two aligned steps compared component by component, in the order a cause is named by:
-//! opcode, depth, contract, pc, registers, the word stored, flags, pubdata, ergs, stack pointer,
+//! opcode, depth, contract, pc, whether the instruction failed, registers, the word stored, flags, pubdata, ergs, stack pointer,
 //! heap bounds.
 //!
 //! Normalization of what the two VMs expose differently (not tolerances: neither is a
@@ -66,6 +66,21 @@ impl Comparer {
         }
         if a.depth == 1 && matches!(a.opcode, Opcode::Ret(_)) {
             return None;
+        }
+        // An instruction that fails in one engine while the other goes on to an instruction that
+        // is no panic is the cause, not the next step (one engine unwinding, the other not).
+        // Where both go on to a panic, they fail alike: vm2 marks the instruction that sent the
+        // pc out of the program, zk_evm the invalid instruction it runs there; zk_evm marks a
+        // far call whose callee fails at once, vm2 the callee's panic.
+        let goes_on = |next: Option<&Step>| next.is_some_and(|step| !is_panic(step));
+        match (a.failed, b.failed) {
+            (true, false) if goes_on(next.1) => {
+                return Some((name(a), "fails".into(), CauseKind::Missing))
+            }
+            (false, true) if goes_on(next.0) => {
+                return Some((name(a), "fails".into(), CauseKind::Extra))
+            }
+            _ => {}
         }
         let (dependent_before, registers_before) = (self.known.page_dependent, self.known.state[0]);
         let mut written = 0u16;

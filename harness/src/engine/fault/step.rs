@@ -31,15 +31,19 @@ pub enum StepFault {
     Ergs,
     /// The lowest bit of the word that the first `UMA(HeapWrite)` stored flipped.
     HeapWord,
+    /// The `Nop` fails: the frame's pc is sent out of the program, to vm2's invalid
+    /// instruction, which panics (as an instruction that ran out of ergs does).
+    Failure,
 }
 
 impl StepFault {
-    pub const ALL: [StepFault; 5] = [
+    pub const ALL: [StepFault; 6] = [
         StepFault::Register,
         StepFault::PointerTag,
         StepFault::Flag,
         StepFault::Ergs,
         StepFault::HeapWord,
+        StepFault::Failure,
     ];
 
     /// Name used in engine names (`vm_fast+step_fault:<name>`).
@@ -50,6 +54,7 @@ impl StepFault {
             Self::Flag => "flag",
             Self::Ergs => "ergs",
             Self::HeapWord => "heap_word",
+            Self::Failure => "failure",
         }
     }
 
@@ -91,6 +96,7 @@ impl StepFault {
                 let word = state.read_heap_u256(heap, offset);
                 state.write_heap_u256(heap, offset, word ^ U256::one());
             }
+            Self::Failure => state.current_frame().set_program_counter(u16::MAX),
         }
     }
 }
@@ -157,7 +163,7 @@ impl StepFaultyVmFast {
 
 impl Engine for StepFaultyVmFast {
     fn name(&self) -> &str {
-        static NAMES: LazyLock<[String; 5]> = LazyLock::new(|| {
+        static NAMES: LazyLock<[String; StepFault::ALL.len()]> = LazyLock::new(|| {
             StepFault::ALL.map(|fault| format!("{}{}", StepFaultyVmFast::PREFIX, fault.name()))
         });
         &NAMES[self.0 as usize]
@@ -179,6 +185,7 @@ impl Engine for StepFaultyVmFast {
             Flag => run::<{ Flag as usize }>(world, batch, observe),
             Ergs => run::<{ Ergs as usize }>(world, batch, observe),
             HeapWord => run::<{ HeapWord as usize }>(world, batch, observe),
+            Failure => run::<{ Failure as usize }>(world, batch, observe),
         }
     }
 }

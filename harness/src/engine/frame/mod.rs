@@ -174,6 +174,7 @@ impl FrameEngine for ZksyncVm2 {
             Some(Flag) => faulty::<{ Flag as usize }>(frame, recorder, limit),
             Some(Ergs) => faulty::<{ Ergs as usize }>(frame, recorder, limit),
             Some(HeapWord) => faulty::<{ HeapWord as usize }>(frame, recorder, limit),
+            Some(Failure) => faulty::<{ Failure as usize }>(frame, recorder, limit),
         };
         FrameObserved {
             steps: trace(observe, sink, panicked_at),

@@ -295,6 +295,7 @@ impl<S, H: HistoryMode> DynTracer<S, SimpleMemory<H>> for StepRecorder {
             opcode: before.opcode,
             writes,
             stored,
+            failed: local.pending_exception,
             flags: [
                 local.flags.overflow_or_less_than_flag,
                 local.flags.equality_flag,
