@@ -326,6 +326,54 @@ fn fuzz_summarizes_what_the_vms_print_unless_verbose() {
     assert!(!verbose.stdout.contains("VM output"), "{}", verbose.stdout);
 }
 
+/// `run` and `explain` capture and summarize vm2's `Unimplemented instruction: …` lines, of a
+/// batch file and of a frame file alike; `--verbose` shows them as printed.
+#[test]
+fn run_and_explain_summarize_what_the_vms_print_unless_verbose() {
+    const LINE: &str = "Unimplemented instruction: UMA(Static";
+    const SUMMARY: &str = "VM output (captured; --verbose shows it): ";
+    let batch = format!("{VECTORS}/known_static_memory_user.yaml");
+    let frame = format!("{VECTORS}/frames/known_static_memory_user.yaml");
+    for args in [
+        ["run", &batch],
+        ["explain", &batch],
+        ["run", &frame],
+        ["explain", &frame],
+    ] {
+        let quiet = eravm_diff(&args);
+        assert!(
+            quiet.status <= 1,
+            "{args:?}: {}{}",
+            quiet.stdout,
+            quiet.stderr
+        );
+        let summary: Vec<&str> = (quiet.stderr.lines())
+            .skip_while(|line| !line.starts_with(SUMMARY))
+            .collect();
+        assert!(
+            summary.iter().skip(1).any(|line| line.contains(LINE)),
+            "{args:?}: {}",
+            quiet.stderr
+        );
+        assert!(
+            !quiet.stderr.lines().any(|line| line.starts_with(LINE)),
+            "{args:?}: {}",
+            quiet.stderr
+        );
+        let verbose = eravm_diff(&[args[0], args[1], "--verbose"]);
+        assert!(
+            verbose.stderr.lines().any(|line| line.starts_with(LINE)),
+            "{args:?}: {}",
+            verbose.stderr
+        );
+        assert!(
+            !verbose.stderr.contains(SUMMARY),
+            "{args:?}: {}",
+            verbose.stderr
+        );
+    }
+}
+
 /// At frame level, `fuzz --minimize` minimizes its findings in place and `campaign` lifts and
 /// minimizes them; a batch-level campaign refuses the frame-level directory.
 #[test]

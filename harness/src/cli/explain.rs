@@ -13,7 +13,7 @@ use eravm_diff::{
 };
 use serde::Serialize;
 
-use super::{status, CommandResult, EngineArgs};
+use super::{status, summarizing_vm_output, CommandResult, EngineArgs};
 
 #[derive(clap::Args)]
 pub struct ExplainArgs {
@@ -26,6 +26,9 @@ pub struct ExplainArgs {
     /// Print the explanation as JSON.
     #[arg(long)]
     json: bool,
+    /// Show what the VMs print while they run (by default it is captured and summarized).
+    #[arg(long)]
+    verbose: bool,
 }
 
 /// What `explain --json` prints.
@@ -51,7 +54,9 @@ impl ExplainArgs {
             .prepare(&world)
             .map_err(|err| err.within(self.path.display()))?;
         let differential = self.engines.differential(world)?;
-        let comparison = differential.run_prepared(&prepared, &RunOptions::TRACED);
+        let comparison = summarizing_vm_output(self.verbose, || {
+            differential.run_prepared(&prepared, &RunOptions::TRACED)
+        })?;
         let divergence = comparison.divergence;
         let Some(explanation) = comparison.explanation else {
             println!(
@@ -93,7 +98,9 @@ impl ExplainArgs {
             .prepare()
             .map_err(|err| err.within(self.path.display()))?;
         let differential = self.engines.frame_differential()?;
-        let comparison = differential.run(&frame, &Observe::default());
+        let comparison = summarizing_vm_output(self.verbose, || {
+            differential.run(&frame, &Observe::default())
+        })?;
         let Some(cause) = &comparison.cause else {
             println!(
                 "EQUAL  {}: outcomes and steps agree, nothing to explain",

@@ -10,7 +10,7 @@ use eravm_diff::{
 };
 
 use super::{
-    by_name, capture, check, engine_name, finish_capture, run::expand, status, CommandResult,
+    by_name, check, engine_name, run::expand, status, summarizing_vm_output, CommandResult,
 };
 
 #[derive(clap::Args)]
@@ -44,8 +44,8 @@ impl MatrixArgs {
         for engine in &engines {
             check(&**engine, &world)?;
         }
-        let capture = capture(self.verbose)?;
-        let rows = expand(&self.paths).and_then(|paths| {
+        let rows = summarizing_vm_output(self.verbose, || {
+            let paths = expand(&self.paths)?;
             (paths.iter())
                 .map(|path| {
                     let name = path.display().to_string();
@@ -64,11 +64,7 @@ impl MatrixArgs {
                     }
                 })
                 .collect::<Result<Vec<_>, InputError>>()
-        });
-        let vm_output = finish_capture(capture);
-        if vm_output.total() > 0 {
-            eprintln!("VM output (captured; --verbose shows it): {vm_output}");
-        }
+        })?;
         let matrix = Matrix {
             engines: self.engines,
             rows: rows?,

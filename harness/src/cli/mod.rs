@@ -236,6 +236,18 @@ pub fn finish_capture(capture: Option<StderrCapture>) -> OutputSummary {
     capture.map(StderrCapture::finish).unwrap_or_default()
 }
 
+/// Runs `work` with what the VMs print captured unless `verbose`, then summarizes it on stderr
+/// (nothing if they printed nothing).
+pub fn summarizing_vm_output<T>(verbose: bool, work: impl FnOnce() -> T) -> Result<T, InputError> {
+    let capture = capture(verbose)?;
+    let result = work();
+    let output = finish_capture(capture);
+    if output.total() > 0 {
+        eprintln!("VM output (captured; --verbose shows it): {output}");
+    }
+    Ok(result)
+}
+
 /// Exit status 0 when `ok`, 1 otherwise.
 pub fn status(ok: bool) -> ExitCode {
     if ok {

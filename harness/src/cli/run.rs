@@ -19,7 +19,7 @@ use eravm_diff::{
 };
 use serde::Serialize;
 
-use super::{engine_for, engine_name, status, CommandResult, EngineArgs};
+use super::{engine_for, engine_name, status, summarizing_vm_output, CommandResult, EngineArgs};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -35,6 +35,9 @@ pub struct RunArgs {
     /// Print reports as JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Show what the VMs print while they run (by default it is captured and summarized).
+    #[arg(long)]
+    verbose: bool,
 }
 
 impl RunArgs {
@@ -63,30 +66,33 @@ impl RunArgs {
             false => None,
         };
         let differential = self.engines.differential(world)?;
-        let reports: Vec<RunReport> = (files.iter().zip(prepared))
-            .map(|(path, prepared)| match prepared {
-                Prepared::Batch(prepared, expect) => {
-                    let comparison = differential
-                        .run_prepared(&prepared, &RunOptions::checking(expect.as_ref()));
-                    RunReport::Batch(Box::new(Report::new(
-                        path.display().to_string(),
-                        origin.clone(),
-                        &comparison,
-                        Some(expect.as_ref().unwrap_or(&Expectation::Equal)),
-                    )))
-                }
-                Prepared::Frame(frame, expect) => {
-                    let frames = frames.as_ref().expect("built when a frame file is given");
-                    let comparison = frames.run(&frame, &Observe::default());
-                    RunReport::Frame(Box::new(FrameReport::new(
-                        path.display().to_string(),
-                        [frames.reference.name(), frames.candidate.name()],
-                        &comparison,
-                        Some(expect.as_ref().unwrap_or(&Expectation::Equal)),
-                    )))
-                }
-            })
-            .collect();
+        let run = || {
+            (files.iter().zip(prepared))
+                .map(|(path, prepared)| match prepared {
+                    Prepared::Batch(prepared, expect) => {
+                        let comparison = differential
+                            .run_prepared(&prepared, &RunOptions::checking(expect.as_ref()));
+                        RunReport::Batch(Box::new(Report::new(
+                            path.display().to_string(),
+                            origin.clone(),
+                            &comparison,
+                            Some(expect.as_ref().unwrap_or(&Expectation::Equal)),
+                        )))
+                    }
+                    Prepared::Frame(frame, expect) => {
+                        let frames = frames.as_ref().expect("built when a frame file is given");
+                        let comparison = frames.run(&frame, &Observe::default());
+                        RunReport::Frame(Box::new(FrameReport::new(
+                            path.display().to_string(),
+                            [frames.reference.name(), frames.candidate.name()],
+                            &comparison,
+                            Some(expect.as_ref().unwrap_or(&Expectation::Equal)),
+                        )))
+                    }
+                })
+                .collect()
+        };
+        let reports: Vec<RunReport> = summarizing_vm_output(self.verbose, run)?;
         print_reports(&reports, self.json);
         Ok(status(reports.iter().all(RunReport::as_expected)))
     }
@@ -124,6 +130,9 @@ pub struct ReplayArgs {
     /// Print reports as JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Show what the VMs print while they run (by default it is captured and summarized).
+    #[arg(long)]
+    verbose: bool,
 }
 
 impl ReplayArgs {
@@ -133,21 +142,23 @@ impl ReplayArgs {
             .iter()
             .map(|path| load_dump(path).map(|dump| (path, dump)))
             .collect::<Result<Vec<_>, _>>()?;
-        let reports: Vec<RunReport> = loaded
-            .into_iter()
-            .map(|(path, dump)| {
-                let origin = dump.world.origin.clone();
-                let differential = self.engines.differential(dump.world)?;
-                let comparison =
-                    differential.run(&differential.world, &dump.batch, &RunOptions::CONCURRENT);
-                Ok(RunReport::Batch(Box::new(Report::new(
-                    path.display().to_string(),
-                    origin,
-                    &comparison,
-                    None,
-                ))))
-            })
-            .collect::<Result<_, InputError>>()?;
+        let replay = || {
+            (loaded.into_iter())
+                .map(|(path, dump)| {
+                    let origin = dump.world.origin.clone();
+                    let differential = self.engines.differential(dump.world)?;
+                    let comparison =
+                        differential.run(&differential.world, &dump.batch, &RunOptions::CONCURRENT);
+                    Ok(RunReport::Batch(Box::new(Report::new(
+                        path.display().to_string(),
+                        origin,
+                        &comparison,
+                        None,
+                    ))))
+                })
+                .collect::<Result<Vec<_>, InputError>>()
+        };
+        let reports = summarizing_vm_output(self.verbose, replay)??;
         print_reports(&reports, self.json);
         Ok(status(reports.iter().all(RunReport::as_expected)))
     }
