@@ -1,6 +1,6 @@
 //! Two aligned steps compared component by component, in the order a cause is named by:
-//! opcode, depth, contract, pc, whether the instruction failed, registers, the word stored, flags, pubdata, ergs, stack pointer,
-//! heap bounds.
+//! opcode, depth, contract, pc, whether the instruction failed, registers, the word stored,
+//! flags, pubdata, ergs, stack pointer, heap bounds.
 //!
 //! Normalization of what the two VMs expose differently (not tolerances: neither is a
 //! difference in behaviour):
@@ -69,9 +69,9 @@ impl Comparer {
         }
         // An instruction that fails in one engine while the other goes on to an instruction that
         // is no panic is the cause, not the next step (one engine unwinding, the other not).
-        // Where both go on to a panic, they fail alike: vm2 marks the instruction that sent the
-        // pc out of the program, zk_evm the invalid instruction it runs there; zk_evm marks a
-        // far call whose callee fails at once, vm2 the callee's panic.
+        // Where both go on to a panic, they fail alike: vm2 marks as failed an instruction that
+        // sends the pc out of the program, where zk_evm runs an invalid instruction next; zk_evm
+        // marks a far call whose callee fails at once, where vm2 runs the callee's panic next.
         let goes_on = |next: Option<&Step>| next.is_some_and(|step| !is_panic(step));
         match (a.failed, b.failed) {
             (true, false) if goes_on(next.1) => {
