@@ -155,16 +155,12 @@ unsafe fn zero(ptr: *mut u8, size: usize) -> *mut u8 {
         ptr.write_bytes(0, size);
         return ptr;
     }
-    let pages = size.div_ceil(PAGE);
     let mut start = 0;
-    while start < pages {
-        let kept = resident[start] & 1;
-        let end = (start..pages)
-            .find(|&page| resident[page] & 1 != kept)
-            .unwrap_or(pages);
-        let (run, length) = (ptr.add(start * PAGE), (end * PAGE).min(size) - start * PAGE);
-        if kept == 1 || !drop_pages(run, length) {
-            run.write_bytes(0, length);
+    for run in resident[..size.div_ceil(PAGE)].chunk_by(|a, b| a & 1 == b & 1) {
+        let end = start + run.len();
+        let (block, length) = (ptr.add(start * PAGE), (end * PAGE).min(size) - start * PAGE);
+        if run[0] & 1 == 1 || !drop_pages(block, length) {
+            block.write_bytes(0, length);
         }
         start = end;
     }
