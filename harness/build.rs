@@ -47,7 +47,7 @@ fn main() {
 
 /// Writes `$OUT_DIR/known_divergences.rs`: `(cause, why)` of every vector (batch vectors, and
 /// frame vectors in `frames/`) that declares `expect: {cause, why}` (or a symptom:
-/// `{divergence, why}`). The same list as
+/// `{divergence, why}`), in any world. The same list as
 /// `KnownDivergences::declared_in` reads at run time (a build script cannot call the library);
 /// a unit test in `findings.rs` checks they agree.
 fn embed_known_divergences(vectors: &Path) {
@@ -67,10 +67,14 @@ fn embed_known_divergences(vectors: &Path) {
             let text = std::fs::read_to_string(&file).expect("vectors are readable");
             let value: serde_yaml::Value = serde_yaml::from_str(&text)
                 .unwrap_or_else(|err| panic!("{}: not YAML: {err}", file.display()));
-            let expect = &value["expect"];
-            let key = expect["cause"].as_str().or(expect["divergence"].as_str());
-            if let (Some(key), Some(why)) = (key, expect["why"].as_str()) {
-                known.push(format!("    ({key:?}, {why:?}),\n"));
+            let in_worlds = value["worlds"].as_mapping().into_iter().flatten();
+            let expects = std::iter::once(&value["expect"])
+                .chain(in_worlds.map(|(_, world)| &world["expect"]));
+            for expect in expects {
+                let key = expect["cause"].as_str().or(expect["divergence"].as_str());
+                if let (Some(key), Some(why)) = (key, expect["why"].as_str()) {
+                    known.push(format!("    ({key:?}, {why:?}),\n"));
+                }
             }
         }
     }

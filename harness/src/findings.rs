@@ -23,7 +23,7 @@ pub struct KnownDivergences(pub HashMap<String, String>);
 
 impl KnownDivergences {
     /// The divergences the batch files in `dir` and the frame files in `dir/frames` declare
-    /// (`expect: {cause, why}`).
+    /// (`expect: {cause, why}`, in any world).
     pub fn declared_in(dir: &Path) -> Result<Self, InputError> {
         let mut known = HashMap::new();
         let frames = dir.join("frames");
@@ -32,8 +32,10 @@ impl KnownDivergences {
             files.extend(batch_files_in(&frames)?);
         }
         for path in files {
-            if let Some(Expectation::Divergence { key, why }) = load_input_file(&path)?.expect() {
-                known.insert(key.clone(), why.clone());
+            for expectation in load_input_file(&path)?.declared() {
+                if let Expectation::Divergence { key, why } = expectation {
+                    known.insert(key.clone(), why.clone());
+                }
             }
         }
         Ok(Self(known))

@@ -1,7 +1,8 @@
-//! Every regression vector shows the outcome its file expects: equality, or exactly the declared
-//! cause (a known divergence can only change deliberately). Vectors expected to be equal also
-//! seal their batch on both VMs with a successful block tip, pubdata and state diffs. Causes and
-//! explanations correspond one to one.
+//! Every regression vector shows the outcome its file expects, in the default world and in
+//! zksync-era's genesis world (../shared/real/genesis_export.bin): equality, or exactly the
+//! declared cause (a known divergence can only change deliberately). Vectors expected to be
+//! equal also seal their batch on both VMs with a successful block tip, pubdata and state diffs.
+//! Causes and explanations correspond one to one.
 
 use std::{collections::BTreeMap, path::PathBuf};
 
@@ -10,7 +11,7 @@ use eravm_diff::{
     engine::{VmFast, VmLatest},
     outcome::ExecResult,
     pipeline::{Differential, RunOptions},
-    world::default_world,
+    world::{default_world, load_genesis, World, WorldKind},
 };
 
 fn vector_files() -> Vec<PathBuf> {
@@ -19,20 +20,34 @@ fn vector_files() -> Vec<PathBuf> {
 
 #[test]
 fn vectors_show_their_expected_outcomes() {
+    check_vectors(default_world(), WorldKind::Default);
+}
+
+/// The genesis world runs the proved-batch bootloader and the real L1Messenger, whose block tip
+/// checks the operator's pubdata: every vector expected equal seals its batch there.
+#[test]
+fn vectors_show_their_expected_outcomes_in_the_genesis_world() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/real/genesis_export.bin");
+    check_vectors(load_genesis(&path).unwrap(), WorldKind::Genesis);
+}
+
+fn check_vectors(world: World, kind: WorldKind) {
     let files = vector_files();
     assert!(
         files.len() >= 6,
         "at least six vectors, found {}",
         files.len()
     );
-    let differential = Differential::new(default_world(), VmLatest, VmFast);
+    let differential = Differential::new(world, VmLatest, VmFast);
     let mut failures = vec![];
     for path in &files {
         let file = load_batch_file(path).unwrap();
+        let declared = file.expectation_in(kind);
         let comparison = differential
-            .run_file(&file, &RunOptions::checking(file.expect.as_ref()))
+            .run_file(&file, &RunOptions::checking(declared))
             .unwrap();
-        let expect = file.expect.as_ref().unwrap_or(&Expectation::Equal);
+        let expect = declared.unwrap_or(&Expectation::Equal);
         let runs = match expect {
             Expectation::Equal => vec![&comparison.reference, &comparison.candidate],
             Expectation::Divergence { .. } => vec![],

@@ -5,6 +5,8 @@
 //! origin: hand-written
 //! description: one storage write, then a revert
 //! expect: equal                 # or: {cause: <cause fingerprint>, why: <one line>}
+//! worlds:                       # where the verdict differs by world (default, dump, genesis, zksync-home)
+//!   genesis: {expect: equal, why: <one line>}
 //! balances:
 //!   - {account: 1, amount: "1000000000000000000"}      # test key 1, or an address
 //! contracts:
@@ -28,11 +30,13 @@
 //!     transactions: []
 //! ```
 
+use std::collections::BTreeMap;
+
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use zksync_types::Address;
 
 use super::values::Quantity;
-use crate::support::bytes::HexBytes;
+use crate::{support::bytes::HexBytes, world::WorldKind};
 
 /// A whole batch file: one L1 batch (`blocks:`), or a chain of them (`batches:`), each starting
 /// from the state the one before left behind.
@@ -42,6 +46,8 @@ pub struct BatchFile {
     pub origin: Option<String>,
     pub description: Option<String>,
     pub expect: Option<Expectation>,
+    /// The verdict in kinds of worlds where it differs from `expect`.
+    pub worlds: BTreeMap<WorldKind, WorldExpectation>,
     pub balances: Vec<BalanceSpec>,
     pub contracts: Vec<ContractSpec>,
     pub storage: Vec<StorageSpec>,
@@ -57,6 +63,14 @@ pub struct L1BatchSpec {
 }
 
 impl BatchFile {
+    /// What running the batch in a world of `kind` should show.
+    pub fn expectation_in(&self, kind: WorldKind) -> Option<&Expectation> {
+        match self.worlds.get(&kind) {
+            Some(world) => Some(&world.expect),
+            None => self.expect.as_ref(),
+        }
+    }
+
     /// Every L2 block, in chain order.
     pub fn blocks(&self) -> impl Iterator<Item = &BlockSpec> {
         self.batches.iter().flat_map(|batch| &batch.blocks)
@@ -87,6 +101,8 @@ struct RawBatchFile {
     description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expect: Option<Expectation>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    worlds: BTreeMap<WorldKind, WorldExpectation>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     balances: Vec<BalanceSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -122,6 +138,7 @@ impl TryFrom<RawBatchFile> for BatchFile {
             origin: raw.origin,
             description: raw.description,
             expect: raw.expect,
+            worlds: raw.worlds,
             balances: raw.balances,
             contracts: raw.contracts,
             storage: raw.storage,
@@ -140,6 +157,7 @@ impl From<BatchFile> for RawBatchFile {
             origin: file.origin,
             description: file.description,
             expect: file.expect,
+            worlds: file.worlds,
             balances: file.balances,
             contracts: file.contracts,
             storage: file.storage,
@@ -147,6 +165,15 @@ impl From<BatchFile> for RawBatchFile {
             batches,
         }
     }
+}
+
+/// The verdict in one kind of world, where it differs from the file's `expect`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldExpectation {
+    pub expect: Expectation,
+    /// Why this world's verdict differs.
+    pub why: String,
 }
 
 /// What running the batch on both VMs should show.

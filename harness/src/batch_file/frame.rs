@@ -145,6 +145,7 @@ impl FrameFile {
             )),
             description: self.description.clone(),
             expect: None,
+            worlds: Default::default(),
             balances: vec![BalanceSpec {
                 account: Party::Key(LIFT_SENDER),
                 amount: Quantity(value.0 + U256::exp10(19)),

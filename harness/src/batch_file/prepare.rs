@@ -72,11 +72,16 @@ pub enum InputFile {
 }
 
 impl InputFile {
-    pub fn expect(&self) -> Option<&Expectation> {
-        match self {
-            Self::Batch(file) => file.expect.as_ref(),
-            Self::Frame(file) => file.expect.as_ref(),
-        }
+    /// Every verdict the file declares: its `expect`, and a batch file's per-world ones.
+    pub fn declared(&self) -> impl Iterator<Item = &Expectation> {
+        let (expect, worlds) = match self {
+            Self::Batch(file) => (file.expect.as_ref(), Some(&file.worlds)),
+            Self::Frame(file) => (file.expect.as_ref(), None),
+        };
+        let in_worlds = worlds.into_iter().flat_map(|worlds| worlds.values());
+        expect
+            .into_iter()
+            .chain(in_worlds.map(|world| &world.expect))
     }
 }
 

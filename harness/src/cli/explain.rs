@@ -9,18 +9,17 @@ use eravm_diff::{
     engine::Observe,
     pipeline::RunOptions,
     steps::Step,
-    world::WorldSource,
 };
 use serde::Serialize;
 
-use super::{status, summarizing_vm_output, CommandResult, EngineArgs};
+use super::{status, summarizing_vm_output, CommandResult, EngineArgs, WorldArgs};
 
 #[derive(clap::Args)]
 pub struct ExplainArgs {
     /// A batch file or a frame file.
     path: PathBuf,
-    #[arg(long, default_value = "default")]
-    world: WorldSource,
+    #[command(flatten)]
+    world: WorldArgs,
     #[command(flatten)]
     engines: EngineArgs,
     /// Print the explanation as JSON.

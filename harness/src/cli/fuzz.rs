@@ -15,12 +15,11 @@ use eravm_diff::{
     generate::{GeneratorConfig, Profile},
     isa::{model, opcode_variants},
     support::{error::InputError, files::write_atomic},
-    world::WorldSource,
 };
 
 use super::{
     default_jobs, finish_capture, load_known, pool, status, CommandResult, EngineArgs, Level,
-    SessionArgs,
+    SessionArgs, WorldArgs,
 };
 
 #[derive(clap::Args)]
@@ -193,8 +192,8 @@ pub struct CoverageArgs {
     seed: u64,
     #[arg(long, default_value_t = default_jobs())]
     jobs: usize,
-    #[arg(long, default_value = "default")]
-    world: WorldSource,
+    #[command(flatten)]
+    world: WorldArgs,
     /// What generated batches are made of (see `fuzz --profile`).
     #[arg(long, value_enum, default_value_t)]
     profile: Profile,

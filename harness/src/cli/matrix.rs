@@ -6,11 +6,12 @@ use eravm_diff::{
     batch_file::{load_batch_file, PreparedBatch},
     drive::matrix::{Matrix, Row},
     support::{error::InputError, files::write_atomic},
-    world::{load_dump, WorldSource},
+    world::load_dump,
 };
 
 use super::{
     by_name, check, engine_name, run::expand, status, summarizing_vm_output, CommandResult,
+    WorldArgs,
 };
 
 #[derive(clap::Args)]
@@ -22,8 +23,8 @@ pub struct MatrixArgs {
     #[arg(long, required = true, value_delimiter = ',', value_parser = engine_name)]
     engines: Vec<String>,
     /// The world for batch files.
-    #[arg(long, default_value = "default")]
-    world: WorldSource,
+    #[command(flatten)]
+    world: WorldArgs,
     /// Print a Markdown table instead of text.
     #[arg(long)]
     markdown: bool,

@@ -10,10 +10,9 @@ use eravm_diff::{
     generate::GeneratorConfig,
     pipeline::RunOptions,
     support::error::InputError,
-    world::WorldSource,
 };
 
-use super::{default_jobs, pool, status, CommandResult, EngineArgs};
+use super::{default_jobs, pool, status, CommandResult, EngineArgs, WorldArgs};
 
 #[derive(clap::Args)]
 pub struct MinimizeArgs {
@@ -28,8 +27,8 @@ pub struct MinimizeArgs {
     key: Option<String>,
     #[arg(long, default_value_t = default_jobs())]
     jobs: usize,
-    #[arg(long, default_value = "default")]
-    world: WorldSource,
+    #[command(flatten)]
+    world: WorldArgs,
     #[command(flatten)]
     engines: EngineArgs,
 }

@@ -31,11 +31,39 @@ use eravm_diff::{
         error::InputError,
         vm_output::{OutputSummary, StderrCapture},
     },
-    world::{World, WorldSource},
+    world::{read_bytecode_hex, World, WorldKind, WorldSource},
 };
 
 /// A command's result: an exit status, or bad input (exit status 2).
 pub type CommandResult = Result<ExitCode, InputError>;
+
+/// The world batches run in.
+#[derive(clap::Args)]
+pub struct WorldArgs {
+    /// The world: `default` (the embedded v26 dump), a VM dump file, `genesis:PATH` (a genesis
+    /// export, zksync-era's core/genesis_export.bin), or `zksync-home[:DIR]` (genesis of a
+    /// zksync-era checkout; DIR defaults to $ZKSYNC_HOME).
+    #[arg(long, default_value = "default")]
+    world: WorldSource,
+    /// Run this bootloader instead of the world's own (a hex file, like zksync-era's
+    /// etc/multivm_bootloaders/*/*.hex).
+    #[arg(long, value_name = "PATH.hex")]
+    bootloader: Option<PathBuf>,
+}
+
+impl WorldArgs {
+    pub fn load(&self) -> Result<World, InputError> {
+        let world = self.world.load()?;
+        Ok(match &self.bootloader {
+            Some(path) => world.with_bootloader(read_bytecode_hex(path)?),
+            None => world,
+        })
+    }
+
+    pub fn kind(&self) -> Result<WorldKind, InputError> {
+        self.world.kind()
+    }
+}
 
 /// The reference and candidate engines.
 #[derive(clap::Args)]
@@ -179,8 +207,8 @@ pub struct SessionArgs {
     /// Batch files whose declared divergences are known (not reported as findings).
     #[arg(long, default_value = "vectors")]
     pub vectors: PathBuf,
-    #[arg(long, default_value = "default")]
-    pub world: WorldSource,
+    #[command(flatten)]
+    pub world: WorldArgs,
     /// What generated batches are made of: `programs` (generated assembly), `contracts`
     /// (transactions into real compiled contracts) or `mixed` (either, per batch).
     #[arg(long, value_enum, default_value_t)]

@@ -7,19 +7,19 @@ use eravm_diff::{
     batch_file::{load_batch_file, PreparedBatch},
     chain::chain_outcomes,
     pubdata::{da, Pubdata},
-    world::{load_dump, WorldSource},
+    world::load_dump,
 };
 use serde::Serialize;
 
-use super::{engine_for, engine_name, status, CommandResult};
+use super::{engine_for, engine_name, status, CommandResult, WorldArgs};
 
 #[derive(clap::Args)]
 pub struct PubdataArgs {
     /// A batch file, or a VM dump (`*.json`, which brings its own world).
     path: PathBuf,
     /// The world for a batch file.
-    #[arg(long, default_value = "default")]
-    world: WorldSource,
+    #[command(flatten)]
+    world: WorldArgs,
     /// The engine whose pubdata to decode.
     #[arg(long, default_value = "vm_fast", value_parser = engine_name)]
     engine: String,

@@ -15,21 +15,21 @@ use eravm_diff::{
         run::{Report, Verdict},
     },
     support::error::InputError,
-    world::{load_dump, WorldSource},
+    world::load_dump,
 };
 use serde::Serialize;
 
-use super::{engine_for, engine_name, status, summarizing_vm_output, CommandResult, EngineArgs};
+use super::{
+    engine_for, engine_name, status, summarizing_vm_output, CommandResult, EngineArgs, WorldArgs,
+};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
     /// Batch or frame files, or directories of them.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// The world: `default` (the embedded v26 dump), a VM dump file, or `zksync-home:DIR`
-    /// (genesis of a zksync-era checkout; DIR defaults to $ZKSYNC_HOME).
-    #[arg(long, default_value = "default")]
-    world: WorldSource,
+    #[command(flatten)]
+    world: WorldArgs,
     #[command(flatten)]
     engines: EngineArgs,
     /// Print reports as JSON instead of text.
@@ -43,6 +43,7 @@ pub struct RunArgs {
 impl RunArgs {
     pub fn execute(self) -> CommandResult {
         let world = self.world.load()?;
+        let kind = self.world.kind()?;
         let files = expand_all(&self.paths)?;
         // Prepare every file before running any, so bad input is reported before VMs spend time.
         let prepared = files
@@ -51,7 +52,8 @@ impl RunArgs {
                 let within = |err: InputError| err.within(path.display());
                 Ok(match load_input_file(path)? {
                     InputFile::Batch(file) => {
-                        Prepared::Batch(file.prepare(&world).map_err(within)?, file.expect)
+                        let expect = file.expectation_in(kind).cloned();
+                        Prepared::Batch(file.prepare(&world).map_err(within)?, expect)
                     }
                     InputFile::Frame(file) => {
                         Prepared::Frame(file.prepare().map_err(within)?, file.expect)
@@ -167,8 +169,8 @@ impl ReplayArgs {
 #[derive(clap::Args)]
 pub struct OutcomeArgs {
     path: PathBuf,
-    #[arg(long, default_value = "default")]
-    world: WorldSource,
+    #[command(flatten)]
+    world: WorldArgs,
     #[arg(long, default_value = "vm_latest", value_parser = engine_name)]
     engine: String,
 }

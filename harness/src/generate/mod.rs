@@ -172,6 +172,7 @@ fn real_contracts(u: &mut Unstructured, real: &RealContracts) -> Result<BatchFil
                 test.name
             )),
             expect: None,
+            worlds: Default::default(),
             balances: sender_balances(),
             contracts: zk_evm_contracts(test),
             storage: vec![],
@@ -199,6 +200,7 @@ fn real_contracts(u: &mut Unstructured, real: &RealContracts) -> Result<BatchFil
         origin: None,
         description: Some("generated (contracts profile)".into()),
         expect: None,
+        worlds: Default::default(),
         balances: sender_balances(),
         contracts: real.contracts.clone(),
         storage: real.storage.clone(),
@@ -264,6 +266,7 @@ fn programs(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile>
         origin: None,
         description: Some("generated".into()),
         expect: None,
+        worlds: Default::default(),
         balances,
         contracts,
         storage: vec![],

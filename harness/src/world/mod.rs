@@ -8,12 +8,20 @@ mod compiled;
 mod dump;
 mod embedded;
 mod env;
+mod genesis;
 mod storage;
 mod system_contracts;
 mod zk_evm_programs;
 mod zksync_home;
 
-use std::{path::PathBuf, str::FromStr, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    sync::Arc,
+};
+
+use serde::{Deserialize, Serialize};
+use zksync_contracts::SystemContractCode;
 
 use zksync_types::{
     bytecode::{validate_bytecode, BytecodeHash},
@@ -24,17 +32,19 @@ use zksync_types::{
 use zksync_vm_interface::TxExecutionMode;
 
 pub(crate) use self::dump::restore_input;
+use self::zksync_home::has_genesis_export;
 pub use self::{
     compiled::{compiled, validation_dump_calldata, validation_dump_slot},
     dump::{load_dump, parse_dump, Dump},
     embedded::{default_world, embedded_dump_path, EMBEDDED_DUMP},
     env::World,
+    genesis::{load_genesis, parse_genesis, Genesis},
     storage::{Slot, StorageLayer, WorldStorage},
     system_contracts::{Code, SystemContract, SYSTEM_CONTRACTS},
     zk_evm_programs::{zk_evm_tests, ZkEvmContract, ZkEvmTest, ZkEvmTests},
     zksync_home::load_zksync_home,
 };
-use crate::support::error::InputError;
+use crate::support::error::{read_file, InputError};
 
 impl World {
     /// This world with a batch's set-up applied on top (replacing any earlier set-up).
@@ -56,6 +66,18 @@ impl World {
     pub fn tx_nonce(&self, address: Address) -> U256 {
         let full = self.storage.value(&get_nonce_key(&address));
         decompose_full_nonce(h256_to_u256(full)).0
+    }
+
+    /// This world running `bootloader` instead of its own.
+    pub fn with_bootloader(&self, bootloader: Vec<u8>) -> Self {
+        let mut world = self.clone();
+        let contracts = &mut Arc::make_mut(&mut world.system_env).base_system_smart_contracts;
+        contracts.bootloader = SystemContractCode {
+            hash: BytecodeHash::for_bytecode(&bootloader).value(),
+            code: bootloader,
+        };
+        world.origin = format!("{} with another bootloader", world.origin);
+        world
     }
 
     /// Whether an EraVM contract is deployed at `address` in the pre-state.
@@ -106,6 +128,34 @@ fn deploy_into(
     Ok(hash)
 }
 
+/// Reads a hex file of EraVM bytecode (`0x` and hex digits; whitespace is ignored), as
+/// zksync-era's `*.hex` artifacts are written.
+pub fn read_bytecode_hex(path: &Path) -> Result<Vec<u8>, InputError> {
+    let text = String::from_utf8(read_file(path)?)
+        .map_err(|_| InputError::at(path, "not a hex file: not UTF-8 text"))?;
+    let digits: String = text.split_whitespace().collect();
+    let digits = digits.strip_prefix("0x").unwrap_or(&digits);
+    let bytecode = hex::decode(digits)
+        .map_err(|err| InputError::at(path, format!("not a hex file: {err}")))?;
+    validate_bytecode(&bytecode)
+        .map_err(|err| InputError::at(path, format!("invalid EraVM bytecode: {err}")))?;
+    Ok(bytecode)
+}
+
+/// What a world is built from: vectors whose verdict differs by world declare it per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorldKind {
+    /// The embedded default world.
+    Default,
+    /// A VM dump's world.
+    Dump,
+    /// A genesis export (`genesis:PATH`, or a checkout that has one).
+    Genesis,
+    /// A zksync-era checkout's compiled contracts.
+    ZksyncHome,
+}
+
 /// Where a world comes from, as the command line names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorldSource {
@@ -113,8 +163,10 @@ pub enum WorldSource {
     Default,
     /// The world a VM dump was taken in (a path to a dump file).
     Dump(PathBuf),
-    /// Genesis of a zksync-era checkout (`zksync-home:DIR`, or `zksync-home` for $ZKSYNC_HOME),
-    /// at the latest protocol version.
+    /// A genesis export, zksync-era's `core/genesis_export.bin` (`genesis:PATH`).
+    Genesis(PathBuf),
+    /// Genesis of a zksync-era checkout (`zksync-home:DIR`, or `zksync-home` for $ZKSYNC_HOME):
+    /// its genesis export, or else its compiled contracts at the latest protocol version.
     ZksyncHome(Option<PathBuf>),
 }
 
@@ -125,36 +177,61 @@ impl FromStr for WorldSource {
         Ok(match text {
             "default" => Self::Default,
             "zksync-home" => Self::ZksyncHome(None),
-            _ => match text.strip_prefix("zksync-home:") {
-                Some(dir) => Self::ZksyncHome(Some(dir.into())),
-                None => Self::Dump(text.into()),
-            },
+            _ => {
+                if let Some(dir) = text.strip_prefix("zksync-home:") {
+                    Self::ZksyncHome(Some(dir.into()))
+                } else if let Some(path) = text.strip_prefix("genesis:") {
+                    Self::Genesis(path.into())
+                } else {
+                    Self::Dump(text.into())
+                }
+            }
         })
     }
 }
 
 impl WorldSource {
+    /// What the world is built from.
+    pub fn kind(&self) -> Result<WorldKind, InputError> {
+        Ok(match self {
+            Self::Default => WorldKind::Default,
+            Self::Dump(_) => WorldKind::Dump,
+            Self::Genesis(_) => WorldKind::Genesis,
+            Self::ZksyncHome(dir) => match has_genesis_export(&zksync_home_dir(dir.as_deref())?) {
+                true => WorldKind::Genesis,
+                false => WorldKind::ZksyncHome,
+            },
+        })
+    }
+
     /// Builds the world, in `VerifyExecute` mode.
     pub fn load(&self) -> Result<World, InputError> {
         let world = match self {
             Self::Default => default_world(),
             Self::Dump(path) => load_dump(path)?.world,
-            Self::ZksyncHome(dir) => {
-                let dir = match dir {
-                    Some(dir) => dir.clone(),
-                    None => std::env::var_os("ZKSYNC_HOME")
-                        .map(PathBuf::from)
-                        .ok_or_else(|| {
-                            InputError::new(
-                                "zksync-home",
-                                "ZKSYNC_HOME is not set; give zksync-home:DIR",
-                            )
-                        })?,
-                };
-                load_zksync_home(&dir, ProtocolVersionId::latest(), L2ChainId::default())?
-            }
+            Self::Genesis(path) => load_genesis(path)?,
+            Self::ZksyncHome(dir) => load_zksync_home(
+                &zksync_home_dir(dir.as_deref())?,
+                ProtocolVersionId::latest(),
+                L2ChainId::default(),
+            )?,
         };
         Ok(world.with_execution_mode(TxExecutionMode::VerifyExecute))
+    }
+}
+
+/// The checkout `zksync-home[:DIR]` names: DIR, or $ZKSYNC_HOME.
+fn zksync_home_dir(dir: Option<&Path>) -> Result<PathBuf, InputError> {
+    match dir {
+        Some(dir) => Ok(dir.to_owned()),
+        None => std::env::var_os("ZKSYNC_HOME")
+            .map(PathBuf::from)
+            .ok_or_else(|| {
+                InputError::new(
+                    "zksync-home",
+                    "ZKSYNC_HOME is not set; give zksync-home:DIR",
+                )
+            }),
     }
 }
 

@@ -1,8 +1,9 @@
-//! Worlds from a zksync-era checkout with compiled contracts (ZKSYNC_HOME): the full real
-//! genesis — every system contract at its address, the proved-batch bootloader, the default
-//! account, and the system context's initial storage.
+//! Worlds from a zksync-era checkout (ZKSYNC_HOME): the full real genesis — every system
+//! contract at its address, the proved-batch bootloader, the default account, and the system
+//! context's initial storage.
 //!
-//! Artifacts are found where zksync-era's own loaders look for them
+//! A checkout with `core/genesis_export.bin` is read from that file ([`super::load_genesis`]);
+//! otherwise the compiled contracts are found where zksync-era's own loaders look for them
 //! (`contracts/system-contracts/zkout/…`, or the older `artifacts-zk/…` layout).
 
 use std::path::Path;
@@ -11,28 +12,32 @@ use zksync_contracts::{
     BaseSystemContracts, ContractLanguage, SystemContractCode, SystemContractsRepo,
 };
 use zksync_types::{
-    block::L2BlockHasher,
-    bytecode::BytecodeHash,
-    commitment::PubdataParams,
-    fee_model::{BatchFeeInput, PubdataIndependentBatchFeeModelInput},
-    get_system_context_init_logs,
-    system_contracts::get_system_smart_contracts_from_dir,
-    Address, L1BatchNumber, L2BlockNumber, L2ChainId, ProtocolVersionId,
+    bytecode::BytecodeHash, commitment::PubdataParams, get_system_context_init_logs,
+    system_contracts::get_system_smart_contracts_from_dir, L2ChainId, ProtocolVersionId,
 };
-use zksync_vm_interface::{L1BatchEnv, L2BlockEnv, SystemEnv, TxExecutionMode};
+use zksync_vm_interface::{SystemEnv, TxExecutionMode};
 
-use super::{deploy_into, StorageLayer, World};
+use super::{deploy_into, genesis::first_batch_env, load_genesis, StorageLayer, World};
 use crate::support::{error::InputError, panic_guard};
 
-/// Batch timestamp of genesis worlds (fixed, so runs are reproducible).
-const GENESIS_TIMESTAMP: u64 = 1_700_000_000;
+/// Where a zksync-era checkout keeps its genesis export.
+const GENESIS_EXPORT: &str = "core/genesis_export.bin";
 
-/// Builds the genesis world of the checkout at `home` for `protocol_version` and `chain_id`.
+/// Whether the checkout at `home` has a genesis export.
+pub(super) fn has_genesis_export(home: &Path) -> bool {
+    home.join(GENESIS_EXPORT).is_file()
+}
+
+/// Builds the genesis world of the checkout at `home`: its genesis export when it has one,
+/// else its compiled contracts for `protocol_version` and `chain_id`.
 pub fn load_zksync_home(
     home: &Path,
     protocol_version: ProtocolVersionId,
     chain_id: L2ChainId,
 ) -> Result<World, InputError> {
+    if has_genesis_export(home) {
+        return load_genesis(&home.join(GENESIS_EXPORT));
+    }
     let root = home.join("contracts/system-contracts");
     if !root.is_dir() {
         return Err(InputError::at(
@@ -94,29 +99,10 @@ pub fn load_zksync_home(
         default_validation_computational_gas_limit: u32::MAX,
         chain_id,
     };
-    let l1_batch_env = L1BatchEnv {
-        previous_batch_hash: None,
-        number: L1BatchNumber(1),
-        timestamp: GENESIS_TIMESTAMP,
-        fee_input: BatchFeeInput::PubdataIndependent(PubdataIndependentBatchFeeModelInput {
-            fair_l2_gas_price: 100_000_000,
-            fair_pubdata_price: 1_280_000_001,
-            l1_gas_price: 800_000_000,
-        }),
-        fee_account: Address::repeat_byte(0xfe),
-        enforced_base_fee: None,
-        first_l2_block: L2BlockEnv {
-            number: 1,
-            timestamp: GENESIS_TIMESTAMP,
-            prev_block_hash: L2BlockHasher::legacy_hash(L2BlockNumber(0)),
-            max_virtual_blocks_to_create: 1,
-            interop_roots: vec![],
-        },
-    };
     Ok(World::new(
         format!("genesis of {}", home.display()),
         system_env,
-        l1_batch_env,
+        first_batch_env(),
         PubdataParams::default(),
         base,
     ))
