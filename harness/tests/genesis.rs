@@ -1,20 +1,23 @@
-//! The genesis world: zksync-era's genesis export (../shared/real/genesis_export.bin) loads with
-//! its proved-batch bootloader and real system contracts, and its block tips succeed on both VMs
-//! with the real L1Messenger; a truncated or foreign file is bad input; `--bootloader` replaces
-//! a world's bootloader.
+//! Real chain data from ../shared/real: zksync-era's genesis export loads with its proved-batch
+//! bootloader and real system contracts, and its block tips succeed on both VMs with the real
+//! L1Messenger; a truncated or foreign file is bad input; `--bootloader` replaces a world's
+//! bootloader; third-party contracts run in vectors (real_vectors/) and in the contracts profile.
 
 use std::{path::PathBuf, process::Command};
 
 use eravm_diff::{
-    batch_file::load_batch_file,
+    batch_file::{load_batch_file, L2TxSpec, Party, TxSpec},
     engine::{VmFast, VmLatest},
-    outcome::ExecResult,
-    pipeline::{Differential, RunOptions},
+    generate::{batch, third_party_address, GeneratorConfig, Profile},
+    outcome::{ExecResult, Word},
+    pipeline::{Comparison, Differential, RunOptions},
     world::{default_world, load_genesis, parse_genesis, read_bytecode_hex},
 };
 use tempfile::TempDir;
 use zksync_system_constants::{L1_MESSENGER_ADDRESS, SYSTEM_CONTEXT_ADDRESS};
-use zksync_types::{bytecode::BytecodeHash, get_code_key, AccountTreeId, StorageKey, H256};
+use zksync_types::{
+    bytecode::BytecodeHash, get_code_key, AccountTreeId, Address, StorageKey, H256, U256,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_eravm-diff");
 
@@ -188,4 +191,183 @@ fn bootloader_replaces_the_worlds_own() {
             problem,
         );
     }
+}
+
+/// What the real vectors' recorder contract wrote at `slot` (in the reference's outcome).
+fn recorded(comparison: &Comparison, slot: u64) -> Option<U256> {
+    let recorder: Address = "0xc0de00000000000000000000000000000000000f"
+        .parse()
+        .unwrap();
+    let key = Word::from(U256::from(slot));
+    (comparison.reference.outcome.transactions.iter())
+        .flat_map(|tx| &tx.execution.storage_writes)
+        .find(|write| write.address == recorder && write.key == key)
+        .map(|write| U256::from_big_endian(&write.after.0))
+}
+
+/// The third-party contracts of ../shared/real run alike on both VMs, in the default and the
+/// genesis world, and compute what they should: the Yul precompiles' points (valid and invalid),
+/// Identity's echo, the chunk publisher's hash list, Create2Factory's deployment and
+/// GasBoundCaller's relayed storage write.
+#[test]
+fn third_party_contracts_run_alike_and_compute_what_they_should() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../real_vectors");
+    let two_g = [
+        "0x030644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd3",
+        "0x15ed738c0e0a7c92e7845f96b2ae9c0a68a6a449e3538fc7ff3ebf7a5a18a2c4",
+    ]
+    .map(|word| U256::from_str_radix(word, 16).unwrap());
+    let one = Some(U256::one());
+    for world in [
+        default_world(),
+        load_genesis(&real("genesis_export.bin")).unwrap(),
+    ] {
+        let origin = world.origin.clone();
+        let differential = Differential::new(world, VmLatest, VmFast);
+        let run = |name: &str| {
+            let file = load_batch_file(&dir.join(name)).unwrap();
+            let comparison = differential
+                .run_file(&file, &RunOptions::checking(None))
+                .unwrap();
+            assert!(
+                comparison.divergence.is_none() && comparison.explanation.is_none(),
+                "{name} in {origin}: {:?}",
+                comparison.key()
+            );
+            comparison
+        };
+        let ec = run("ec_precompiles.yaml");
+        // EcAdd G+G, EcAdd off the curve, EcMul 2*G, EcMul off the curve, empty pairing, pairs.
+        assert_eq!(
+            (recorded(&ec, 0), recorded(&ec, 1), recorded(&ec, 2)),
+            (one, Some(two_g[0]), Some(two_g[1])),
+            "{origin}"
+        );
+        assert_eq!(recorded(&ec, 16), Some(U256::from(2)), "{origin}");
+        assert_eq!(
+            (recorded(&ec, 32), recorded(&ec, 33), recorded(&ec, 34)),
+            (one, Some(two_g[0]), Some(two_g[1])),
+            "{origin}"
+        );
+        assert_eq!(recorded(&ec, 48), Some(U256::from(2)), "{origin}");
+        assert_eq!(
+            (recorded(&ec, 64), recorded(&ec, 65)),
+            (one, one),
+            "{origin}"
+        );
+        assert_eq!(
+            (recorded(&ec, 80), recorded(&ec, 81)),
+            (one, one),
+            "{origin}"
+        );
+
+        let others = run("identity_chunks_create2.yaml");
+        let echo = U256::from_big_endian(&hex::decode("c0ffee".repeat(11)).unwrap()[..32]);
+        assert_eq!(
+            (recorded(&others, 0), recorded(&others, 1)),
+            (one, Some(echo)),
+            "{origin}"
+        );
+        // One blob hash: an ABI array at offset 32, of length 1.
+        assert_eq!(
+            (
+                recorded(&others, 16),
+                recorded(&others, 17),
+                recorded(&others, 18)
+            ),
+            (one, Some(U256::from(32)), one),
+            "{origin}"
+        );
+        let deployed = recorded(&others, 33).expect("create2 returns the new address");
+        let identity = read_bytecode_hex(&real("v28_identity.hex")).unwrap();
+        let code_key = get_code_key(&Address::from_low_u64_be(0));
+        let code_written = (others.reference.outcome.transactions.iter())
+            .flat_map(|tx| &tx.execution.storage_writes)
+            .any(|write| {
+                write.address == *code_key.address()
+                    && U256::from_big_endian(&write.key.0) == deployed
+                    && write.after.0 == BytecodeHash::for_bytecode(&identity).value().0
+            });
+        assert!(
+            code_written,
+            "{origin}: Create2Factory deployed Identity at {deployed:#x}"
+        );
+
+        let relayed = run("gas_bound_caller.yaml");
+        let storage_writer: Address = "0xc0de000000000000000000000000000000000001"
+            .parse()
+            .unwrap();
+        let wrote = (relayed.reference.outcome.transactions.iter())
+            .flat_map(|tx| &tx.execution.storage_writes)
+            .any(|write| {
+                write.address == storage_writer
+                    && write.key == Word::from(U256::from(7))
+                    && write.after == Word::from(U256::from(3))
+            });
+        assert!(wrote, "{origin}: GasBoundCaller relayed the write");
+    }
+}
+
+/// `--contracts DIR` places every hex file of DIR in the contracts profile's batches and calls
+/// them; a directory without hex files is bad input.
+#[test]
+fn the_contracts_profile_calls_the_contracts_of_a_directory() {
+    let config = GeneratorConfig {
+        profile: Profile::Contracts,
+        ..GeneratorConfig::for_world(&default_world())
+    }
+    .with_contracts(&real(""))
+    .unwrap();
+    let files = std::fs::read_dir(real("")).unwrap();
+    let hex_files = files
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|ext| ext == "hex")
+        })
+        .count();
+    let addresses: Vec<Address> = (0..hex_files).map(third_party_address).collect();
+    let mut called = std::collections::BTreeSet::new();
+    for sample in 0..200u64 {
+        let bytes: Vec<u8> = (0..4096u64)
+            .map(|i| ((i * 7919 + sample * 104729) >> 3) as u8)
+            .collect();
+        let file = batch(&mut arbitrary::Unstructured::new(&bytes), &config).unwrap();
+        let placed = file
+            .contracts
+            .iter()
+            .filter(|contract| contract.file.is_some())
+            .count();
+        if file.transactions().any(|tx| matches!(tx, TxSpec::L2(_))) && placed > 0 {
+            assert_eq!(placed, hex_files);
+        }
+        for tx in file.transactions() {
+            if let TxSpec::L2(L2TxSpec {
+                to: Party::Address(to),
+                ..
+            }) = tx
+            {
+                if addresses.contains(to) {
+                    called.insert(*to);
+                }
+            }
+        }
+    }
+    assert!(
+        called.len() >= hex_files / 2,
+        "{} of {hex_files} called",
+        called.len()
+    );
+
+    let empty = TempDir::new().unwrap();
+    let empty_dir = empty.path().display().to_string();
+    let (status, stderr) = eravm_diff(&["fuzz", "--samples", "1", "--contracts", &empty_dir]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(
+        stderr.contains(&empty_dir) && stderr.contains("no *.hex"),
+        "{stderr}"
+    );
 }

@@ -12,7 +12,8 @@
 //! contracts:
 //!   - address: "0x000000000000000000000000000000000000c0de"
 //!     assembly: |
-//!       ...EraVM assembly...        # or `bytecode: 0x...`, or `compiled: basic_test/entry_point`
+//!       ...EraVM assembly...        # or `bytecode: 0x...`, `compiled: basic_test/entry_point`,
+//!                                   # or `file: contract.hex` (relative to this file)
 //! storage:
 //!   - {address: "0x...c0de", key: 1, value: 2}
 //! blocks:
@@ -30,7 +31,10 @@
 //!     transactions: []
 //! ```
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use zksync_types::Address;
@@ -68,6 +72,22 @@ impl BatchFile {
         match self.worlds.get(&kind) {
             Some(world) => Some(&world.expect),
             None => self.expect.as_ref(),
+        }
+    }
+
+    /// Makes the `file:` paths of contracts and factory dependencies relative to `dir` (the
+    /// batch file's directory) usable from anywhere.
+    pub fn anchor_files(&mut self, dir: &Path) {
+        let contracts = self.contracts.iter_mut().map(|contract| &mut contract.file);
+        let deps = (self.batches.iter_mut())
+            .flat_map(|batch| &mut batch.blocks)
+            .flat_map(|block| &mut block.transactions)
+            .flat_map(TxSpec::code_mut)
+            .map(|dep| &mut dep.file);
+        for path in contracts.chain(deps).flatten() {
+            if path.is_relative() {
+                *path = dir.join(&*path);
+            }
         }
     }
 
@@ -308,6 +328,10 @@ pub struct ContractSpec {
     /// A real compiled contract by name (see `world::compiled`), e.g. `basic_test/entry_point`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compiled: Option<String>,
+    /// A hex file of EraVM bytecode (a third-party contract, read where it is, never copied in),
+    /// relative to the batch file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
 }
 
 /// A factory dependency: bytecode shipped with a transaction, which the bootloader publishes
@@ -324,6 +348,10 @@ pub struct FactoryDepSpec {
     /// A real compiled contract by name (see `world::compiled`), e.g. `basic_test/entry_point`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compiled: Option<String>,
+    /// A hex file of EraVM bytecode (a third-party contract, read where it is, never copied in),
+    /// relative to the batch file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
 }
 
 /// A storage slot in the pre-state.
@@ -375,6 +403,16 @@ impl TxSpec {
             Self::L1(spec) => &mut spec.factory_deps,
             Self::Deploy(spec) => &mut spec.factory_deps,
         }
+    }
+
+    /// Every bytecode the transaction brings: its factory deps, and a deployment's contract.
+    fn code_mut(&mut self) -> impl Iterator<Item = &mut FactoryDepSpec> {
+        let (deployed, deps) = match self {
+            Self::L2(spec) => (None, &mut spec.factory_deps),
+            Self::L1(spec) => (None, &mut spec.factory_deps),
+            Self::Deploy(spec) => (Some(&mut spec.contract), &mut spec.factory_deps),
+        };
+        deployed.into_iter().chain(deps)
     }
 }
 

@@ -15,6 +15,8 @@
 //! frame: {ergs: 1000000, caller: "0x...ca11e7", value: 0, calldata: "0x"}
 //! ```
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 use zksync_types::{Address, U256};
 
@@ -80,15 +82,34 @@ fn no_bytes(bytes: &HexBytes) -> bool {
 }
 
 impl FrameFile {
+    /// Makes the `file:` paths of contracts relative to `dir` (the frame file's directory)
+    /// usable from anywhere.
+    pub fn anchor_files(&mut self, dir: &Path) {
+        for path in self
+            .contracts
+            .iter_mut()
+            .filter_map(|contract| contract.file.as_mut())
+        {
+            if path.is_relative() {
+                *path = dir.join(&*path);
+            }
+        }
+    }
+
     /// The frame to run: programs assembled or looked up, storage as words. Errors name the
     /// offending part of the file (the caller adds the file name).
     pub fn prepare(&self) -> Result<Frame, InputError> {
         let contracts = (self.contracts.iter().enumerate())
             .map(|(i, contract)| {
-                let bytecode = code(&contract.assembly, &contract.bytecode, &contract.compiled)
-                    .map_err(|problem| {
-                        InputError::new(format!("contracts[{i}] ({:?})", contract.address), problem)
-                    })?;
+                let bytecode = code(
+                    &contract.assembly,
+                    &contract.bytecode,
+                    &contract.compiled,
+                    &contract.file,
+                )
+                .map_err(|problem| {
+                    InputError::new(format!("contracts[{i}] ({:?})", contract.address), problem)
+                })?;
                 Ok(FrameContract {
                     address: contract.address,
                     bytecode: HexBytes(bytecode),

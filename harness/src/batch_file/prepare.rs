@@ -1,7 +1,10 @@
 //! Turning a batch file into a world with the batch's set-up and a VM-level batch: contracts
 //! assembled and deployed, balances and storage written, transactions signed.
 
-use std::{collections::HashMap, path::Path};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+};
 
 use zksync_multivm::utils::get_batch_base_fee;
 use zksync_system_constants::{CONTRACT_DEPLOYER_ADDRESS, REQUIRED_L1_TO_L2_GAS_PER_PUBDATA_BYTE};
@@ -31,7 +34,7 @@ use crate::{
         error::{read_file, InputError},
         files::write_atomic,
     },
-    world::{compiled, World},
+    world::{compiled, read_bytecode_hex, World},
 };
 
 /// Default `gas_per_pubdata_limit` of L2 transactions.
@@ -88,7 +91,13 @@ impl InputFile {
 /// Reads and parses a YAML batch or frame file.
 pub fn load_input_file(path: &Path) -> Result<InputFile, InputError> {
     let text = read_text(path)?;
-    parse_input_file(&path.display().to_string(), &text)
+    let mut input = parse_input_file(&path.display().to_string(), &text)?;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    match &mut input {
+        InputFile::Batch(file) => file.anchor_files(dir),
+        InputFile::Frame(file) => file.anchor_files(dir),
+    }
+    Ok(input)
 }
 
 /// Parses YAML batch or frame text; `origin` names it in errors.
@@ -104,7 +113,9 @@ pub fn parse_input_file(origin: &str, text: &str) -> Result<InputFile, InputErro
 /// Reads and parses a YAML batch file.
 pub fn load_batch_file(path: &Path) -> Result<BatchFile, InputError> {
     let text = read_text(path)?;
-    parse_batch_file(&path.display().to_string(), &text)
+    let mut file = parse_batch_file(&path.display().to_string(), &text)?;
+    file.anchor_files(path.parent().unwrap_or(Path::new("")));
+    Ok(file)
 }
 
 /// Writes a batch file atomically.
@@ -168,8 +179,13 @@ impl BatchFile {
         }
         for (i, contract) in self.contracts.iter().enumerate() {
             let origin = format!("contracts[{i}] ({:?})", contract.address);
-            let bytecode = code(&contract.assembly, &contract.bytecode, &contract.compiled)
-                .map_err(|problem| InputError::new(&origin, problem))?;
+            let bytecode = code(
+                &contract.assembly,
+                &contract.bytecode,
+                &contract.compiled,
+                &contract.file,
+            )
+            .map_err(|problem| InputError::new(&origin, problem))?;
             setup
                 .deploy(contract.address, bytecode)
                 .map_err(|err| InputError::new(origin, err.problem))?;
@@ -198,20 +214,24 @@ impl BatchFile {
     }
 }
 
-/// The bytecode of a contract or factory dependency, given as assembly, as bytecode, or as the
-/// name of a real compiled contract.
+/// The bytecode of a contract or factory dependency, given as assembly, as bytecode, as the
+/// name of a real compiled contract, or as a hex file.
 pub(super) fn code(
     assembly: &Option<String>,
     bytecode: &Option<HexBytes>,
     reference: &Option<String>,
+    file: &Option<PathBuf>,
 ) -> Result<Vec<u8>, String> {
-    match (assembly, bytecode, reference) {
-        (Some(text), None, None) => assemble(text),
-        (None, Some(code), None) => Ok(code.0.clone()),
-        (None, None, Some(reference)) => {
+    match (assembly, bytecode, reference, file) {
+        (Some(text), None, None, None) => assemble(text),
+        (None, Some(code), None, None) => Ok(code.0.clone()),
+        (None, None, Some(reference), None) => {
             compiled(reference).map_err(|problem| format!("compiled: {problem}"))
         }
-        _ => Err("give exactly one of `assembly`, `bytecode` and `compiled`".to_owned()),
+        (None, None, None, Some(path)) => {
+            read_bytecode_hex(path).map_err(|err| format!("file: {err}"))
+        }
+        _ => Err("give exactly one of `assembly`, `bytecode`, `compiled` and `file`".to_owned()),
     }
 }
 
@@ -220,7 +240,7 @@ fn factory_deps(deps: &[FactoryDepSpec]) -> Result<Vec<Vec<u8>>, String> {
     deps.iter()
         .enumerate()
         .map(|(i, dep)| {
-            code(&dep.assembly, &dep.bytecode, &dep.compiled)
+            code(&dep.assembly, &dep.bytecode, &dep.compiled, &dep.file)
                 .map_err(|problem| format!("factory_deps[{i}]: {problem}"))
         })
         .collect()
@@ -299,8 +319,13 @@ impl<'a> TxBuilder<'a> {
     /// The L2 transaction into ContractDeployer that `spec` describes.
     fn deploy(&mut self, spec: &DeployTxSpec) -> Result<Transaction, String> {
         let contract = &spec.contract;
-        let bytecode = code(&contract.assembly, &contract.bytecode, &contract.compiled)
-            .map_err(|problem| format!("contract: {problem}"))?;
+        let bytecode = code(
+            &contract.assembly,
+            &contract.bytecode,
+            &contract.compiled,
+            &contract.file,
+        )
+        .map_err(|problem| format!("contract: {problem}"))?;
         let hash = BytecodeHash::for_bytecode(&bytecode).value();
         // `create(bytes32 salt, bytes32 bytecodeHash, bytes input)`, whose salt is unused, or
         // `create2` with the same parameters.
@@ -323,6 +348,7 @@ impl<'a> TxBuilder<'a> {
             assembly: None,
             bytecode: Some(HexBytes(bytecode)),
             compiled: None,
+            file: None,
         }];
         factory_deps.extend(spec.factory_deps.iter().cloned());
         self.l2(&L2TxSpec {

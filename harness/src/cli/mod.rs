@@ -213,6 +213,10 @@ pub struct SessionArgs {
     /// (transactions into real compiled contracts) or `mixed` (either, per batch).
     #[arg(long, value_enum, default_value_t)]
     pub profile: Profile,
+    /// Hex files of compiled contracts (`DIR/*.hex`) that the `contracts` profile places and
+    /// calls too, with calldata drawn from their selectors.
+    #[arg(long, value_name = "DIR")]
+    pub contracts: Option<PathBuf>,
     #[command(flatten)]
     pub engines: EngineArgs,
     /// Show what the VMs print while they run (by default it is captured and summarized).
@@ -223,11 +227,15 @@ pub struct SessionArgs {
 impl SessionArgs {
     pub fn load(&self) -> Result<Session, InputError> {
         let world = self.world.load()?;
+        let mut generator = GeneratorConfig {
+            profile: self.profile,
+            ..GeneratorConfig::for_world(&world)
+        };
+        if let Some(dir) = &self.contracts {
+            generator = generator.with_contracts(dir)?;
+        }
         Ok(Session {
-            generator: GeneratorConfig {
-                profile: self.profile,
-                ..GeneratorConfig::for_world(&world)
-            },
+            generator,
             differential: self.engines.differential(world)?,
             known: load_known(&self.vectors)?,
         })

@@ -1,10 +1,12 @@
 //! The `contracts` profile: transactions into real compiled contracts — the zksolc-compiled
 //! account stack of zksync_multivm's validation dump (deployed at its own addresses, with the
-//! dump's proxy and beacon slots), basic_test.json's test contract, and the world's compiled
-//! system contracts — with calldata built from the selectors found in their code and from the
+//! dump's proxy and beacon slots), basic_test.json's test contract, the world's compiled
+//! system contracts and the third-party contracts of `--contracts DIR` — with calldata built from the selectors found in their code and from the
 //! dump's real transaction, and varied values, gas limits, order and senders; or, in one batch
 //! in four, one of zk_evm's own assembly tests ([`crate::world::zk_evm_tests`]), its entry program
 //! called by 1–4 transactions with varied gas.
+
+use std::path::PathBuf;
 
 use arbitrary::{Result, Unstructured};
 use zksync_system_constants::{
@@ -73,6 +75,11 @@ const SYSTEM_CONTRACTS: [Address; 8] = [
     CODE_ORACLE_ADDRESS,
 ];
 
+/// Where `--contracts` places its contract `index`: user space, apart from generated contracts.
+pub fn third_party_address(index: usize) -> Address {
+    Address::from_low_u64_be(0x000e_0000 + index as u64)
+}
+
 /// Gas limits of generated calls; 300 000 is often too little for a transaction's overhead.
 pub(super) const GAS_LIMITS: [u64; 5] = [300_000, 2_000_000, 5_000_000, 20_000_000, 80_000_000];
 
@@ -134,6 +141,23 @@ impl RealContracts {
             }
         }
         real
+    }
+
+    /// Adds the third-party contract of the hex file at `path` (`bytecode` is its content) as
+    /// target `index` of `--contracts`: placed in every batch, called with its selectors.
+    pub fn add_third_party(&mut self, index: usize, path: PathBuf, bytecode: &[u8]) {
+        let address = third_party_address(index);
+        self.targets.push((address, selectors(bytecode)));
+        self.contracts.push(ContractSpec {
+            address,
+            name: path
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned()),
+            assembly: None,
+            bytecode: None,
+            compiled: None,
+            file: Some(path),
+        });
     }
 
     /// A transaction that calls `entry` (a zk_evm test's entry program): the program ignores
@@ -205,6 +229,7 @@ fn placed(address: Address, reference: String) -> ContractSpec {
         assembly: None,
         bytecode: None,
         compiled: Some(reference),
+        file: None,
     }
 }
 

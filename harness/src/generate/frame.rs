@@ -54,6 +54,7 @@ pub fn frame(u: &mut Unstructured) -> Result<FrameFile> {
             assembly: Some(program(u, &cx)?),
             bytecode: None,
             compiled: None,
+            file: None,
         });
         for _ in 0..u.int_in_range(0..=2)? {
             storage.push(StorageSpec {

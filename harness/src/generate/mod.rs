@@ -16,7 +16,10 @@ mod frame;
 mod program;
 pub mod seeded;
 
-use std::sync::Arc;
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use arbitrary::{Result, Unstructured};
 use zksync_system_constants::{
@@ -29,7 +32,7 @@ use zksync_types::{get_code_key, Address, H256};
 use self::contracts::GAS_LIMITS;
 use self::program::{program, ProgramContext};
 pub use self::{
-    contracts::{selectors, RealContracts},
+    contracts::{selectors, third_party_address, RealContracts},
     dump::mutate_dump,
     frame::frame,
 };
@@ -38,8 +41,8 @@ use crate::{
         BalanceSpec, BatchFile, BlockSpec, ContractSpec, DeployTxSpec, FactoryDepSpec, L1BatchSpec,
         L1TxSpec, L2TxSpec, Party, Quantity, TxSpec,
     },
-    support::bytes::HexBytes,
-    world::{generated_contract_address, World, ZkEvmTest},
+    support::{bytes::HexBytes, error::InputError},
+    world::{generated_contract_address, read_bytecode_hex, World, ZkEvmTest},
 };
 
 /// System contracts that generated contracts call.
@@ -84,6 +87,27 @@ impl GeneratorConfig {
             profile: Profile::Programs,
             real: Arc::new(RealContracts::for_world(world)),
         }
+    }
+
+    /// Adds every `*.hex` file of `dir` (EraVM bytecode, e.g. third-party compiled contracts) to
+    /// the contracts the `contracts` profile places and calls, in name order.
+    pub fn with_contracts(mut self, dir: &Path) -> std::result::Result<Self, InputError> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|err| InputError::at(dir, format!("cannot list directory: {err}")))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "hex"))
+            .collect();
+        if files.is_empty() {
+            return Err(InputError::at(dir, "no *.hex contracts in this directory"));
+        }
+        files.sort();
+        let real = Arc::make_mut(&mut self.real);
+        for (index, path) in files.into_iter().enumerate() {
+            let bytecode = read_bytecode_hex(&path)?;
+            real.add_third_party(index, path, &bytecode);
+        }
+        Ok(self)
     }
 
     /// The profile's seed inputs: for `contracts` and `mixed`, one per zk_evm assembly test that
@@ -241,6 +265,7 @@ fn programs(u: &mut Unstructured, config: &GeneratorConfig) -> Result<BatchFile>
                 assembly: Some(program(u, &cx)?),
                 bytecode: None,
                 compiled: None,
+                file: None,
             })
         })
         .collect::<Result<_>>()?;
@@ -311,6 +336,7 @@ fn attach_factory_deps(u: &mut Unstructured, blocks: &mut [BlockSpec]) -> Result
                 assembly: None,
                 bytecode: Some(HexBytes(factory_dep_bytecode(u)?)),
                 compiled: None,
+                file: None,
             })
         })
         .collect::<Result<_>>()?;
@@ -353,6 +379,7 @@ fn attach_deployment(
             assembly: Some(with_constructor(assembly)),
             bytecode: None,
             compiled: None,
+            file: None,
         },
         calldata: calldata(u)?,
         value: Quantity::default(),
@@ -470,6 +497,7 @@ pub fn zk_evm_contracts(test: &ZkEvmTest) -> Vec<ContractSpec> {
             assembly: None,
             bytecode: None,
             compiled: Some(format!("zk_evm/{}/{}", test.name, contract.stem)),
+            file: None,
         })
         .collect()
 }
