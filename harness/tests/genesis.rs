@@ -89,9 +89,19 @@ fn block_tips_succeed_on_both_vms_with_the_real_l1_messenger() {
 }
 
 fn eravm_diff(args: &[&str]) -> (i32, String) {
+    let (status, _, stderr) = eravm_diff_output(args);
+    (status, stderr)
+}
+
+fn eravm_diff_output(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(BIN).args(args).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
-    (output.status.code().expect("exited, not killed"), stderr)
+    (
+        output.status.code().expect("exited, not killed"),
+        stdout,
+        stderr,
+    )
 }
 
 fn assert_bad_world(args: &[&str], file: &str, problem: &str) {
@@ -370,4 +380,52 @@ fn the_contracts_profile_calls_the_contracts_of_a_directory() {
         stderr.contains(&empty_dir) && stderr.contains("no *.hex"),
         "{stderr}"
     );
+}
+
+/// `fuzz` generates and runs batches in the genesis world with every profile, and `matrix`
+/// compares engines in several worlds, one row per batch and world.
+#[test]
+fn fuzz_and_matrix_run_in_the_genesis_world() {
+    let world = format!("genesis:{}", real("genesis_export.bin").display());
+    let findings = TempDir::new().unwrap();
+    let findings = findings.path().display().to_string();
+    for profile in ["programs", "contracts", "mixed"] {
+        let args = [
+            "fuzz",
+            "--world",
+            &world,
+            "--profile",
+            profile,
+            "--seed",
+            "1",
+        ];
+        let more = ["--samples", "3", "--findings", &findings];
+        let (status, stdout, stderr) = eravm_diff_output(&[&args[..], &more[..]].concat());
+        assert!(status <= 1, "{profile}: {stderr}");
+        assert!(stdout.contains("3 executions"), "{profile}: {stdout}");
+    }
+
+    let vector = vector("compiled_entry_point.yaml").display().to_string();
+    let worlds = format!("default,{world}");
+    let (status, stdout, stderr) = eravm_diff_output(&[
+        "matrix",
+        &vector,
+        "--engines",
+        "vm_latest,vm_fast",
+        "--world",
+        &worlds,
+    ]);
+    // Modexp differs in the default world, where vm_fast runs the v28 contract at 0x05.
+    assert_eq!(status, 1, "{stderr}");
+    let row = |world: &str| {
+        (stdout.lines())
+            .find(|line| line.contains(&format!("{vector} in {world}")))
+            .unwrap_or_else(|| panic!("a row for {world}: {stdout}"))
+            .split_whitespace()
+            .skip(3)
+            .take(2)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("default"), ["A", "B"]);
+    assert_eq!(row(&world), ["A", "A"]);
 }

@@ -6,7 +6,7 @@ use eravm_diff::{
     batch_file::{load_batch_file, PreparedBatch},
     drive::matrix::{Matrix, Row},
     support::{error::InputError, files::write_atomic},
-    world::load_dump,
+    world::{load_dump, WorldSource},
 };
 
 use super::{
@@ -22,9 +22,13 @@ pub struct MatrixArgs {
     /// The engines, comma-separated; the first is the one the others are lettered against.
     #[arg(long, required = true, value_delimiter = ',', value_parser = engine_name)]
     engines: Vec<String>,
-    /// The world for batch files.
-    #[command(flatten)]
-    world: WorldArgs,
+    /// The worlds for batch files, comma-separated: each batch file runs in each (`default`, a
+    /// VM dump, `genesis:PATH`, `zksync-home[:DIR]`).
+    #[arg(long = "world", value_delimiter = ',', default_value = "default")]
+    worlds: Vec<WorldSource>,
+    /// Run this bootloader in every world instead of its own (a hex file).
+    #[arg(long, value_name = "PATH.hex")]
+    bootloader: Option<PathBuf>,
     /// Print a Markdown table instead of text.
     #[arg(long)]
     markdown: bool,
@@ -41,30 +45,45 @@ impl MatrixArgs {
         let engines = (self.engines.iter())
             .map(|name| by_name(name))
             .collect::<Result<Vec<_>, _>>()?;
-        let world = self.world.load()?;
-        for engine in &engines {
-            check(&**engine, &world)?;
-        }
+        let worlds = (self.worlds.iter())
+            .map(|world| {
+                let args = WorldArgs {
+                    world: world.clone(),
+                    bootloader: self.bootloader.clone(),
+                };
+                let loaded = args.load()?;
+                for engine in &engines {
+                    check(&**engine, &loaded)?;
+                }
+                Ok((world, loaded))
+            })
+            .collect::<Result<Vec<_>, InputError>>()?;
         let rows = summarizing_vm_output(self.verbose, || {
-            let paths = expand(&self.paths)?;
-            (paths.iter())
-                .map(|path| {
-                    let name = path.display().to_string();
-                    if path.extension().is_some_and(|ext| ext == "json") {
-                        let dump = load_dump(path)?;
-                        for engine in &engines {
-                            check(&**engine, &dump.world)?;
-                        }
-                        let prepared = PreparedBatch::single(dump.world, dump.batch);
-                        Ok(Row::run(name, &prepared, &engines))
-                    } else {
-                        let prepared = load_batch_file(path)?
-                            .prepare(&world)
-                            .map_err(|err: InputError| err.within(path.display()))?;
-                        Ok(Row::run(name, &prepared, &engines))
+            let mut rows = vec![];
+            for path in expand(&self.paths)? {
+                let name = path.display().to_string();
+                if path.extension().is_some_and(|ext| ext == "json") {
+                    let dump = load_dump(&path)?;
+                    for engine in &engines {
+                        check(&**engine, &dump.world)?;
                     }
-                })
-                .collect::<Result<Vec<_>, InputError>>()
+                    let prepared = PreparedBatch::single(dump.world, dump.batch);
+                    rows.push(Row::run(name, &prepared, &engines));
+                    continue;
+                }
+                let file = load_batch_file(&path)?;
+                for (source, world) in &worlds {
+                    let prepared = (file.prepare(world))
+                        .map_err(|err: InputError| err.within(path.display()))?;
+                    // With several worlds, each row says which.
+                    let name = match worlds.len() {
+                        1 => name.clone(),
+                        _ => format!("{name} in {source}"),
+                    };
+                    rows.push(Row::run(name, &prepared, &engines));
+                }
+            }
+            Ok::<_, InputError>(rows)
         })?;
         let matrix = Matrix {
             engines: self.engines,

@@ -44,11 +44,11 @@ pub struct WorldArgs {
     /// export, zksync-era's core/genesis_export.bin), or `zksync-home[:DIR]` (genesis of a
     /// zksync-era checkout; DIR defaults to $ZKSYNC_HOME).
     #[arg(long, default_value = "default")]
-    world: WorldSource,
+    pub world: WorldSource,
     /// Run this bootloader instead of the world's own (a hex file, like zksync-era's
     /// etc/multivm_bootloaders/*/*.hex).
     #[arg(long, value_name = "PATH.hex")]
-    bootloader: Option<PathBuf>,
+    pub bootloader: Option<PathBuf>,
 }
 
 impl WorldArgs {

@@ -190,6 +190,19 @@ impl FromStr for WorldSource {
     }
 }
 
+impl std::fmt::Display for WorldSource {
+    /// The name `--world` takes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Default => f.write_str("default"),
+            Self::Dump(path) => write!(f, "{}", path.display()),
+            Self::Genesis(path) => write!(f, "genesis:{}", path.display()),
+            Self::ZksyncHome(None) => f.write_str("zksync-home"),
+            Self::ZksyncHome(Some(dir)) => write!(f, "zksync-home:{}", dir.display()),
+        }
+    }
+}
+
 impl WorldSource {
     /// What the world is built from.
     pub fn kind(&self) -> Result<WorldKind, InputError> {
