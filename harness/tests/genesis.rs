@@ -11,7 +11,9 @@ use eravm_diff::{
     generate::{batch, third_party_address, GeneratorConfig, Profile},
     outcome::{ExecResult, Word},
     pipeline::{Comparison, Differential, RunOptions},
-    world::{default_world, load_genesis, parse_genesis, read_bytecode_hex},
+    world::{
+        default_world, load_genesis, parse_genesis, read_bytecode_hex, WorldKind, WorldSource,
+    },
 };
 use tempfile::TempDir;
 use zksync_system_constants::{L1_MESSENGER_ADDRESS, SYSTEM_CONTEXT_ADDRESS};
@@ -23,9 +25,13 @@ const BIN: &str = env!("CARGO_BIN_EXE_eravm-diff");
 
 /// A file of the third-party test data in ../shared/real (see its SOURCES.md).
 fn real(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/real")
-        .join(name)
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/real");
+    assert!(
+        dir.is_dir(),
+        "{}: the third-party test data is missing",
+        dir.display()
+    );
+    dir.join(name)
 }
 
 fn vector(name: &str) -> PathBuf {
@@ -55,6 +61,27 @@ fn the_genesis_export_loads_with_its_proved_batch_bootloader() {
     );
     let chain_id = StorageKey::new(AccountTreeId::new(SYSTEM_CONTEXT_ADDRESS), H256::zero());
     assert_eq!(world.storage.value(&chain_id), H256::from_low_u64_be(500));
+}
+
+/// A zksync-era checkout with `core/genesis_export.bin` is the genesis world of that file.
+#[test]
+fn a_checkout_with_a_genesis_export_is_that_genesis_world() {
+    let home = TempDir::new().unwrap();
+    std::fs::create_dir(home.path().join("core")).unwrap();
+    std::os::unix::fs::symlink(
+        real("genesis_export.bin"),
+        home.path().join("core/genesis_export.bin"),
+    )
+    .unwrap();
+    let source = WorldSource::ZksyncHome(Some(home.path().to_owned()));
+    assert_eq!(source.kind().unwrap(), WorldKind::Genesis);
+    let world = source.load().unwrap();
+    let genesis = load_genesis(&real("genesis_export.bin")).unwrap();
+    assert_eq!(world.system_env, genesis.system_env);
+    assert_eq!(
+        world.storage.base().max_enumeration_index(),
+        genesis.storage.base().max_enumeration_index()
+    );
 }
 
 /// The block tip runs the real L1Messenger on the operator's pubdata: it succeeds on both VMs

@@ -29,6 +29,11 @@ fn vectors_show_their_expected_outcomes() {
 fn vectors_show_their_expected_outcomes_in_the_genesis_world() {
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/real/genesis_export.bin");
+    assert!(
+        path.is_file(),
+        "{}: the third-party test data is missing",
+        path.display()
+    );
     check_vectors(load_genesis(&path).unwrap(), WorldKind::Genesis);
 }
 
