@@ -9,7 +9,10 @@
 # Environment: NIGHTLY_DIR (default nightly/; its corpus/ is worth keeping between nights),
 # NIGHTLY_SEED (default today's date: each night a new campaign; rerunning the same day resumes
 # it), NIGHTLY_JOBS (default: all cores), NIGHTLY_LEVEL (`batch`, the default, or `frame`: the
-# campaign at frame level, with its own corpus, frame-corpus/, and findings, frame-findings-SEED/).
+# campaign at frame level, with its own corpus, frame-corpus/, and findings, frame-findings-SEED/),
+# NIGHTLY_WORLD (the batch level's `--world`, default `default`; e.g.
+# genesis:$ZKSYNC_HOME/core/genesis_export.bin), NIGHTLY_CONTRACTS (a `--contracts` directory of
+# *.hex contracts for the contracts profile; none by default).
 # With GITHUB_STEP_SUMMARY set, the Markdown report is appended to the job summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,8 +32,11 @@ findings="$dir/${prefix}findings-$seed"
 
 cargo build --release -p eravm-diff || exit 2
 status=0
+inputs=(--world "${NIGHTLY_WORLD:-default}")
+if [ -n "${NIGHTLY_CONTRACTS:-}" ]; then inputs+=(--contracts "$NIGHTLY_CONTRACTS"); fi
 target/release/eravm-diff campaign --level "$level" --duration "$budget" --seed "$seed" \
-  --jobs "$jobs" --corpus "$corpus" --findings "$findings" --vectors vectors || status=$?
+  --jobs "$jobs" --corpus "$corpus" --findings "$findings" --vectors vectors "${inputs[@]}" \
+  || status=$?
 [ "$status" -le 1 ] || exit "$status"
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
   cat "$findings/report.md" >>"$GITHUB_STEP_SUMMARY"

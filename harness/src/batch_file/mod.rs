@@ -15,8 +15,8 @@ pub use self::{
     frame::{FrameCall, FrameFile, DEFAULT_CALLER},
     keys::{test_key, test_key_address},
     prepare::{
-        batch_files_in, load_batch_file, load_input_file, parse_batch_file, parse_input_file,
-        write_batch_file, write_frame_file, InputFile, PreparedBatch,
+        batch_files_in, files_in, load_batch_file, load_input_file, parse_batch_file,
+        parse_input_file, write_batch_file, write_frame_file, InputFile, PreparedBatch,
     },
     values::Quantity,
 };

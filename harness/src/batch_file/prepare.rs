@@ -153,12 +153,17 @@ fn is_frame_file(text: &str) -> bool {
 }
 
 /// The `*.yaml` batch files of a directory, in name order.
-pub fn batch_files_in(dir: &Path) -> Result<Vec<std::path::PathBuf>, InputError> {
+pub fn batch_files_in(dir: &Path) -> Result<Vec<PathBuf>, InputError> {
+    files_in(dir, "yaml")
+}
+
+/// The files of `dir` named `*.<extension>`, in name order.
+pub fn files_in(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, InputError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|err| InputError::at(dir, format!("cannot list directory: {err}")))?;
     let mut files: Vec<_> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .filter(|path| path.extension().is_some_and(|ext| ext == extension))
         .collect();
     files.sort();
     Ok(files)

@@ -16,10 +16,7 @@ mod frame;
 mod program;
 pub mod seeded;
 
-use std::{
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use std::{path::Path, sync::Arc};
 
 use arbitrary::{Result, Unstructured};
 use zksync_system_constants::{
@@ -38,8 +35,8 @@ pub use self::{
 };
 use crate::{
     batch_file::{
-        BalanceSpec, BatchFile, BlockSpec, ContractSpec, DeployTxSpec, FactoryDepSpec, L1BatchSpec,
-        L1TxSpec, L2TxSpec, Party, Quantity, TxSpec,
+        files_in, BalanceSpec, BatchFile, BlockSpec, ContractSpec, DeployTxSpec, FactoryDepSpec,
+        L1BatchSpec, L1TxSpec, L2TxSpec, Party, Quantity, TxSpec,
     },
     support::{bytes::HexBytes, error::InputError},
     world::{generated_contract_address, read_bytecode_hex, World, ZkEvmTest},
@@ -92,16 +89,10 @@ impl GeneratorConfig {
     /// Adds every `*.hex` file of `dir` (EraVM bytecode, e.g. third-party compiled contracts) to
     /// the contracts the `contracts` profile places and calls, in name order.
     pub fn with_contracts(mut self, dir: &Path) -> std::result::Result<Self, InputError> {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|err| InputError::at(dir, format!("cannot list directory: {err}")))?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "hex"))
-            .collect();
+        let files = files_in(dir, "hex")?;
         if files.is_empty() {
             return Err(InputError::at(dir, "no *.hex contracts in this directory"));
         }
-        files.sort();
         let real = Arc::make_mut(&mut self.real);
         for (index, path) in files.into_iter().enumerate() {
             let bytecode = read_bytecode_hex(&path)?;

@@ -144,30 +144,48 @@ fn genesis_world(origin: &str, genesis: &Genesis) -> Result<World, String> {
     let chain_id =
         L2ChainId::new(chain_id.low_u64()).map_err(|err| format!("chain id {chain_id}: {err}"))?;
 
+    let contracts = BaseSystemContracts {
+        bootloader,
+        default_aa,
+        evm_emulator: None,
+    };
+    let origin = format!("genesis {origin}");
+    Ok(first_batch_world(
+        origin,
+        GENESIS_PROTOCOL_VERSION,
+        chain_id,
+        contracts,
+        base,
+    ))
+}
+
+/// The world of batch 1 on top of a genesis `base`, with fixed timestamp, fees and operator.
+pub(super) fn first_batch_world(
+    origin: String,
+    version: ProtocolVersionId,
+    chain_id: L2ChainId,
+    contracts: BaseSystemContracts,
+    base: StorageLayer,
+) -> World {
     let system_env = SystemEnv {
         zk_porter_available: false,
-        version: GENESIS_PROTOCOL_VERSION,
-        base_system_smart_contracts: BaseSystemContracts {
-            bootloader,
-            default_aa,
-            evm_emulator: None,
-        },
+        version,
+        base_system_smart_contracts: contracts,
         bootloader_gas_limit: u32::MAX,
         execution_mode: TxExecutionMode::VerifyExecute,
         default_validation_computational_gas_limit: u32::MAX,
         chain_id,
     };
-    Ok(World::new(
-        format!("genesis {origin}"),
+    World::new(
+        origin,
         system_env,
         first_batch_env(),
         PubdataParams::default(),
         base,
-    ))
+    )
 }
 
-/// Batch 1 on top of a genesis: fixed timestamp, fees and operator.
-pub(super) fn first_batch_env() -> L1BatchEnv {
+fn first_batch_env() -> L1BatchEnv {
     L1BatchEnv {
         previous_batch_hash: None,
         number: L1BatchNumber(1),

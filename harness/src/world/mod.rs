@@ -22,7 +22,6 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 use zksync_contracts::SystemContractCode;
-
 use zksync_types::{
     bytecode::{validate_bytecode, BytecodeHash},
     get_code_key, get_known_code_key, get_nonce_key, h256_to_u256, u256_to_h256,

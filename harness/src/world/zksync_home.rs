@@ -12,12 +12,11 @@ use zksync_contracts::{
     BaseSystemContracts, ContractLanguage, SystemContractCode, SystemContractsRepo,
 };
 use zksync_types::{
-    bytecode::BytecodeHash, commitment::PubdataParams, get_system_context_init_logs,
+    bytecode::BytecodeHash, get_system_context_init_logs,
     system_contracts::get_system_smart_contracts_from_dir, L2ChainId, ProtocolVersionId,
 };
-use zksync_vm_interface::{SystemEnv, TxExecutionMode};
 
-use super::{deploy_into, genesis::first_batch_env, load_genesis, StorageLayer, World};
+use super::{deploy_into, genesis::first_batch_world, load_genesis, StorageLayer, World};
 use crate::support::{error::InputError, panic_guard};
 
 /// Where a zksync-era checkout keeps its genesis export.
@@ -86,24 +85,17 @@ pub fn load_zksync_home(
             InputError::at(home, format!("{what} is not valid EraVM bytecode: {err}"))
         })?;
     }
-    let system_env = SystemEnv {
-        zk_porter_available: false,
-        version: protocol_version,
-        base_system_smart_contracts: BaseSystemContracts {
-            bootloader: code(bootloader),
-            default_aa: code(default_aa),
-            evm_emulator: None,
-        },
-        bootloader_gas_limit: u32::MAX,
-        execution_mode: TxExecutionMode::VerifyExecute,
-        default_validation_computational_gas_limit: u32::MAX,
-        chain_id,
+    let contracts = BaseSystemContracts {
+        bootloader: code(bootloader),
+        default_aa: code(default_aa),
+        evm_emulator: None,
     };
-    Ok(World::new(
-        format!("genesis of {}", home.display()),
-        system_env,
-        first_batch_env(),
-        PubdataParams::default(),
+    let origin = format!("genesis of {}", home.display());
+    Ok(first_batch_world(
+        origin,
+        protocol_version,
+        chain_id,
+        contracts,
         base,
     ))
 }
