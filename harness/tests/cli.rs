@@ -110,7 +110,15 @@ fn malformed_batches_exit_two_naming_file_and_problem() {
                 "            assembly: *counter\n",
                 "            assembly: *counter\n            bytecode: \"0x00\"\n",
             ),
-            "contract: give exactly one of `assembly`, `bytecode` and `compiled`",
+            "contract: give exactly one of `assembly`, `bytecode`, `compiled` and `file`",
+        ),
+        (
+            "missing_hex_file.yaml",
+            stack.replace(
+                "compiled: validation_adjacent/0x185db4e63ff8afdc67b2e44acaa837c104eb22bc",
+                "file: absent.hex",
+            ),
+            "contracts[1] (0x185db4e63ff8afdc67b2e44acaa837c104eb22bc): file: ",
         ),
         (
             "unknown_compiled.yaml",
