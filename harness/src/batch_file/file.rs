@@ -5,7 +5,7 @@
 //! origin: hand-written
 //! description: one storage write, then a revert
 //! expect: equal                 # or: {cause: <cause fingerprint>, why: <one line>}
-//! worlds:                       # where the verdict differs by world (default, dump, genesis, zksync-home)
+//! worlds:                       # only where a kind of world's verdict differs
 //!   genesis: {expect: equal, why: <one line>}
 //! balances:
 //!   - {account: 1, amount: "1000000000000000000"}      # test key 1, or an address
