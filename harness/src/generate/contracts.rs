@@ -1,10 +1,11 @@
 //! The `contracts` profile: transactions into real compiled contracts — the zksolc-compiled
 //! account stack of zksync_multivm's validation dump (deployed at its own addresses, with the
 //! dump's proxy and beacon slots), basic_test.json's test contract, the world's compiled
-//! system contracts and the third-party contracts of `--contracts DIR` — with calldata built from the selectors found in their code and from the
-//! dump's real transaction, and varied values, gas limits, order and senders; or, in one batch
-//! in four, one of zk_evm's own assembly tests ([`crate::world::zk_evm_tests`]), its entry program
-//! called by 1–4 transactions with varied gas.
+//! system contracts and the third-party contracts of `--contracts DIR` — with calldata built
+//! from the selectors found in their code and from the dump's real transaction, and varied
+//! values, gas limits, order and senders; or, in one batch in four, one of zk_evm's own assembly
+//! tests ([`crate::world::zk_evm_tests`]), its entry program called by 1–4 transactions with
+//! varied gas.
 
 use std::path::PathBuf;
 
