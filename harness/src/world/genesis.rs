@@ -5,9 +5,10 @@
 //! that is a u64 little-endian count of storage logs, each a 20-byte address, 32-byte key and
 //! 32-byte value, then a u64 count of factory dependencies, each a 32-byte hash, a u64 length
 //! and the bytecode. It records neither the bootloader's nor the default account's hash (those
-//! are in the chain's genesis.yaml); the writer stores the base system contracts first, so
-//! factory dependency 0 is the bootloader (the proved-batch one) and 1 the default account.
-//! Both are checked to be code that no account has.
+//! are in the chain's genesis.yaml). The export keeps the database's order, in which genesis
+//! stored the base system contracts first: factory dependency 0 is taken as the bootloader (the
+//! proved-batch one in zksync-era's file) and 1 as the default account, both checked to be code
+//! that no account has.
 
 use std::path::Path;
 
