@@ -47,7 +47,7 @@ pub fn load_genesis(path: &Path) -> Result<World, InputError> {
     let bytes = read_file(path)?;
     let origin = path.display().to_string();
     let genesis = parse_genesis(&origin, &bytes)?;
-    genesis_world(&origin, &genesis).map_err(|problem| InputError::at(path, problem))
+    genesis_world(&origin, genesis).map_err(|problem| InputError::at(path, problem))
 }
 
 /// Parses a genesis export. `origin` names the input in errors.
@@ -102,7 +102,7 @@ pub fn parse_genesis(origin: &str, bytes: &[u8]) -> Result<Genesis, InputError> 
 
 /// The world a genesis starts: its storage and factory dependencies, its bootloader and default
 /// account, its chain id, and batch 1 about to run.
-fn genesis_world(origin: &str, genesis: &Genesis) -> Result<World, String> {
+fn genesis_world(origin: &str, genesis: Genesis) -> Result<World, String> {
     let mut base = StorageLayer::default();
     for (address, key, value) in &genesis.storage_logs {
         base.set(
@@ -110,9 +110,6 @@ fn genesis_world(origin: &str, genesis: &Genesis) -> Result<World, String> {
             *value,
             None,
         );
-    }
-    for (hash, bytecode) in &genesis.factory_deps {
-        base.store_factory_dep(*hash, bytecode.clone());
     }
     let deployed: Vec<H256> = genesis
         .storage_logs
@@ -136,6 +133,9 @@ fn genesis_world(origin: &str, genesis: &Genesis) -> Result<World, String> {
     };
     let bootloader = base_contract(0, "bootloader")?;
     let default_aa = base_contract(1, "default account")?;
+    for (hash, bytecode) in genesis.factory_deps {
+        base.store_factory_dep(hash, bytecode);
+    }
 
     let chain_id_key = StorageKey::new(AccountTreeId::new(SYSTEM_CONTEXT_ADDRESS), H256::zero());
     let chain_id = base

@@ -15,9 +15,10 @@ mod zk_evm_programs;
 mod zksync_home;
 
 use std::{
+    collections::HashMap,
     path::{Path, PathBuf},
     str::FromStr,
-    sync::Arc,
+    sync::{Arc, Mutex, OnceLock},
 };
 
 use serde::{Deserialize, Serialize};
@@ -128,8 +129,20 @@ fn deploy_into(
 }
 
 /// Reads a hex file of EraVM bytecode (`0x` and hex digits; whitespace is ignored), as
-/// zksync-era's `*.hex` artifacts are written.
+/// zksync-era's `*.hex` artifacts are written. Each file is read, decoded and validated once per
+/// process: generated batches name the same `--contracts` files in every sample.
 pub fn read_bytecode_hex(path: &Path) -> Result<Vec<u8>, InputError> {
+    static READ: OnceLock<Mutex<HashMap<PathBuf, Vec<u8>>>> = OnceLock::new();
+    let read = READ.get_or_init(Mutex::default);
+    if let Some(bytecode) = read.lock().expect("not poisoned").get(path) {
+        return Ok(bytecode.clone());
+    }
+    let bytecode = decode_bytecode_hex(path)?;
+    (read.lock().expect("not poisoned")).insert(path.to_owned(), bytecode.clone());
+    Ok(bytecode)
+}
+
+fn decode_bytecode_hex(path: &Path) -> Result<Vec<u8>, InputError> {
     let text = String::from_utf8(read_file(path)?)
         .map_err(|_| InputError::at(path, "not a hex file: not UTF-8 text"))?;
     let digits: String = text.split_whitespace().collect();
